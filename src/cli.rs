@@ -1,0 +1,267 @@
+//! The whole command-line tree, and nothing else.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::label;
+use crate::secret::Prefix;
+use crate::store::parse_schema_name;
+use crate::timespec::{parse_duration, parse_time};
+
+const AFTER_HELP: &str = "\
+Exit codes: 0 ok, 1 check: key not valid, 2 usage, 3 not found, 4 conflict,
+5 aborted, 6 schema not initialised or newer, 7 database unavailable, 8 other failure.
+
+Connection: --database-url, KEYADM_DATABASE_URL, DATABASE_URL, then the libpq
+environment (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, ...) and ~/.pgpass.";
+
+/// Administer API keys stored in PostgreSQL: hashed at rest, shown once, audited.
+#[derive(Debug, Parser)]
+#[command(name = "keyadm", version, about, after_help = AFTER_HELP, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Tables for people.
+    Table,
+    /// JSON for scripts.
+    Json,
+}
+
+/// When to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// PostgreSQL URL or libpq key=value string (also KEYADM_DATABASE_URL, then DATABASE_URL)
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        env = "KEYADM_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+
+    /// Schema holding keyadm's tables
+    #[arg(long, global = true, value_name = "NAME", env = "KEYADM_SCHEMA", default_value = "keyadm",
+          value_parser = parse_schema_name)]
+    pub schema: String,
+
+    /// Output format
+    #[arg(long, short = 'o', global = true, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Same as --format json
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Answer yes to confirmations (required without a terminal)
+    #[arg(long, short = 'y', global = true)]
+    pub yes: bool,
+
+    /// Never prompt, even on a terminal
+    #[arg(long, global = true)]
+    pub no_input: bool,
+
+    /// Give up connecting after this long [default: 10s]
+    #[arg(long, global = true, value_name = "DUR", value_parser = parse_duration)]
+    pub connect_timeout: Option<Duration>,
+
+    /// Who is acting, as recorded in the audit log [default: the OS user]
+    #[arg(long, global = true, value_name = "NAME", env = "KEYADM_ACTOR")]
+    pub actor: Option<String>,
+
+    /// When to use colour (NO_COLOR is honoured)
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Print only what was asked for: no notes, warnings or progress
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the schema and apply migrations (idempotent)
+    Init(InitArgs),
+    /// Make a key and print its secret once
+    Create(CreateArgs),
+    /// List keys, newest first
+    List(ListArgs),
+    /// Show one key, its rotation chain and its recent events
+    Show(ShowArgs),
+    /// Revoke keys now
+    Revoke(RevokeArgs),
+    /// Replace a key with a new one, keeping the old one valid for a grace period
+    Rotate(RotateArgs),
+    /// Verify a secret (read from stdin by default)
+    Check(CheckArgs),
+}
+
+/// `init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// List applied and pending migrations; change nothing
+    #[arg(long)]
+    pub status: bool,
+}
+
+fn parse_label(what: &'static str) -> impl Fn(&str) -> Result<String, String> + Clone {
+    move |text| label::check_label(what, text).map(|()| text.to_owned())
+}
+
+fn parse_scope(text: &str) -> Result<String, String> {
+    label::check_scope(text).map(|()| text.to_owned())
+}
+
+/// A key's expiry, as given on the command line.
+#[derive(Debug, Args)]
+pub struct ExpiryArgs {
+    /// Expire this long after creation (e.g. 90d)
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, conflicts_with = "expires_at")]
+    pub expires_in: Option<Duration>,
+
+    /// Expire at this time (RFC 3339 or YYYY-MM-DD, midnight UTC)
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// `create`.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Organisation (tenant) owning the key; asked for on a terminal when missing
+    #[arg(long, value_parser = parse_label("org"))]
+    pub org: Option<String>,
+
+    /// Name of the key, unique among the org's live keys; asked for on a terminal when missing
+    #[arg(long, value_parser = parse_label("name"))]
+    pub name: Option<String>,
+
+    /// A scope granted to the key (repeatable)
+    #[arg(long = "scope", value_name = "S", value_parser = parse_scope)]
+    pub scopes: Vec<String>,
+
+    /// Metadata KEY=VALUE (repeatable)
+    #[arg(long = "meta", value_name = "K=V", value_parser = label::parse_meta)]
+    pub meta: Vec<(String, String)>,
+
+    #[command(flatten)]
+    pub expiry: ExpiryArgs,
+
+    /// Secret prefix: a lowercase letter, then up to 15 of a-z, 0-9 and _
+    #[arg(long, value_name = "P", env = "KEYADM_PREFIX", default_value = crate::secret::DEFAULT_PREFIX,
+          value_parser = Prefix::parse)]
+    pub prefix: Prefix,
+
+    /// Write the secret to this new file (mode 0600) instead of printing it
+    #[arg(long, value_name = "PATH")]
+    pub secret_file: Option<PathBuf>,
+}
+
+/// Key statuses to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusArg {
+    Active,
+    Expired,
+    Revoked,
+    All,
+}
+
+/// `list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only this organisation's keys
+    #[arg(long)]
+    pub org: Option<String>,
+
+    /// Which keys to show
+    #[arg(long, value_enum, default_value_t = StatusArg::Active)]
+    pub status: StatusArg,
+
+    /// Only keys that expire within this long (e.g. 7d)
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub expiring_within: Option<Duration>,
+
+    /// At most this many keys
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
+    pub limit: Option<i64>,
+}
+
+/// `show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Id, id prefix (8+ characters), start handle, or name of a live key
+    pub key: String,
+
+    /// Narrow a KEY given by name to this organisation
+    #[arg(long)]
+    pub org: Option<String>,
+}
+
+/// `revoke`.
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    /// Keys to revoke: id, id prefix, start handle or name
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub keys: Vec<String>,
+
+    /// Why (recorded in the key and the audit log)
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+
+    /// The organisation: narrows names, or with --all selects every key to revoke
+    #[arg(long)]
+    pub org: Option<String>,
+
+    /// Revoke every unrevoked key of --org
+    #[arg(long, requires = "org")]
+    pub all: bool,
+}
+
+/// `rotate`.
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// The key to replace: id, id prefix, start handle or name
+    pub key: String,
+
+    /// Narrow a KEY given by name to this organisation
+    #[arg(long)]
+    pub org: Option<String>,
+
+    /// How long the old key stays valid (never longer than its current expiry)
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, default_value = "0s")]
+    pub grace: Duration,
+
+    #[command(flatten)]
+    pub expiry: ExpiryArgs,
+}
+
+/// `check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The secret, or - for stdin (default: stdin, or KEYADM_SECRET); stdin keeps it out of ps
+    #[arg(value_name = "SECRET")]
+    pub secret: Option<String>,
+
+    /// Also fail a valid key that expires within this long
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub expiring_within: Option<Duration>,
+}

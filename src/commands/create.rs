@@ -1,0 +1,106 @@
+//! `keyadm create`: make a key and show its secret once.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::Path;
+
+use uuid::Uuid;
+
+use crate::cli::CreateArgs;
+use crate::error::{Error, Result};
+use crate::label;
+use crate::secret::Secret;
+use crate::store::{Expiry, NewKey};
+
+use super::{Context, Outcome, requested_expiry};
+
+fn check_org(text: &str) -> Result<(), String> {
+    label::check_label("org", text)
+}
+
+fn check_name(text: &str) -> Result<(), String> {
+    label::check_label("name", text)
+}
+
+/// Creates the key; with `--secret-file` the secret goes to a new 0600 file instead of stdout.
+pub fn run(context: &Context, args: CreateArgs) -> Result<Outcome> {
+    let org = match args.org {
+        Some(org) => org,
+        None => context.prompter.ask("--org", "Org", check_org)?,
+    };
+    let name = match args.name {
+        Some(name) => name,
+        None => context.prompter.ask("--name", "Key name", check_name)?,
+    };
+    let expiry = requested_expiry(&args.expiry)?.unwrap_or(Expiry::Never);
+    let scopes = label::normalize_scopes(&args.scopes);
+    let metadata = label::meta_object(&args.meta);
+    let secret = Secret::generate(&args.prefix).map_err(Error::failure)?;
+
+    let store = context.store()?;
+    // The file is made before the key, so a key is never stored whose secret was lost.
+    let mut file = args
+        .secret_file
+        .as_deref()
+        .map(create_secret_file)
+        .transpose()?;
+    let start = secret.start();
+    let new = NewKey {
+        id: Uuid::now_v7(),
+        org: &org,
+        name: &name,
+        prefix: args.prefix.as_str(),
+        start: &start,
+        hash: secret.hash(),
+        scopes: &scopes,
+        metadata: &metadata,
+        expiry,
+    };
+    let created = store.create_key(&new, &context.actor, |_| match file.as_mut() {
+        Some(file) => write_secret(file, &secret),
+        None => Ok(()),
+    });
+    let key = match created {
+        Ok(key) => key,
+        Err(err) => {
+            if let Some(path) = &args.secret_file {
+                let _ = std::fs::remove_file(path);
+            }
+            return Err(err);
+        }
+    };
+    context
+        .printer
+        .created(&key, secret.expose(), args.secret_file.as_deref())?;
+    Ok(Outcome::Success)
+}
+
+/// Creates a new file readable only by its owner; an existing file is never overwritten.
+fn create_secret_file(path: &Path) -> Result<File> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path).map_err(|err| match err.kind() {
+        std::io::ErrorKind::AlreadyExists => Error::Usage {
+            message: format!(
+                "--secret-file {} already exists; keyadm never overwrites a file",
+                path.display()
+            ),
+            hint: Some("choose a new path, or remove the old file first".into()),
+        },
+        _ => Error::usage(format!(
+            "cannot create --secret-file {}: {err}",
+            path.display()
+        )),
+    })
+}
+
+fn write_secret(file: &mut File, secret: &Secret) -> Result<()> {
+    writeln!(file, "{}", secret.expose())
+        .and_then(|()| file.sync_all())
+        .map_err(|err| Error::failure(format!("cannot write the secret file: {err}")))
+}

@@ -1,0 +1,19 @@
+//! `keyadm init [--status]`.
+
+use crate::cli::InitArgs;
+use crate::error::Result;
+
+use super::{Context, Outcome};
+
+/// Applies pending migrations, or with `--status` lists them without changing anything.
+pub fn run(context: &Context, args: &InitArgs) -> Result<Outcome> {
+    let store = context.open_store()?;
+    if args.status {
+        context
+            .printer
+            .migration_status(&store.migration_status()?)?;
+    } else {
+        context.printer.init_report(&store.init()?)?;
+    }
+    Ok(Outcome::Success)
+}

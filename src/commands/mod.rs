@@ -1,0 +1,118 @@
+//! One file per subcommand. Each takes its parsed arguments and the context, asks the store,
+//! and hands values to the printer.
+
+mod check;
+mod create;
+mod init;
+mod list;
+mod revoke;
+mod rotate;
+mod show;
+
+use chrono::Utc;
+
+use crate::cli::{Command, ExpiryArgs};
+use crate::connect::{self, ConnectOptions};
+use crate::error::{Error, Result};
+use crate::key_ref;
+use crate::model::Key;
+use crate::output::Printer;
+use crate::prompt::Prompter;
+use crate::store::{Expiry, Store};
+
+/// How a command that ran to the end went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit 0.
+    Success,
+    /// `check`: a key is not valid (exit 1).
+    Invalid,
+}
+
+/// Everything a command needs besides its own arguments.
+pub struct Context {
+    pub printer: Printer,
+    pub prompter: Prompter,
+    pub connect: ConnectOptions,
+    pub schema: String,
+    pub actor: String,
+}
+
+impl Context {
+    /// Connects without checking the schema (for `init`).
+    fn open_store(&self) -> Result<Store> {
+        let target = connect::resolve(&self.connect, &|name| std::env::var(name).ok())?;
+        for warning in &target.warnings {
+            self.printer.warning(warning);
+        }
+        Store::open(&target, &self.schema)
+    }
+
+    /// Connects and makes sure the schema is initialised and matches this binary.
+    fn store(&self) -> Result<Store> {
+        let store = self.open_store()?;
+        store.ensure_schema_current()?;
+        Ok(store)
+    }
+}
+
+/// Runs one subcommand.
+pub fn run(context: &Context, command: Command) -> Result<Outcome> {
+    match command {
+        Command::Init(args) => init::run(context, &args),
+        Command::Create(args) => create::run(context, args),
+        Command::List(args) => list::run(context, args),
+        Command::Show(args) => show::run(context, &args),
+        Command::Revoke(args) => revoke::run(context, &args),
+        Command::Rotate(args) => rotate::run(context, &args),
+        Command::Check(args) => check::run(context, &args),
+    }
+}
+
+/// Finds the one key a KEY identifier names: exit 3 when none, exit 4 with the candidates
+/// when several.
+fn resolve_key(store: &Store, input: &str, org: Option<&str>) -> Result<Key> {
+    let lookup = key_ref::lookup_for(input)?;
+    let mut keys = store.find_keys(&lookup, org)?;
+    match keys.len() {
+        0 => Err(Error::NotFound {
+            message: match org {
+                Some(org) => format!("no key matches '{input}' in org \"{org}\""),
+                None => format!("no key matches '{input}'"),
+            },
+        }),
+        1 => Ok(keys.remove(0)),
+        _ => Err(Error::Ambiguous {
+            input: input.to_owned(),
+            candidates: keys
+                .iter()
+                .map(|k| {
+                    format!(
+                        "{} {} ({}/{}, {})",
+                        k.id,
+                        k.start,
+                        k.org,
+                        k.name,
+                        k.status.as_str()
+                    )
+                })
+                .collect(),
+        }),
+    }
+}
+
+/// The expiry asked for on the command line, refusing times in the past.
+fn requested_expiry(args: &ExpiryArgs) -> Result<Option<Expiry>> {
+    match (args.expires_in, args.expires_at) {
+        (Some(duration), _) if duration.is_zero() => {
+            Err(Error::usage("--expires-in must be longer than 0s"))
+        }
+        (Some(duration), _) => Ok(Some(Expiry::In(duration))),
+        (None, Some(at)) if at <= Utc::now() => Err(Error::usage(format!(
+            "--expires-at {} is in the past",
+            at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        ))),
+        (None, Some(at)) => Ok(Some(Expiry::At(at))),
+        (None, None) => Ok(None),
+    }
+}

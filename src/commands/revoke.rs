@@ -1,0 +1,80 @@
+//! `keyadm revoke KEY... | --org ORG --all`.
+
+use crate::cli::RevokeArgs;
+use crate::error::Result;
+use crate::model::KeyStatus;
+use crate::model::{Key, RevokeOutcome};
+
+use super::{Context, Outcome, resolve_key};
+
+/// How many keys a confirmation question names before it just counts.
+const NAMED_IN_QUESTION: usize = 5;
+
+/// Revokes now, after confirmation. Revoking a revoked key changes nothing and is no error.
+pub fn run(context: &Context, args: &RevokeArgs) -> Result<Outcome> {
+    let store = context.store()?;
+    let reason = args.reason.as_deref();
+    if args.all {
+        let org = args.org.as_deref().expect("clap requires --org with --all");
+        let count = store.count_revocable(org)?;
+        if count > 0 {
+            context.prompter.confirm(&format!(
+                "Revoke all {count} unrevoked key(s) of org \"{org}\"?"
+            ))?;
+        }
+        let revoked = store.revoke_keys(None, Some(org), &context.actor, reason)?;
+        let outcomes: Vec<RevokeOutcome> = revoked
+            .into_iter()
+            .map(|key| RevokeOutcome { key, changed: true })
+            .collect();
+        context.printer.revoked(&outcomes)?;
+        return Ok(Outcome::Success);
+    }
+
+    // Resolve every KEY before changing anything: one unknown KEY revokes none.
+    let mut targets: Vec<Key> = Vec::new();
+    for input in &args.keys {
+        let key = resolve_key(&store, input, args.org.as_deref())?;
+        if !targets.iter().any(|k| k.id == key.id) {
+            targets.push(key);
+        }
+    }
+    let pending: Vec<&Key> = targets
+        .iter()
+        .filter(|k| k.status != KeyStatus::Revoked)
+        .collect();
+    let revoked = if pending.is_empty() {
+        Vec::new()
+    } else {
+        context.prompter.confirm(&question(&pending))?;
+        let ids: Vec<_> = pending.iter().map(|k| k.id).collect();
+        store.revoke_keys(Some(&ids), None, &context.actor, reason)?
+    };
+    let outcomes: Vec<RevokeOutcome> = targets
+        .into_iter()
+        .map(|old| match revoked.iter().find(|k| k.id == old.id) {
+            Some(new) => RevokeOutcome {
+                key: new.clone(),
+                changed: true,
+            },
+            None => RevokeOutcome {
+                key: old,
+                changed: false,
+            },
+        })
+        .collect();
+    context.printer.revoked(&outcomes)?;
+    Ok(Outcome::Success)
+}
+
+fn question(keys: &[&Key]) -> String {
+    let mut names: Vec<String> = keys
+        .iter()
+        .take(NAMED_IN_QUESTION)
+        .map(|k| k.label())
+        .collect();
+    if keys.len() > NAMED_IN_QUESTION {
+        names.push(format!("and {} more", keys.len() - NAMED_IN_QUESTION));
+    }
+    format!("Revoke {} key(s): {}?", keys.len(), names.join(", "))
+}

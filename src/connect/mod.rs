@@ -1,0 +1,526 @@
+//! Where to connect and how, the way libpq decides it: a URL or conninfo string first, then the
+//! `PG*` environment for whatever it leaves out, then libpq's defaults, then `.pgpass`.
+
+mod conninfo;
+mod params;
+mod pgpass;
+mod url;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use params::Params;
+
+use crate::error::{Error, Result};
+
+/// Default `--connect-timeout`.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Socket directories tried when no host is given, in libpq's (Debian's) order.
+const DEFAULT_SOCKET_DIRS: [&str; 2] = ["/var/run/postgresql", "/tmp"];
+
+/// libpq environment variables and the parameter each supplies.
+const PG_ENV: [(&str, &str); 14] = [
+    ("PGHOST", "host"),
+    ("PGHOSTADDR", "hostaddr"),
+    ("PGPORT", "port"),
+    ("PGUSER", "user"),
+    ("PGPASSWORD", "password"),
+    ("PGDATABASE", "dbname"),
+    ("PGPASSFILE", "passfile"),
+    ("PGSSLMODE", "sslmode"),
+    ("PGSSLROOTCERT", "sslrootcert"),
+    ("PGCONNECT_TIMEOUT", "connect_timeout"),
+    ("PGAPPNAME", "application_name"),
+    ("PGOPTIONS", "options"),
+    ("PGCHANNELBINDING", "channel_binding"),
+    ("PGTARGETSESSIONATTRS", "target_session_attrs"),
+];
+
+/// libpq's `sslmode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SslMode {
+    Disable,
+    Allow,
+    Prefer,
+    Require,
+    VerifyCa,
+    VerifyFull,
+}
+
+impl SslMode {
+    fn parse(text: &str) -> Result<SslMode> {
+        Ok(match text {
+            "disable" => SslMode::Disable,
+            "allow" => SslMode::Allow,
+            "prefer" => SslMode::Prefer,
+            "require" => SslMode::Require,
+            "verify-ca" => SslMode::VerifyCa,
+            "verify-full" => SslMode::VerifyFull,
+            other => {
+                return Err(Error::Usage {
+                    message: format!("invalid sslmode '{}'", other.escape_debug()),
+                    hint: Some(
+                        "use disable, allow, prefer, require, verify-ca or verify-full".into(),
+                    ),
+                });
+            }
+        })
+    }
+}
+
+/// One server address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Host {
+    /// A host name or IP address, reached over TCP.
+    Tcp(String),
+    /// A directory holding the server's Unix socket.
+    Socket(PathBuf),
+}
+
+/// A fully resolved connection target. Its `Debug` output hides the password.
+#[derive(Clone)]
+pub struct Target {
+    pub hosts: Vec<Host>,
+    pub hostaddr: Option<std::net::IpAddr>,
+    pub ports: Vec<u16>,
+    pub user: String,
+    pub dbname: String,
+    password: Option<String>,
+    pub sslmode: SslMode,
+    pub sslrootcert: Option<String>,
+    pub connect_timeout: Option<Duration>,
+    pub application_name: String,
+    pub options: Option<String>,
+    pub channel_binding: Option<String>,
+    pub target_session_attrs: Option<String>,
+    /// Things the user should know, such as an ignored world-readable `.pgpass`.
+    pub warnings: Vec<String>,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Target({})", self.describe())
+    }
+}
+
+/// How the command line asked to connect.
+#[derive(Debug, Default, Clone)]
+pub struct ConnectOptions {
+    /// `--database-url` (or `KEYADM_DATABASE_URL`, which clap fills in).
+    pub database_url: Option<String>,
+    /// `--connect-timeout`.
+    pub connect_timeout: Option<Duration>,
+}
+
+/// Resolves the target from the options and the environment (`env` reads a variable).
+pub fn resolve(options: &ConnectOptions, env: &dyn Fn(&str) -> Option<String>) -> Result<Target> {
+    let non_empty = |name: &str| env(name).filter(|v| !v.is_empty());
+    let source = options
+        .database_url
+        .clone()
+        .filter(|v| !v.is_empty())
+        .or_else(|| non_empty("KEYADM_DATABASE_URL"))
+        .or_else(|| non_empty("DATABASE_URL"));
+
+    let mut params = match &source {
+        Some(text) if url::is_url(text) => url::parse(text),
+        Some(text) if text.contains('=') => conninfo::parse(text),
+        Some(_) => Err("expected a postgres:// URL or a key=value connection string".into()),
+        None => Ok(Params::default()),
+    }
+    .map_err(|message| Error::Usage {
+        message: format!("invalid database URL: {message}"),
+        hint: Some(
+            "e.g. postgresql://user@host:5432/dbname or 'host=/var/run/postgresql dbname=app'"
+                .into(),
+        ),
+    })?;
+
+    for (var, key) in PG_ENV {
+        if let Some(value) = non_empty(var) {
+            let mut from_env = Params::default();
+            from_env.set(key, value).map_err(Error::usage)?;
+            merge_missing(&mut params, from_env);
+        }
+    }
+    build(params, options, &non_empty)
+}
+
+/// Fills the parameters `params` lacks from `defaults`.
+fn merge_missing(params: &mut Params, defaults: Params) {
+    macro_rules! fill {
+        ($($field:ident),*) => { $( if params.$field.is_none() { params.$field = defaults.$field; } )* };
+    }
+    fill!(
+        host,
+        hostaddr,
+        port,
+        user,
+        password,
+        dbname,
+        passfile,
+        sslmode,
+        sslrootcert,
+        connect_timeout,
+        application_name,
+        options,
+        channel_binding,
+        target_session_attrs
+    );
+}
+
+fn build(
+    params: Params,
+    options: &ConnectOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Target> {
+    let ports = match &params.port {
+        Some(text) => text
+            .split(',')
+            .map(|p| {
+                if p.is_empty() {
+                    Ok(5432)
+                } else {
+                    p.trim().parse::<u16>()
+                }
+            })
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|_| Error::usage(format!("invalid port '{}'", text.escape_debug())))?,
+        None => vec![5432],
+    };
+    let hostaddr: Option<std::net::IpAddr> = params
+        .hostaddr
+        .as_deref()
+        .map(|text| {
+            text.parse()
+                .map_err(|_| Error::usage(format!("invalid hostaddr '{}'", text.escape_debug())))
+        })
+        .transpose()?;
+    let hosts = match &params.host {
+        Some(text) => text
+            .split(',')
+            .map(|h| {
+                if h.starts_with('/') {
+                    Host::Socket(h.into())
+                } else {
+                    Host::Tcp(h.into())
+                }
+            })
+            .collect(),
+        None if hostaddr.is_some() => vec![Host::Tcp(hostaddr.expect("checked").to_string())],
+        None => vec![Host::Socket(default_socket_dir(ports[0]))],
+    };
+    let user = match params.user {
+        Some(user) => user,
+        None => os_user()?,
+    };
+    let dbname = params.dbname.unwrap_or_else(|| user.clone());
+    let sslmode = SslMode::parse(params.sslmode.as_deref().unwrap_or("prefer"))?;
+    let connect_timeout = match (options.connect_timeout, &params.connect_timeout) {
+        (Some(flag), _) => Some(flag),
+        (None, Some(text)) => {
+            let secs: i64 = text.trim().parse().map_err(|_| {
+                Error::usage(format!(
+                    "invalid connect_timeout '{}': use whole seconds",
+                    text.escape_debug()
+                ))
+            })?;
+            // libpq: zero or negative waits forever, and anything shorter than 2 s is 2 s.
+            (secs > 0).then(|| Duration::from_secs(secs.max(2) as u64))
+        }
+        (None, None) => Some(DEFAULT_CONNECT_TIMEOUT),
+    };
+    let mut target = Target {
+        hosts,
+        hostaddr,
+        ports,
+        user,
+        dbname,
+        password: params.password,
+        sslmode,
+        sslrootcert: params.sslrootcert,
+        connect_timeout,
+        application_name: params.application_name.unwrap_or_else(|| "keyadm".into()),
+        options: params.options,
+        channel_binding: params.channel_binding,
+        target_session_attrs: params.target_session_attrs,
+        warnings: Vec::new(),
+    };
+    if target.password.is_none() {
+        let passfile = params
+            .passfile
+            .map(PathBuf::from)
+            .or_else(|| env("HOME").map(|home| Path::new(&home).join(".pgpass")));
+        if let Some(path) = passfile {
+            target.password_from_file(&path);
+        }
+    }
+    Ok(target)
+}
+
+fn default_socket_dir(port: u16) -> PathBuf {
+    DEFAULT_SOCKET_DIRS
+        .iter()
+        .map(PathBuf::from)
+        .find(|dir| dir.join(format!(".s.PGSQL.{port}")).exists())
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_SOCKET_DIRS[0]))
+}
+
+/// The operating system user, libpq's default user name.
+pub fn os_user() -> Result<String> {
+    whoami::username().map_err(|err| Error::Usage {
+        message: format!("cannot tell the operating system user ({err})"),
+        hint: Some("give a user in the database URL or PGUSER".into()),
+    })
+}
+
+impl Target {
+    /// The password, for the driver only.
+    pub fn password(&self) -> Option<&str> {
+        self.password.as_deref()
+    }
+
+    fn password_from_file(&mut self, path: &Path) {
+        let port = self.ports[0].to_string();
+        let host = match &self.hosts[0] {
+            Host::Tcp(name) => name.clone(),
+            Host::Socket(dir) => dir.display().to_string(),
+        };
+        let mut lookups = vec![pgpass::Lookup {
+            host: &host,
+            port: &port,
+            dbname: &self.dbname,
+            user: &self.user,
+        }];
+        // libpq: "localhost" also matches a connection over the default socket.
+        if matches!(self.hosts[0], Host::Socket(_)) {
+            lookups.push(pgpass::Lookup {
+                host: "localhost",
+                port: &port,
+                dbname: &self.dbname,
+                user: &self.user,
+            });
+        }
+        match pgpass::find(path, &lookups) {
+            pgpass::Found::Password(password) => self.password = Some(password),
+            pgpass::Found::NoMatch => {}
+            pgpass::Found::InsecurePermissions => self.warnings.push(format!(
+                "password file {} has group or world access; it is ignored (chmod 0600 it)",
+                path.display()
+            )),
+        }
+    }
+
+    /// A one-line description for messages: where, which database, which user. No password.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} database \"{}\" as user \"{}\"",
+            self.address(),
+            self.dbname,
+            self.user
+        )
+    }
+
+    /// The first server address, as `host:port` or `socket /dir/.s.PGSQL.port`.
+    pub fn address(&self) -> String {
+        let port = self.ports[0];
+        match &self.hosts[0] {
+            Host::Tcp(name) if name.contains(':') => format!("[{name}]:{port}"),
+            Host::Tcp(name) => format!("{name}:{port}"),
+            Host::Socket(dir) => {
+                format!("socket {}", dir.join(format!(".s.PGSQL.{port}")).display())
+            }
+        }
+    }
+
+    /// The driver configuration. TLS that verifies certificates is not available yet, so the
+    /// modes that demand it are refused rather than silently downgraded.
+    pub fn to_config(&self) -> Result<postgres::Config> {
+        use postgres::config::{ChannelBinding, SslMode as DriverSsl, TargetSessionAttrs};
+        let mut config = postgres::Config::new();
+        for host in &self.hosts {
+            match host {
+                Host::Tcp(name) => config.host(name),
+                Host::Socket(dir) => config.host_path(dir),
+            };
+        }
+        if let Some(addr) = self.hostaddr {
+            config.hostaddr(addr);
+        }
+        for port in &self.ports {
+            config.port(*port);
+        }
+        config
+            .user(&self.user)
+            .dbname(&self.dbname)
+            .application_name(&self.application_name);
+        if let Some(password) = &self.password {
+            config.password(password);
+        }
+        if let Some(options) = &self.options {
+            config.options(options);
+        }
+        if let Some(timeout) = self.connect_timeout {
+            config.connect_timeout(timeout);
+        }
+        config.ssl_mode(match self.sslmode {
+            SslMode::Disable | SslMode::Allow => DriverSsl::Disable,
+            SslMode::Prefer => DriverSsl::Prefer,
+            SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => {
+                return Err(Error::Usage {
+                    message: "sslmode=require, verify-ca and verify-full are not supported by this keyadm build yet".into(),
+                    hint: Some("use sslmode=disable or prefer, or connect through a local TLS proxy".into()),
+                });
+            }
+        });
+        if let Some(binding) = &self.channel_binding {
+            config.channel_binding(match binding.as_str() {
+                "disable" => ChannelBinding::Disable,
+                "prefer" => ChannelBinding::Prefer,
+                "require" => ChannelBinding::Require,
+                other => {
+                    return Err(Error::usage(format!(
+                        "invalid channel_binding '{}'",
+                        other.escape_debug()
+                    )));
+                }
+            });
+        }
+        if let Some(attrs) = &self.target_session_attrs {
+            config.target_session_attrs(match attrs.as_str() {
+                "any" => TargetSessionAttrs::Any,
+                "read-write" => TargetSessionAttrs::ReadWrite,
+                other => {
+                    return Err(Error::usage(format!(
+                        "target_session_attrs '{}' is not supported (use any or read-write)",
+                        other.escape_debug()
+                    )));
+                }
+            });
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn resolve_with(url: Option<&str>, vars: &[(&str, &str)]) -> Result<Target> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let options = ConnectOptions {
+            database_url: url.map(str::to_owned),
+            connect_timeout: None,
+        };
+        resolve(&options, &|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn url_sources_in_order() {
+        let t = resolve_with(
+            None,
+            &[
+                ("KEYADM_DATABASE_URL", "postgresql://a@h1/d1"),
+                ("DATABASE_URL", "postgresql://b@h2/d2"),
+            ],
+        )
+        .unwrap();
+        assert_eq!((t.user.as_str(), t.dbname.as_str()), ("a", "d1"));
+        let t = resolve_with(None, &[("DATABASE_URL", "postgresql://b@h2/d2")]).unwrap();
+        assert_eq!(t.hosts, vec![Host::Tcp("h2".into())]);
+        let t = resolve_with(
+            Some("postgresql://c@h3/d3"),
+            &[("KEYADM_DATABASE_URL", "postgresql://a@h1/d1")],
+        )
+        .unwrap();
+        assert_eq!(t.dbname, "d3");
+    }
+
+    #[test]
+    fn environment_fills_what_the_url_leaves_out() {
+        let t = resolve_with(
+            Some("postgresql:///keys"),
+            &[
+                ("PGHOST", "/tmp/pg"),
+                ("PGPORT", "5999"),
+                ("PGUSER", "svc"),
+                ("PGDATABASE", "ignored"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(t.hosts, vec![Host::Socket("/tmp/pg".into())]);
+        assert_eq!(
+            (t.ports[0], t.user.as_str(), t.dbname.as_str()),
+            (5999, "svc", "keys")
+        );
+    }
+
+    #[test]
+    fn defaults_are_libpqs() {
+        let t = resolve_with(None, &[("PGUSER", "alice")]).unwrap();
+        assert!(matches!(&t.hosts[0], Host::Socket(_)));
+        assert_eq!((t.ports[0], t.dbname.as_str()), (5432, "alice"));
+        assert_eq!(t.connect_timeout, Some(DEFAULT_CONNECT_TIMEOUT));
+        assert_eq!(t.sslmode, SslMode::Prefer);
+    }
+
+    #[test]
+    fn connect_timeout_sources() {
+        let t = resolve_with(Some("host=h connect_timeout=1 user=u"), &[]).unwrap();
+        assert_eq!(t.connect_timeout, Some(Duration::from_secs(2)));
+        let t = resolve_with(Some("host=h connect_timeout=0 user=u"), &[]).unwrap();
+        assert_eq!(t.connect_timeout, None);
+    }
+
+    #[test]
+    fn describe_never_shows_the_password() {
+        let t = resolve_with(Some("postgresql://u:hunter2@h:1/d"), &[]).unwrap();
+        assert_eq!(t.password(), Some("hunter2"));
+        assert!(!t.describe().contains("hunter2"));
+        assert!(!format!("{t:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn pgpass_is_used_only_without_a_password() {
+        let dir = std::env::temp_dir().join(format!("keyadm-pgpass-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("pgpass");
+        std::fs::write(&file, "h:5432:d:u:frompass\n").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        let path = file.to_str().unwrap();
+        let t = resolve_with(Some("postgresql://u@h/d"), &[("PGPASSFILE", path)]).unwrap();
+        assert_eq!(t.password(), Some("frompass"));
+        let t = resolve_with(Some("postgresql://u:given@h/d"), &[("PGPASSFILE", path)]).unwrap();
+        assert_eq!(t.password(), Some("given"));
+        let t = resolve_with(
+            Some("postgresql://u@h/d"),
+            &[("PGPASSFILE", path), ("PGPASSWORD", "env")],
+        )
+        .unwrap();
+        assert_eq!(t.password(), Some("env"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+            let t = resolve_with(Some("postgresql://u@h/d"), &[("PGPASSFILE", path)]).unwrap();
+            assert_eq!(t.password(), None);
+            assert_eq!(t.warnings.len(), 1);
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn bad_sslmode_is_a_usage_error() {
+        let err = resolve_with(Some("postgresql://u@h/d?sslmode=bogus"), &[]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+    }
+}

@@ -1,0 +1,74 @@
+//! The libpq connection parameters keyadm understands, as written in a URL or conninfo string.
+
+/// Raw connection parameters, before environment variables and defaults are applied.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Params {
+    pub host: Option<String>,
+    pub hostaddr: Option<String>,
+    pub port: Option<String>,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    pub dbname: Option<String>,
+    pub passfile: Option<String>,
+    pub sslmode: Option<String>,
+    pub sslrootcert: Option<String>,
+    pub connect_timeout: Option<String>,
+    pub application_name: Option<String>,
+    pub options: Option<String>,
+    pub channel_binding: Option<String>,
+    pub target_session_attrs: Option<String>,
+}
+
+impl Params {
+    /// Sets one parameter by its libpq keyword. Unknown or unsupported keywords are errors,
+    /// because silently ignoring e.g. `sslcert` would connect differently than psql.
+    pub fn set(&mut self, key: &str, value: String) -> Result<(), String> {
+        let slot = match key {
+            "host" => &mut self.host,
+            "hostaddr" => &mut self.hostaddr,
+            "port" => &mut self.port,
+            "user" => &mut self.user,
+            "password" => &mut self.password,
+            "dbname" => &mut self.dbname,
+            "passfile" => &mut self.passfile,
+            "sslmode" => &mut self.sslmode,
+            "sslrootcert" => &mut self.sslrootcert,
+            "connect_timeout" => &mut self.connect_timeout,
+            "application_name" => &mut self.application_name,
+            "options" => &mut self.options,
+            "channel_binding" => &mut self.channel_binding,
+            "target_session_attrs" => &mut self.target_session_attrs,
+            "fallback_application_name" => {
+                if self.application_name.is_none() {
+                    self.application_name = Some(value);
+                }
+                return Ok(());
+            }
+            // JDBC-style `ssl=true`, which libpq also accepts in URIs.
+            "ssl" if value == "true" => &mut self.sslmode,
+            // keyadm never uses GSSAPI encryption: accept the settings that allow plain TLS.
+            "gssencmode" if matches!(value.as_str(), "disable" | "allow" | "prefer") => {
+                return Ok(());
+            }
+            "keepalives"
+            | "keepalives_idle"
+            | "keepalives_interval"
+            | "keepalives_count"
+            | "tcp_user_timeout"
+            | "client_encoding" => return Ok(()),
+            "sslcert" | "sslkey" | "sslpassword" | "sslcrl" | "sslcrldir" | "service"
+            | "requirepeer" | "gssencmode" | "krbsrvname" | "gsslib" => {
+                return Err(format!(
+                    "the connection parameter '{key}' is not supported by keyadm"
+                ));
+            }
+            _ => return Err(format!("unknown connection parameter '{key}'")),
+        };
+        *slot = Some(if key == "ssl" {
+            "require".into()
+        } else {
+            value
+        });
+        Ok(())
+    }
+}

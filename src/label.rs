@@ -1,0 +1,144 @@
+//! Validation of the labels an operator gives a key: org, name, scopes and metadata.
+//!
+//! A label is stored exactly as given or refused with a usage error; it is never trimmed or
+//! rewritten. Control characters and invisible formatting characters (bidirectional overrides,
+//! zero-width characters) are refused because they make one key look like another.
+
+use serde_json::{Map, Value};
+
+/// Longest org, name, scope or metadata key, in characters.
+pub const MAX_LABEL_CHARS: usize = 128;
+/// Longest metadata value, in characters.
+pub const MAX_META_VALUE_CHARS: usize = 4096;
+
+/// Characters that render invisibly or reorder text.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c,
+        '\u{061C}' | '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}' | '\u{FEFF}')
+}
+
+fn check_chars(what: &str, text: &str, max: usize) -> Result<(), String> {
+    let count = text.chars().count();
+    if count > max {
+        return Err(format!(
+            "{what} is too long ({count} characters, at most {max})"
+        ));
+    }
+    if let Some(c) = text
+        .chars()
+        .find(|c| c.is_control() || is_invisible_format(*c))
+    {
+        return Err(format!(
+            "{what} contains the control or invisible character U+{:04X}",
+            c as u32
+        ));
+    }
+    Ok(())
+}
+
+/// An org or a key name: 1 to 128 visible characters, no surrounding white space.
+pub fn check_label(what: &str, text: &str) -> Result<(), String> {
+    if text.is_empty() {
+        return Err(format!("{what} must not be empty"));
+    }
+    check_chars(what, text, MAX_LABEL_CHARS)?;
+    if text.trim() != text {
+        return Err(format!("{what} must not start or end with white space"));
+    }
+    Ok(())
+}
+
+/// A scope: like a label, and without white space anywhere.
+pub fn check_scope(text: &str) -> Result<(), String> {
+    check_label("scope", text)?;
+    if text.chars().any(char::is_whitespace) {
+        return Err(format!("scope '{text}' must not contain white space"));
+    }
+    Ok(())
+}
+
+/// Parses `K=V` metadata (the key is a label; the value may be empty).
+pub fn parse_meta(text: &str) -> Result<(String, String), String> {
+    let (key, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("metadata '{}' must be KEY=VALUE", text.escape_debug()))?;
+    check_label("metadata key", key)?;
+    check_chars("metadata value", value, MAX_META_VALUE_CHARS)?;
+    Ok((key.to_owned(), value.to_owned()))
+}
+
+/// Builds the metadata object from `K=V` pairs; a later pair for the same key wins.
+pub fn meta_object(pairs: &[(String, String)]) -> Value {
+    let mut map = Map::new();
+    for (key, value) in pairs {
+        map.insert(key.clone(), Value::String(value.clone()));
+    }
+    Value::Object(map)
+}
+
+/// Sorts and de-duplicates scopes so equal sets are stored equally.
+pub fn normalize_scopes(scopes: &[String]) -> Vec<String> {
+    let mut scopes = scopes.to_vec();
+    scopes.sort();
+    scopes.dedup();
+    scopes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_keep_quotes_and_unicode() {
+        for ok in [
+            "acme",
+            "o'brien \"co\"",
+            "back\\slash",
+            "日本",
+            "a; DROP TABLE x;--",
+        ] {
+            assert!(check_label("org", ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn labels_refuse_invisible_and_overlong_text() {
+        let long = "x".repeat(MAX_LABEL_CHARS + 1);
+        for bad in [
+            "",
+            " acme",
+            "acme ",
+            "a\0b",
+            "a\nb",
+            "a\u{202E}b",
+            "a\u{200B}b",
+            &long,
+        ] {
+            assert!(check_label("org", bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn meta_pairs() {
+        assert_eq!(
+            parse_meta("team=infra").unwrap(),
+            ("team".into(), "infra".into())
+        );
+        assert_eq!(parse_meta("k=a=b").unwrap(), ("k".into(), "a=b".into()));
+        assert_eq!(parse_meta("k=").unwrap(), ("k".into(), String::new()));
+        assert!(parse_meta("novalue").is_err());
+        assert!(parse_meta("=v").is_err());
+        assert!(parse_meta("k=a\0").is_err());
+    }
+
+    #[test]
+    fn scopes() {
+        assert!(check_scope("deploy:write").is_ok());
+        assert!(check_scope("two words").is_err());
+        assert_eq!(
+            normalize_scopes(&["b".into(), "a".into(), "b".into()]),
+            vec!["a".to_string(), "b".to_string()]
+        );
+    }
+}

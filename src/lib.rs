@@ -1,0 +1,145 @@
+//! keyadm: administer API keys stored in PostgreSQL.
+//!
+//! Data flows one way: [`cli`] parses, a [`commands`] module asks the [`store`], and
+//! [`output`] renders what comes back. Secrets never leave the process: only their SHA-256
+//! hashes reach the database.
+
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod cli;
+pub mod commands;
+pub mod connect;
+pub mod error;
+pub mod key_ref;
+pub mod label;
+pub mod model;
+pub mod output;
+pub mod prompt;
+pub mod secret;
+pub mod store;
+pub mod timespec;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::Parser;
+use clap::error::ErrorKind;
+
+use cli::{Cli, ColorChoice, Format};
+use commands::{Context, Outcome};
+use connect::ConnectOptions;
+use error::{Error, exit};
+use output::Printer;
+use prompt::Prompter;
+
+/// Runs keyadm with these arguments (the first is the program name) and returns its exit code.
+pub fn run<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(err) => return ExitCode::from(argument_error(&err, &args)),
+    };
+    let global = &cli.global;
+    let format = if global.json {
+        Format::Json
+    } else {
+        global.format
+    };
+    let printer = Printer::new(format, global.quiet, global.color);
+    let context = match build_context(&cli, printer.clone()) {
+        Ok(context) => context,
+        Err(err) => {
+            printer.error(&err);
+            return ExitCode::from(err.exit_code());
+        }
+    };
+    let code = match commands::run(&context, cli.command) {
+        Ok(Outcome::Success) => exit::SUCCESS,
+        Ok(Outcome::Invalid) => exit::INVALID,
+        Err(Error::BrokenPipe) => exit::SUCCESS,
+        Err(err) => {
+            printer.error(&err);
+            err.exit_code()
+        }
+    };
+    ExitCode::from(code)
+}
+
+fn build_context(cli: &Cli, printer: Printer) -> Result<Context, Error> {
+    let global = &cli.global;
+    let actor = match &global.actor {
+        Some(actor) => actor.clone(),
+        None => connect::os_user()?,
+    };
+    label::check_label("actor", &actor).map_err(Error::usage)?;
+    Ok(Context {
+        printer,
+        prompter: Prompter::new(global.yes, global.no_input),
+        connect: ConnectOptions {
+            database_url: global.database_url.clone(),
+            connect_timeout: global.connect_timeout,
+        },
+        schema: global.schema.clone(),
+        actor,
+    })
+}
+
+/// Help and version go to stdout with exit 0; a usage error becomes one line and a hint on
+/// stderr (JSON under `--json`), with exit 2.
+fn argument_error(err: &clap::Error, args: &[OsString]) -> u8 {
+    let json = wants_json(args);
+    let printer = Printer::new(
+        if json { Format::Json } else { Format::Table },
+        false,
+        ColorChoice::Never,
+    );
+    match err.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            return match printer.help(&err.render().to_string()) {
+                Ok(()) | Err(Error::BrokenPipe) => exit::SUCCESS,
+                Err(_) => exit::FAILURE,
+            };
+        }
+        _ => {}
+    }
+    let rendered = err.render().to_string();
+    let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
+    let message = lines
+        .next()
+        .map_or("invalid arguments", |first| {
+            first.strip_prefix("error: ").unwrap_or(first)
+        })
+        .to_owned();
+    let tip = rendered
+        .lines()
+        .map(str::trim)
+        .find_map(|l| l.strip_prefix("tip: "))
+        .map(str::to_owned);
+    let usage = rendered
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("Usage: "))
+        .map(str::to_owned);
+    let hint = tip.or(usage.map(|u| format!("{u} (see --help)")));
+    printer.error(&Error::Usage { message, hint });
+    exit::USAGE
+}
+
+/// Whether the raw arguments ask for JSON (used before they could be parsed).
+fn wants_json(args: &[OsString]) -> bool {
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    args.iter().enumerate().any(|(i, arg)| {
+        arg == "--json"
+            || arg == "--format=json"
+            || arg == "-ojson"
+            || ((arg == "--format" || arg == "-o")
+                && args.get(i + 1).is_some_and(|next| next == "json"))
+    })
+}

@@ -1,0 +1,151 @@
+//! The values commands return and the output module renders: keys, events, check results.
+//! None of them ever holds a secret or a key hash.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+/// A key's state: `revoked` if revoked, else `expired` once its expiry has passed, else `active`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyStatus {
+    Active,
+    Expired,
+    Revoked,
+}
+
+impl KeyStatus {
+    /// Parses the status text computed in SQL.
+    pub fn from_sql(text: &str) -> KeyStatus {
+        match text {
+            "revoked" => KeyStatus::Revoked,
+            "expired" => KeyStatus::Expired,
+            _ => KeyStatus::Active,
+        }
+    }
+
+    /// The lowercase name used in tables and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyStatus::Active => "active",
+            KeyStatus::Expired => "expired",
+            KeyStatus::Revoked => "revoked",
+        }
+    }
+}
+
+/// A stored key as every command prints it (field names are the JSON contract).
+#[derive(Debug, Clone, Serialize)]
+pub struct Key {
+    pub id: Uuid,
+    pub org: String,
+    pub name: String,
+    pub start: String,
+    pub status: KeyStatus,
+    pub scopes: Vec<String>,
+    pub metadata: Value,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoke_reason: Option<String>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub rotated_from: Option<Uuid>,
+    pub rotated_to: Option<Uuid>,
+    pub prefix: String,
+    pub revoked_by: Option<String>,
+}
+
+impl Key {
+    /// `start (org/name)`, the way messages name a key.
+    pub fn label(&self) -> String {
+        format!("{} ({}/{})", self.start, self.org, self.name)
+    }
+}
+
+/// One entry of the append-only audit log.
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    pub id: i64,
+    pub key_id: Uuid,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub db_user: String,
+    pub action: String,
+    pub detail: Value,
+}
+
+/// `show`: a key with its rotation lineage and recent events.
+#[derive(Debug, Clone)]
+pub struct KeyDetail {
+    pub key: Key,
+    pub chain: Vec<Uuid>,
+    pub events: Vec<Event>,
+}
+
+/// Why `check` judged a secret as it did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckReason {
+    Valid,
+    Malformed,
+    NotFound,
+    Revoked,
+    Expired,
+    Expiring,
+}
+
+impl CheckReason {
+    /// The reason as it appears in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckReason::Valid => "valid",
+            CheckReason::Malformed => "malformed",
+            CheckReason::NotFound => "not_found",
+            CheckReason::Revoked => "revoked",
+            CheckReason::Expired => "expired",
+            CheckReason::Expiring => "expiring",
+        }
+    }
+}
+
+/// The verdict on one secret.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckOutcome {
+    pub valid: bool,
+    pub reason: CheckReason,
+    pub key: Option<Key>,
+}
+
+/// What `revoke` did to one key.
+#[derive(Debug, Clone)]
+pub struct RevokeOutcome {
+    pub key: Key,
+    /// False when the key was already revoked and nothing changed.
+    pub changed: bool,
+}
+
+/// A rotation: the new key (with its secret shown once by the caller) and the old one.
+#[derive(Debug, Clone)]
+pub struct Rotation {
+    pub successor: Key,
+    pub predecessor: Key,
+}
+
+/// One migration known to the binary or recorded in the database.
+#[derive(Debug, Clone, Serialize)]
+pub struct MigrationState {
+    pub version: i32,
+    pub name: String,
+    pub applied: bool,
+    pub applied_on: Option<String>,
+}
+
+/// What `init` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct InitReport {
+    pub schema: String,
+    pub applied: Vec<MigrationState>,
+    pub version: i32,
+}

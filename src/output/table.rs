@@ -1,0 +1,209 @@
+//! Table renderings for people: readable at 80 columns, status visible at a glance.
+
+use chrono::{DateTime, Utc};
+use comfy_table::presets::NOTHING;
+use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table, Width};
+
+use crate::model::{Event, Key, KeyDetail, KeyStatus, MigrationState};
+
+/// Columns of `list`.
+const KEY_HEADER: [&str; 6] = ["START", "ORG", "NAME", "STATUS", "CREATED", "EXPIRES"];
+
+/// A timestamp in tables: minutes are enough for people; JSON has the exact value.
+pub fn time(at: &DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M").to_string()
+}
+
+fn optional_time(at: Option<&DateTime<Utc>>, none: &str) -> String {
+    at.map_or_else(|| none.to_owned(), time)
+}
+
+fn plain_table(color: bool) -> Table {
+    let mut table = Table::new();
+    table
+        .load_style(NOTHING)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    if color {
+        table.enforce_styling();
+    }
+    table
+}
+
+fn status_cell(status: KeyStatus, color: bool) -> Cell {
+    let cell = Cell::new(status.as_str());
+    if !color {
+        return cell;
+    }
+    cell.fg(match status {
+        KeyStatus::Active => Color::Green,
+        KeyStatus::Expired => Color::Yellow,
+        KeyStatus::Revoked => Color::Red,
+    })
+}
+
+/// Renders one page of `list`. The first page sets the column widths later pages keep, so
+/// a long listing streams without holding every key in memory.
+pub fn key_page(keys: &[Key], header: bool, widths: &mut Vec<u16>, color: bool) -> String {
+    let mut table = plain_table(color);
+    if header {
+        table.set_header(KEY_HEADER);
+    }
+    for key in keys {
+        table.add_row(vec![
+            Cell::new(&key.start),
+            Cell::new(&key.org),
+            Cell::new(&key.name),
+            status_cell(key.status, color),
+            Cell::new(time(&key.created_at)),
+            Cell::new(optional_time(key.expires_at.as_ref(), "never")),
+        ]);
+    }
+    if widths.is_empty() {
+        *widths = table.column_max_content_widths();
+    } else {
+        table.set_constraints(
+            widths
+                .iter()
+                .map(|w| ColumnConstraint::LowerBoundary(Width::Fixed(*w))),
+        );
+    }
+    set_padding(&mut table);
+    format!("{}\n", table.trim_fmt())
+}
+
+fn set_padding(table: &mut Table) {
+    let last = table.column_count().saturating_sub(1);
+    for (i, column) in table.column_iter_mut().enumerate() {
+        column.set_padding((0, if i == last { 0 } else { 2 }));
+    }
+}
+
+/// `show` and `create`: one key, field by field.
+pub fn key_fields(key: &Key, color: bool) -> String {
+    let mut table = plain_table(color);
+    let none = "-";
+    let list = |items: &[String]| {
+        if items.is_empty() {
+            none.to_owned()
+        } else {
+            items.join(", ")
+        }
+    };
+    let metadata = match key.metadata.as_object() {
+        Some(map) if !map.is_empty() => map
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "{k}={}",
+                    v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => none.to_owned(),
+    };
+    let revoked = key.revoked_at.as_ref().map(|at| {
+        let mut text = time(at);
+        if let Some(by) = &key.revoked_by {
+            text.push_str(&format!(" by {by}"));
+        }
+        if let Some(reason) = &key.revoke_reason {
+            text.push_str(&format!(": {reason}"));
+        }
+        text
+    });
+    let rows: Vec<(&str, Cell)> = vec![
+        ("id", Cell::new(key.id)),
+        ("start", Cell::new(&key.start)),
+        ("org", Cell::new(&key.org)),
+        ("name", Cell::new(&key.name)),
+        ("status", status_cell(key.status, color)),
+        ("scopes", Cell::new(list(&key.scopes))),
+        ("metadata", Cell::new(metadata)),
+        (
+            "created",
+            Cell::new(format!("{} by {}", time(&key.created_at), key.created_by)),
+        ),
+        (
+            "expires",
+            Cell::new(optional_time(key.expires_at.as_ref(), "never")),
+        ),
+        (
+            "revoked",
+            Cell::new(revoked.unwrap_or_else(|| none.to_owned())),
+        ),
+        (
+            "last used",
+            Cell::new(optional_time(key.last_used_at.as_ref(), "never")),
+        ),
+        (
+            "rotated from",
+            Cell::new(
+                key.rotated_from
+                    .map_or_else(|| none.to_owned(), |id| id.to_string()),
+            ),
+        ),
+        (
+            "rotated to",
+            Cell::new(
+                key.rotated_to
+                    .map_or_else(|| none.to_owned(), |id| id.to_string()),
+            ),
+        ),
+    ];
+    for (field, value) in rows {
+        table.add_row(vec![Cell::new(field), value]);
+    }
+    set_padding(&mut table);
+    format!("{}\n", table.trim_fmt())
+}
+
+/// `show`: the key, its lineage and its recent events.
+pub fn detail(detail: &KeyDetail, color: bool) -> String {
+    let mut text = key_fields(&detail.key, color);
+    if detail.chain.len() > 1 {
+        text.push_str("\nRotation chain (oldest first):\n");
+        for id in &detail.chain {
+            let marker = if *id == detail.key.id { "  * " } else { "    " };
+            text.push_str(&format!("{marker}{id}\n"));
+        }
+    }
+    text.push_str("\nRecent events:\n");
+    text.push_str(&events(&detail.events));
+    text
+}
+
+/// A table of events.
+pub fn events(events: &[Event]) -> String {
+    if events.is_empty() {
+        return "  (none)\n".into();
+    }
+    let mut table = plain_table(false);
+    table.set_header(["AT", "ACTION", "ACTOR", "DETAIL"]);
+    for event in events {
+        table.add_row(vec![
+            time(&event.at),
+            event.action.clone(),
+            event.actor.clone(),
+            event.detail.to_string(),
+        ]);
+    }
+    set_padding(&mut table);
+    format!("{}\n", table.trim_fmt())
+}
+
+/// `init --status`.
+pub fn migrations(states: &[MigrationState]) -> String {
+    let mut table = plain_table(false);
+    table.set_header(["VERSION", "NAME", "STATE", "APPLIED ON"]);
+    for state in states {
+        table.add_row(vec![
+            state.version.to_string(),
+            state.name.clone(),
+            if state.applied { "applied" } else { "pending" }.to_owned(),
+            state.applied_on.clone().unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    set_padding(&mut table);
+    format!("{}\n", table.trim_fmt())
+}

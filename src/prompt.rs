@@ -1,0 +1,98 @@
+//! Questions to the operator: only on a terminal, never with --no-input, never waiting on a
+//! pipe. Prompts are drawn on stderr so stdout stays clean for the answer's result.
+
+use std::io::IsTerminal;
+
+use dialoguer::{Confirm, Input, Password};
+
+use crate::error::{Error, Result};
+
+/// Decides whether keyadm may ask, and asks.
+#[derive(Debug, Clone)]
+pub struct Prompter {
+    interactive: bool,
+    assume_yes: bool,
+}
+
+impl Prompter {
+    /// Interactive only when stdin and stderr are terminals and `--no-input` was not given.
+    pub fn new(assume_yes: bool, no_input: bool) -> Prompter {
+        let interactive =
+            !no_input && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+        Prompter {
+            interactive,
+            assume_yes,
+        }
+    }
+
+    /// Whether keyadm may ask questions.
+    pub fn is_interactive(&self) -> bool {
+        self.interactive
+    }
+
+    /// Confirms a change that revokes, expires or deletes. `--yes` answers for the user;
+    /// without a terminal the change is refused (exit 5) and nothing is done.
+    pub fn confirm(&self, question: &str) -> Result<()> {
+        if self.assume_yes {
+            return Ok(());
+        }
+        if !self.interactive {
+            return Err(Error::Aborted {
+                message:
+                    "confirmation required, and there is no terminal to ask on; nothing changed"
+                        .into(),
+                hint: "pass --yes to confirm".into(),
+            });
+        }
+        match Confirm::new()
+            .with_prompt(question)
+            .default(false)
+            .interact()
+        {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(Error::Aborted {
+                message: "not confirmed; nothing changed".into(),
+                hint: "pass --yes to skip the question".into(),
+            }),
+            Err(err) => Err(Error::Aborted {
+                message: format!("could not ask for confirmation ({err}); nothing changed"),
+                hint: "pass --yes to confirm".into(),
+            }),
+        }
+    }
+
+    /// Asks for a required value that was not given, or fails with a usage error naming the
+    /// flag when keyadm may not ask.
+    pub fn ask(
+        &self,
+        flag: &str,
+        prompt: &str,
+        validate: fn(&str) -> Result<(), String>,
+    ) -> Result<String> {
+        if !self.interactive {
+            return Err(Error::Usage {
+                message: format!("{flag} is required"),
+                hint: Some(format!(
+                    "give {flag} (keyadm asks for it only on a terminal)"
+                )),
+            });
+        }
+        Input::<String>::new()
+            .with_prompt(prompt)
+            .validate_with(|text: &String| validate(text))
+            .interact_text()
+            .map_err(|err| Error::usage(format!("could not read {flag}: {err}")))
+    }
+
+    /// Reads a secret from the terminal without echoing it.
+    pub fn secret(&self) -> Result<Option<String>> {
+        if !self.interactive {
+            return Ok(None);
+        }
+        Password::new()
+            .with_prompt("Secret")
+            .interact()
+            .map(Some)
+            .map_err(|err| Error::usage(format!("could not read the secret: {err}")))
+    }
+}

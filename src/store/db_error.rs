@@ -1,0 +1,166 @@
+//! Turning driver errors into keyadm errors with the right exit code and a useful hint.
+
+use std::error::Error as _;
+use std::io;
+
+use postgres::error::SqlState;
+
+use crate::connect::{Host, Target};
+use crate::error::Error;
+
+/// The io::Error at the root of a driver error, if any.
+fn io_cause(err: &postgres::Error) -> Option<&io::Error> {
+    let mut source = err.source();
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<io::Error>() {
+            return Some(io);
+        }
+        source = cause.source();
+    }
+    None
+}
+
+/// A failure to connect: always exit 7, with the server named and a next step.
+pub fn connect_error(err: &postgres::Error, target: &Target) -> Error {
+    let address = target.address();
+    let unavailable = |message: String, hint: &str| Error::Unavailable {
+        message,
+        hint: Some(hint.to_owned()),
+    };
+    if let Some(db) = err.as_db_error() {
+        let code = db.code();
+        return if *code == SqlState::INVALID_PASSWORD {
+            unavailable(
+                format!(
+                    "password authentication failed for user \"{}\" at {address}",
+                    target.user
+                ),
+                "check the password given in the URL, PGPASSWORD or ~/.pgpass",
+            )
+        } else if *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION {
+            unavailable(
+                format!(
+                    "the server at {address} refused the connection: {}",
+                    db.message()
+                ),
+                "the server's pg_hba.conf has no entry for this host, user, database and sslmode",
+            )
+        } else if *code == SqlState::INVALID_CATALOG_NAME {
+            unavailable(
+                format!("database \"{}\" does not exist at {address}", target.dbname),
+                "create it (createdb) or name another database in the URL or PGDATABASE",
+            )
+        } else if *code == SqlState::TOO_MANY_CONNECTIONS {
+            unavailable(
+                format!(
+                    "the server at {address} has no free connection slots: {}",
+                    db.message()
+                ),
+                "retry later, close idle sessions, or connect through a pooler such as PgBouncer",
+            )
+        } else if *code == SqlState::CANNOT_CONNECT_NOW {
+            unavailable(
+                format!(
+                    "the server at {address} is not accepting connections: {}",
+                    db.message()
+                ),
+                "it is starting up, shutting down or in recovery; retry in a moment",
+            )
+        } else {
+            unavailable(
+                format!("cannot connect to {address}: {}", db.message()),
+                "run `keyadm doctor` or psql with the same settings to see more",
+            )
+        };
+    }
+    if let Some(io) = io_cause(err) {
+        return match io.kind() {
+            io::ErrorKind::ConnectionRefused => unavailable(
+                format!("connection refused by {address}"),
+                "is PostgreSQL running there and accepting TCP/IP connections on that port?",
+            ),
+            io::ErrorKind::NotFound if matches!(target.hosts[0], Host::Socket(_)) => unavailable(
+                format!("no PostgreSQL server is listening on {address}"),
+                "start the server, or say where it is with --database-url, DATABASE_URL or PGHOST",
+            ),
+            io::ErrorKind::TimedOut => unavailable(
+                format!("timed out connecting to {address}"),
+                "check the host, port and firewall, or raise --connect-timeout",
+            ),
+            io::ErrorKind::PermissionDenied => unavailable(
+                format!("permission denied opening {address}"),
+                "the socket's directory or file does not let this OS user in",
+            ),
+            _ => unavailable(
+                format!("cannot connect to {address}: {io}"),
+                "check the host name and port in the URL or PGHOST/PGPORT",
+            ),
+        };
+    }
+    let text = err.to_string();
+    if text.contains("password missing") {
+        return unavailable(
+            format!("the server at {address} asks for a password and none was given"),
+            "give one in the URL, PGPASSWORD or ~/.pgpass",
+        );
+    }
+    if text.contains("lookup address") || text.contains("resolve") {
+        return unavailable(
+            format!("cannot resolve the host name of {address}"),
+            "check the host name in the URL or PGHOST",
+        );
+    }
+    unavailable(
+        format!("cannot connect to {address}: {text}"),
+        "run psql with the same settings to compare",
+    )
+}
+
+/// An error while running a statement on an open connection.
+pub fn query_error(err: &postgres::Error) -> Error {
+    if let Some(db) = err.as_db_error() {
+        let code = db.code();
+        if *code == SqlState::UNDEFINED_TABLE || *code == SqlState::INVALID_SCHEMA_NAME {
+            return Error::Schema {
+                message: format!("keyadm's tables are missing: {}", db.message()),
+                hint: "run `keyadm init` (with the same --schema) to create them".into(),
+            };
+        }
+        if *code == SqlState::INSUFFICIENT_PRIVILEGE {
+            return Error::Failure {
+                message: format!("permission denied: {}", db.message()),
+                hint: Some(
+                    "the database user lacks a privilege on keyadm's schema; ask its owner to GRANT it".into(),
+                ),
+            };
+        }
+        if *code == SqlState::QUERY_CANCELED {
+            return Error::Failure {
+                message: format!("the statement was cancelled: {}", db.message()),
+                hint: Some("a statement_timeout or an operator cancelled it; retry".into()),
+            };
+        }
+        if code.code().starts_with("08") || code.code().starts_with("57P") {
+            return Error::Unavailable {
+                message: format!("lost the database: {}", db.message()),
+                hint: Some("the server closed the session; retry once it is back".into()),
+            };
+        }
+        return Error::failure(format!("database error: {}", db.message()));
+    }
+    if err.is_closed() || io_cause(err).is_some() {
+        return Error::Unavailable {
+            message: format!("lost the connection to the database: {err}"),
+            hint: Some(
+                "the server went away mid-command; nothing partial was committed, retry".into(),
+            ),
+        };
+    }
+    Error::failure(format!("database error: {err}"))
+}
+
+impl From<postgres::Error> for Error {
+    fn from(err: postgres::Error) -> Error {
+        query_error(&err)
+    }
+}

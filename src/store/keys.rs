@@ -1,0 +1,505 @@
+//! Statements on `api_keys` (and the events each change writes with it).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use postgres::Row;
+use postgres::types::{ToSql, Type};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+use crate::model::{Key, KeyDetail, KeyStatus, Rotation};
+use crate::timespec::seconds;
+
+use super::Store;
+
+/// The columns of a [`Key`], with its status computed by the server's clock.
+const KEY_COLUMNS: &str = "id, org, name, prefix, start, scopes, metadata, created_at, created_by, \
+     expires_at, revoked_at, revoked_by, revoke_reason, last_used_at, rotated_from, rotated_to, \
+     CASE WHEN revoked_at IS NOT NULL THEN 'revoked' \
+          WHEN expires_at <= now() THEN 'expired' ELSE 'active' END AS status";
+
+/// The SQL condition of a key that is neither revoked nor expired.
+const LIVE: &str = "revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())";
+
+/// How many candidates a KEY lookup reports at most.
+const MAX_CANDIDATES: i64 = 10;
+
+/// How many recent events `show` prints.
+const SHOW_EVENTS: i64 = 20;
+
+/// The expiry requested for a new key.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Expiry {
+    /// Never expires.
+    Never,
+    /// Expires this long after creation (by the server's clock).
+    In(Duration),
+    /// Expires at this time.
+    At(DateTime<Utc>),
+}
+
+impl Expiry {
+    /// `(at, seconds)` parameters for [`EXPIRY_SQL`].
+    fn params(self) -> (Option<DateTime<Utc>>, Option<f64>) {
+        match self {
+            Expiry::Never => (None, None),
+            Expiry::In(duration) => (None, Some(seconds(duration))),
+            Expiry::At(at) => (Some(at), None),
+        }
+    }
+}
+
+/// A key about to be inserted. Holds the hash of its secret, never the secret.
+pub struct NewKey<'a> {
+    pub id: Uuid,
+    pub org: &'a str,
+    pub name: &'a str,
+    pub prefix: &'a str,
+    pub start: &'a str,
+    pub hash: [u8; 32],
+    pub scopes: &'a [String],
+    pub metadata: &'a Value,
+    pub expiry: Expiry,
+}
+
+/// The new key of a rotation: everything else is copied from the key it replaces.
+pub struct Successor {
+    pub id: Uuid,
+    pub start: String,
+    pub hash: [u8; 32],
+}
+
+/// The forms a KEY identifier may take; several may apply to one string.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct KeyLookup {
+    /// An id, or the range of ids sharing a prefix.
+    pub id_range: Option<(Uuid, Uuid)>,
+    /// A `start` display handle.
+    pub start: Option<String>,
+    /// A name: the live head of a rotation lineage.
+    pub name: Option<String>,
+}
+
+/// Which statuses `list` shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFilter {
+    Active,
+    Expired,
+    Revoked,
+    All,
+}
+
+impl StatusFilter {
+    fn sql(self) -> &'static str {
+        match self {
+            StatusFilter::Active => LIVE,
+            StatusFilter::Expired => "revoked_at IS NULL AND expires_at <= now()",
+            StatusFilter::Revoked => "revoked_at IS NOT NULL",
+            StatusFilter::All => "true",
+        }
+    }
+}
+
+/// What `list` selects.
+#[derive(Debug, Clone)]
+pub struct ListFilter {
+    pub org: Option<String>,
+    pub status: StatusFilter,
+    pub expiring_within: Option<Duration>,
+    pub limit: Option<i64>,
+}
+
+fn key_from_row(row: &Row) -> Key {
+    let status: &str = row.get("status");
+    Key {
+        id: row.get("id"),
+        org: row.get("org"),
+        name: row.get("name"),
+        prefix: row.get("prefix"),
+        start: row.get("start"),
+        scopes: row.get("scopes"),
+        metadata: row.get("metadata"),
+        created_at: row.get("created_at"),
+        created_by: row.get("created_by"),
+        expires_at: row.get("expires_at"),
+        revoked_at: row.get("revoked_at"),
+        revoked_by: row.get("revoked_by"),
+        revoke_reason: row.get("revoke_reason"),
+        last_used_at: row.get("last_used_at"),
+        rotated_from: row.get("rotated_from"),
+        rotated_to: row.get("rotated_to"),
+        status: KeyStatus::from_sql(status),
+    }
+}
+
+type Param<'a> = (&'a (dyn ToSql + Sync), Type);
+
+impl Store {
+    /// Inserts a key and its `created` event, unless a live, unrotated key already has its
+    /// org and name (then a conflict, nothing written). `before_commit` runs inside the
+    /// transaction, so a secret that cannot be handed over leaves no key behind.
+    pub fn create_key(
+        &self,
+        new: &NewKey<'_>,
+        actor: &str,
+        before_commit: impl FnOnce(&Key) -> Result<()>,
+    ) -> Result<Key> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        // Serialise creators of one org/name; a partial unique index cannot express "live"
+        // because liveness depends on the clock.
+        let lock_key = format!(
+            "keyadm name {}\u{1f}{}\u{1f}{}",
+            self.schema_name, new.org, new.name
+        );
+        tx.query_typed(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            &[(&lock_key, Type::TEXT)],
+        )?;
+        let existing = tx.query_typed_opt(
+            &format!(
+                "SELECT start FROM {} WHERE org = $1 AND name = $2 AND rotated_to IS NULL AND {LIVE} LIMIT 1",
+                self.table("api_keys")
+            ),
+            &[(&new.org, Type::TEXT), (&new.name, Type::TEXT)],
+        )?;
+        if let Some(row) = existing {
+            let start: String = row.get(0);
+            return Err(Error::Conflict {
+                message: format!(
+                    "org \"{}\" already has a live key named \"{}\" ({start})",
+                    new.org, new.name
+                ),
+                hint: Some(format!(
+                    "rotate it (`keyadm rotate {start}`), revoke it, or pick another name"
+                )),
+            });
+        }
+        let (at, secs) = new.expiry.params();
+        let hash: &[u8] = &new.hash;
+        let params: [Param<'_>; 12] = [
+            (&new.id, Type::UUID),
+            (&new.org, Type::TEXT),
+            (&new.name, Type::TEXT),
+            (&new.prefix, Type::TEXT),
+            (&new.start, Type::TEXT),
+            (&hash, Type::BYTEA),
+            (&new.scopes, Type::TEXT_ARRAY),
+            (new.metadata, Type::JSONB),
+            (&actor, Type::TEXT),
+            (&at, Type::TIMESTAMPTZ),
+            (&secs, Type::FLOAT8),
+            (&"created", Type::TEXT),
+        ];
+        let row = tx.query_typed_one(
+            &format!(
+                "WITH k AS (
+                    INSERT INTO {keys} (id, org, name, prefix, start, key_hash, scopes, metadata, created_by, expires_at)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
+                            COALESCE($10, now() + $11 * interval '1 second'))
+                    RETURNING *),
+                 e AS (
+                    INSERT INTO {events} (key_id, org, actor, action, detail)
+                    SELECT id, org, $9, $12, jsonb_build_object(
+                        'name', name, 'start', start, 'scopes', scopes, 'metadata', metadata,
+                        'expires_at', expires_at)
+                    FROM k)
+                 SELECT {KEY_COLUMNS} FROM k",
+                keys = self.table("api_keys"),
+                events = self.table("key_events"),
+            ),
+            &params,
+        )?;
+        let key = key_from_row(&row);
+        before_commit(&key)?;
+        tx.commit()?;
+        Ok(key)
+    }
+
+    /// Keys matching a KEY identifier (at most a few, for an ambiguity message).
+    pub fn find_keys(&self, lookup: &KeyLookup, org: Option<&str>) -> Result<Vec<Key>> {
+        let (low, high) = lookup.id_range.unzip();
+        let rows = self.conn()?.query_typed(
+            &format!(
+                "SELECT {KEY_COLUMNS} FROM {keys}
+                 WHERE (($1::uuid IS NOT NULL AND id BETWEEN $1 AND $2)
+                     OR ($3::text IS NOT NULL AND start = $3)
+                     OR ($4::text IS NOT NULL AND name = $4 AND rotated_to IS NULL AND {LIVE}))
+                   AND ($5::text IS NULL OR org = $5)
+                 ORDER BY created_at DESC, id DESC
+                 LIMIT $6",
+                keys = self.table("api_keys"),
+            ),
+            &[
+                (&low, Type::UUID),
+                (&high, Type::UUID),
+                (&lookup.start, Type::TEXT),
+                (&lookup.name, Type::TEXT),
+                (&org, Type::TEXT),
+                (&MAX_CANDIDATES, Type::INT8),
+            ],
+        )?;
+        Ok(rows.iter().map(key_from_row).collect())
+    }
+
+    /// The key with this hash, and whether it expires within `within` (server clock).
+    pub fn key_by_hash(
+        &self,
+        hash: &[u8; 32],
+        within: Option<Duration>,
+    ) -> Result<Option<(Key, bool)>> {
+        let hash: &[u8] = hash;
+        let within = within.map(seconds);
+        let row = self.conn()?.query_typed_opt(
+            &format!(
+                "SELECT {KEY_COLUMNS},
+                        ($2::float8 IS NOT NULL AND expires_at <= now() + $2 * interval '1 second') AS expiring
+                 FROM {} WHERE key_hash = $1",
+                self.table("api_keys")
+            ),
+            &[(&hash, Type::BYTEA), (&within, Type::FLOAT8)],
+        )?;
+        Ok(row.map(|row| (key_from_row(&row), row.get("expiring"))))
+    }
+
+    /// Streams keys, newest first, to `sink`; memory does not grow with the number of keys.
+    pub fn list_keys(
+        &self,
+        filter: &ListFilter,
+        sink: &mut dyn FnMut(Key) -> Result<()>,
+    ) -> Result<u64> {
+        let within = filter.expiring_within.map(seconds);
+        let mut conn = self.conn()?;
+        let sql = format!(
+            "SELECT {KEY_COLUMNS} FROM {keys}
+             WHERE ($1::text IS NULL OR org = $1) AND {status}
+               AND ($2::float8 IS NULL OR expires_at <= now() + $2 * interval '1 second')
+             ORDER BY created_at DESC, id DESC
+             LIMIT $3",
+            keys = self.table("api_keys"),
+            status = filter.status.sql(),
+        );
+        let params: [Param<'_>; 3] = [
+            (&filter.org, Type::TEXT),
+            (&within, Type::FLOAT8),
+            (&filter.limit, Type::INT8),
+        ];
+        let mut rows = conn.query_typed_raw(&sql, params)?;
+        let mut count = 0;
+        while let Some(row) = fallible_next(&mut rows)? {
+            sink(key_from_row(&row))?;
+            count += 1;
+        }
+        Ok(count)
+    }
+
+    /// A key, its rotation lineage (oldest first) and its most recent events.
+    pub fn key_detail(&self, id: Uuid) -> Result<Option<KeyDetail>> {
+        let mut conn = self.conn()?;
+        let keys = self.table("api_keys");
+        let Some(row) = conn.query_typed_opt(
+            &format!("SELECT {KEY_COLUMNS} FROM {keys} WHERE id = $1"),
+            &[(&id, Type::UUID)],
+        )?
+        else {
+            return Ok(None);
+        };
+        let key = key_from_row(&row);
+        let chain = conn
+            .query_typed(
+                &format!(
+                    "WITH RECURSIVE
+                       back(id, link, depth) AS (
+                         SELECT id, rotated_from, 0 FROM {keys} WHERE id = $1
+                         UNION ALL
+                         SELECT k.id, k.rotated_from, b.depth - 1 FROM {keys} k JOIN back b ON k.id = b.link
+                         WHERE b.depth > -10000),
+                       fwd(id, link, depth) AS (
+                         SELECT id, rotated_to, 0 FROM {keys} WHERE id = $1
+                         UNION ALL
+                         SELECT k.id, k.rotated_to, f.depth + 1 FROM {keys} k JOIN fwd f ON k.id = f.link
+                         WHERE f.depth < 10000)
+                     SELECT id FROM (SELECT id, depth FROM back UNION ALL SELECT id, depth FROM fwd WHERE depth > 0) lineage
+                     ORDER BY depth"
+                ),
+                &[(&id, Type::UUID)],
+            )?
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        let events = self.events_of_key(&mut conn, id, SHOW_EVENTS)?;
+        Ok(Some(KeyDetail { key, chain, events }))
+    }
+
+    /// How many keys of `org` are not revoked yet.
+    pub fn count_revocable(&self, org: &str) -> Result<i64> {
+        let row = self.conn()?.query_typed_one(
+            &format!(
+                "SELECT count(*) FROM {} WHERE org = $1 AND revoked_at IS NULL",
+                self.table("api_keys")
+            ),
+            &[(&org, Type::TEXT)],
+        )?;
+        Ok(row.get(0))
+    }
+
+    /// Revokes the given keys (or every unrevoked key of `org`), writing a `revoked` event
+    /// for each. Keys already revoked are left as they are. Returns the keys it revoked.
+    pub fn revoke_keys(
+        &self,
+        ids: Option<&[Uuid]>,
+        org: Option<&str>,
+        actor: &str,
+        reason: Option<&str>,
+    ) -> Result<Vec<Key>> {
+        let ids: Option<Vec<Uuid>> = ids.map(<[Uuid]>::to_vec);
+        let rows = self.conn()?.query_typed(
+            &format!(
+                "WITH r AS (
+                    UPDATE {keys} SET revoked_at = now(), revoked_by = $3, revoke_reason = $4
+                    WHERE revoked_at IS NULL
+                      AND ($1::uuid[] IS NULL OR id = ANY($1))
+                      AND ($2::text IS NULL OR org = $2)
+                    RETURNING *),
+                 e AS (
+                    INSERT INTO {events} (key_id, org, actor, action, detail)
+                    SELECT id, org, $3, 'revoked', jsonb_build_object('reason', $4::text) FROM r)
+                 SELECT {KEY_COLUMNS} FROM r ORDER BY created_at DESC, id DESC",
+                keys = self.table("api_keys"),
+                events = self.table("key_events"),
+            ),
+            &[
+                (&ids, Type::UUID_ARRAY),
+                (&org, Type::TEXT),
+                (&actor, Type::TEXT),
+                (&reason, Type::TEXT),
+            ],
+        )?;
+        Ok(rows.iter().map(key_from_row).collect())
+    }
+
+    /// Rotates `old_id` in one transaction holding its row lock: inserts the successor (same
+    /// org, name, prefix, scopes and metadata), points the old key at it and shortens the old
+    /// key's expiry to now + grace (never lengthening it), with an event on each key.
+    /// `expiry` overrides the successor's expiry; by default it keeps the old key's lifetime.
+    pub fn rotate_key(
+        &self,
+        old_id: Uuid,
+        successor: &Successor,
+        grace: Duration,
+        expiry: Option<Expiry>,
+        actor: &str,
+    ) -> Result<Rotation> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        let keys = self.table("api_keys");
+        let old = tx
+            .query_typed_opt(
+                &format!("SELECT {KEY_COLUMNS} FROM {keys} WHERE id = $1 FOR UPDATE"),
+                &[(&old_id, Type::UUID)],
+            )?
+            .map(|row| key_from_row(&row))
+            .ok_or_else(|| Error::NotFound {
+                message: format!("key {old_id} no longer exists"),
+            })?;
+        if let Some(next) = old.rotated_to {
+            return Err(Error::Conflict {
+                message: format!("key {} was already rotated (successor {next})", old.label()),
+                hint: Some(format!(
+                    "rotate the current key instead: `keyadm rotate {next}`"
+                )),
+            });
+        }
+        match old.status {
+            KeyStatus::Active => {}
+            status => {
+                return Err(Error::Conflict {
+                    message: format!(
+                        "key {} is {}; only an active key can be rotated",
+                        old.label(),
+                        status.as_str()
+                    ),
+                    hint: Some("create a new key with `keyadm create` instead".into()),
+                });
+            }
+        }
+        let (at, secs) = expiry.unwrap_or(Expiry::Never).params();
+        let inherit = expiry.is_none();
+        let hash: &[u8] = &successor.hash;
+        let new_row = tx.query_typed_one(
+            &format!(
+                "INSERT INTO {keys} (id, org, name, prefix, start, key_hash, scopes, metadata, created_by, expires_at, rotated_from)
+                 SELECT $1, org, name, prefix, $2, $3, scopes, metadata, $4,
+                        CASE WHEN $5::timestamptz IS NOT NULL THEN $5
+                             WHEN $6::float8 IS NOT NULL THEN now() + $6 * interval '1 second'
+                             WHEN $7 AND expires_at IS NOT NULL THEN now() + (expires_at - created_at)
+                        END,
+                        id
+                 FROM {keys} WHERE id = $8
+                 RETURNING {KEY_COLUMNS}"
+            ),
+            &[
+                (&successor.id, Type::UUID),
+                (&successor.start, Type::TEXT),
+                (&hash, Type::BYTEA),
+                (&actor, Type::TEXT),
+                (&at, Type::TIMESTAMPTZ),
+                (&secs, Type::FLOAT8),
+                (&inherit, Type::BOOL),
+                (&old_id, Type::UUID),
+            ],
+        )?;
+        let new_key = key_from_row(&new_row);
+        let grace_secs = seconds(grace);
+        let old_row = tx.query_typed_one(
+            &format!(
+                "UPDATE {keys} SET rotated_to = $2,
+                        expires_at = LEAST(expires_at, now() + $3 * interval '1 second')
+                 WHERE id = $1
+                 RETURNING {KEY_COLUMNS}"
+            ),
+            &[
+                (&old_id, Type::UUID),
+                (&new_key.id, Type::UUID),
+                (&grace_secs, Type::FLOAT8),
+            ],
+        )?;
+        let old_key = key_from_row(&old_row);
+        tx.query_typed(
+            &format!(
+                "INSERT INTO {events} (key_id, org, actor, action, detail) VALUES
+                   ($1, $3, $4, 'rotated', jsonb_build_object(
+                       'successor', $2::uuid, 'successor_start', $5::text,
+                       'grace_seconds', $6::float8, 'expires_at', $7::timestamptz)),
+                   ($2, $3, $4, 'created', jsonb_build_object(
+                       'rotated_from', $1::uuid, 'name', $8::text, 'start', $5::text,
+                       'expires_at', $9::timestamptz))",
+                events = self.table("key_events"),
+            ),
+            &[
+                (&old_id, Type::UUID),
+                (&new_key.id, Type::UUID),
+                (&new_key.org, Type::TEXT),
+                (&actor, Type::TEXT),
+                (&new_key.start, Type::TEXT),
+                (&grace_secs, Type::FLOAT8),
+                (&old_key.expires_at, Type::TIMESTAMPTZ),
+                (&new_key.name, Type::TEXT),
+                (&new_key.expires_at, Type::TIMESTAMPTZ),
+            ],
+        )?;
+        tx.commit()?;
+        Ok(Rotation {
+            successor: new_key,
+            predecessor: old_key,
+        })
+    }
+}
+
+/// `RowIter::next` from fallible-iterator, without importing that crate.
+fn fallible_next(rows: &mut postgres::RowIter<'_>) -> Result<Option<Row>> {
+    use postgres::fallible_iterator::FallibleIterator;
+    Ok(rows.next()?)
+}

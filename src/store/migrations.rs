@@ -1,0 +1,254 @@
+//! `init` and the schema version check every other command makes.
+//!
+//! refinery has no locking and commits the schema separately from its history (PITFALLS.md),
+//! so keyadm drives refinery's runner on a single transaction of its own: an advisory
+//! transaction lock, `CREATE SCHEMA`, every pending migration and its history row commit
+//! together or not at all, and concurrent `init`s queue behind each other.
+
+use postgres::types::Type;
+use refinery::Migration;
+use refinery::error::Kind;
+use refinery_core::traits::sync::{Migrate, Query, Transaction as MigrationTransaction};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::error::{Error, Result};
+use crate::model::{InitReport, MigrationState};
+
+use super::Store;
+use super::db_error::query_error;
+
+mod embedded {
+    refinery::embed_migrations!("migrations");
+}
+
+/// The history table, inside keyadm's schema.
+const HISTORY_TABLE: &str = "refinery_schema_history";
+
+/// The migrations compiled into this binary, oldest first.
+fn known_migrations() -> Vec<Migration> {
+    let mut migrations = embedded::migrations::runner().get_migrations().clone();
+    migrations.sort();
+    migrations
+}
+
+/// The schema version this binary expects.
+pub fn binary_version() -> i32 {
+    known_migrations().last().map_or(0, Migration::version)
+}
+
+/// Failure inside the migration transaction.
+#[derive(Debug)]
+enum RunError {
+    Db(postgres::Error),
+    History(String),
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Db(err) => err.fmt(f),
+            RunError::History(text) => f.write_str(text),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+/// refinery's view of one open transaction: nothing it runs commits on its own.
+struct InTransaction<'a, 'conn>(&'a mut postgres::Transaction<'conn>);
+
+impl MigrationTransaction for InTransaction<'_, '_> {
+    type Error = RunError;
+
+    fn execute<'q, T: Iterator<Item = &'q str>>(&mut self, queries: T) -> Result<usize, RunError> {
+        let mut count = 0;
+        for query in queries {
+            self.0.batch_execute(query).map_err(RunError::Db)?;
+            count += 1;
+        }
+        Ok(count)
+    }
+}
+
+impl Query<Vec<Migration>> for InTransaction<'_, '_> {
+    fn query(&mut self, query: &str) -> Result<Vec<Migration>, RunError> {
+        let rows = self.0.query_typed(query, &[]).map_err(RunError::Db)?;
+        rows.iter()
+            .map(|row| {
+                let applied_on: String = row.get(2);
+                let applied_on = OffsetDateTime::parse(&applied_on, &Rfc3339)
+                    .map_err(|_| RunError::History(format!("bad applied_on '{applied_on}'")))?;
+                let checksum: String = row.get(3);
+                let checksum = checksum
+                    .parse()
+                    .map_err(|_| RunError::History(format!("bad checksum '{checksum}'")))?;
+                Ok(Migration::applied(
+                    row.get(0),
+                    row.get(1),
+                    applied_on,
+                    checksum,
+                ))
+            })
+            .collect()
+    }
+}
+
+impl Migrate for InTransaction<'_, '_> {}
+
+fn newer_schema(version: impl std::fmt::Display) -> Error {
+    Error::Schema {
+        message: format!(
+            "the database schema has migration {version}, which this keyadm does not know (it expects version {})",
+            binary_version()
+        ),
+        hint: "the schema is newer than this binary: upgrade keyadm".into(),
+    }
+}
+
+fn migration_error(err: &refinery::Error) -> Error {
+    match err.kind() {
+        Kind::MissingVersion(migration) => newer_schema(migration),
+        Kind::DivergentVersion(applied, ours) => Error::Schema {
+            message: format!("applied migration {applied} differs from this keyadm's {ours}"),
+            hint:
+                "the schema was changed by another build of keyadm; do not edit applied migrations"
+                    .into(),
+        },
+        Kind::Connection(_, source) => match source.downcast_ref::<RunError>() {
+            Some(RunError::Db(db)) => query_error(db),
+            Some(RunError::History(text)) => {
+                Error::failure(format!("unreadable migration history: {text}"))
+            }
+            None => Error::failure(format!("migration failed: {err}")),
+        },
+        _ => Error::failure(format!("migration failed: {err}")),
+    }
+}
+
+impl Store {
+    fn history_table(&self) -> String {
+        format!("{}.{HISTORY_TABLE}", self.schema_ident)
+    }
+
+    /// Creates the schema if missing and applies pending migrations, all in one transaction.
+    pub fn init(&self) -> Result<InitReport> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        let lock_key = format!("keyadm init {}", self.schema_name);
+        tx.query_typed(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            &[(&lock_key, Type::TEXT)],
+        )?;
+        let missing = tx
+            .query_typed(
+                "SELECT 1 FROM pg_namespace WHERE nspname = $1",
+                &[(&self.schema_name, Type::TEXT)],
+            )?
+            .is_empty();
+        if missing {
+            tx.batch_execute(&format!("CREATE SCHEMA {}", self.schema_ident))?;
+        }
+        tx.batch_execute(&format!("SET LOCAL search_path TO {}", self.schema_ident))?;
+        let mut runner = embedded::migrations::runner().set_grouped(true);
+        runner.set_migration_table_name(self.history_table());
+        let report = runner
+            .run(&mut InTransaction(&mut tx))
+            .map_err(|err| migration_error(&err))?;
+        tx.commit()?;
+        let applied = report
+            .applied_migrations()
+            .iter()
+            .map(|m| MigrationState {
+                version: m.version(),
+                name: m.name().to_owned(),
+                applied: true,
+                applied_on: m.applied_on().and_then(|t| t.format(&Rfc3339).ok()),
+            })
+            .collect();
+        Ok(InitReport {
+            schema: self.schema_name.clone(),
+            applied,
+            version: binary_version(),
+        })
+    }
+
+    /// Applied and pending migrations; changes nothing.
+    pub fn migration_status(&self) -> Result<Vec<MigrationState>> {
+        let applied = match self.conn()?.query_typed(
+            &format!(
+                "SELECT version, name, applied_on FROM {} ORDER BY version",
+                self.history_table()
+            ),
+            &[],
+        ) {
+            Ok(rows) => rows,
+            Err(err) if is_missing_schema(&err) => Vec::new(),
+            Err(err) => return Err(err.into()),
+        };
+        let mut states: Vec<MigrationState> = known_migrations()
+            .iter()
+            .map(|m| MigrationState {
+                version: m.version(),
+                name: m.name().to_owned(),
+                applied: false,
+                applied_on: None,
+            })
+            .collect();
+        for row in &applied {
+            let version: i32 = row.get(0);
+            let applied_on: String = row.get(2);
+            match states.iter_mut().find(|s| s.version == version) {
+                Some(state) => {
+                    state.applied = true;
+                    state.applied_on = Some(applied_on);
+                }
+                None => states.push(MigrationState {
+                    version,
+                    name: row.get(1),
+                    applied: true,
+                    applied_on: Some(applied_on),
+                }),
+            }
+        }
+        states.sort_by_key(|s| s.version);
+        Ok(states)
+    }
+
+    /// Refuses to work on a schema that is missing, behind, or ahead of this binary (exit 6).
+    pub fn ensure_schema_current(&self) -> Result<()> {
+        let row = self.conn()?.query_typed_one(
+            &format!("SELECT max(version) FROM {}", self.history_table()),
+            &[],
+        );
+        let version: Option<i32> = match row {
+            Ok(row) => row.get(0),
+            Err(err) if is_missing_schema(&err) => None,
+            Err(err) => return Err(err.into()),
+        };
+        let expected = binary_version();
+        match version {
+            None => Err(Error::Schema {
+                message: format!(
+                    "keyadm is not initialised in schema \"{}\" of this database",
+                    self.schema_name
+                ),
+                hint: "run `keyadm init` (with the same --schema) first".into(),
+            }),
+            Some(v) if v > expected => Err(newer_schema(v)),
+            Some(v) if v < expected => Err(Error::Schema {
+                message: format!(
+                    "the database schema is at version {v}; this keyadm needs version {expected}"
+                ),
+                hint: "run `keyadm init` to apply the pending migrations".into(),
+            }),
+            Some(_) => Ok(()),
+        }
+    }
+}
+
+fn is_missing_schema(err: &postgres::Error) -> bool {
+    use postgres::error::SqlState;
+    err.code()
+        .is_some_and(|c| *c == SqlState::UNDEFINED_TABLE || *c == SqlState::INVALID_SCHEMA_NAME)
+}

@@ -1,0 +1,72 @@
+//! Every SQL statement keyadm runs, the pool and the transactions. Nothing here prints.
+//!
+//! Statements go through `query_typed` (an unnamed statement, one round trip), so no named
+//! prepared statement outlives its transaction: that is what keeps keyadm working behind
+//! PgBouncer in transaction mode (PITFALLS.md). Only hashes of secrets are ever sent.
+
+mod db_error;
+mod events;
+mod keys;
+mod migrations;
+mod pool;
+
+pub use keys::{Expiry, KeyLookup, ListFilter, NewKey, StatusFilter, Successor};
+pub use migrations::binary_version;
+
+use crate::connect::Target;
+use crate::error::{Error, Result};
+
+/// The longest schema name PostgreSQL keeps (NAMEDATALEN - 1 bytes).
+const MAX_SCHEMA_BYTES: usize = 63;
+
+/// A connected store of keys inside one schema.
+pub struct Store {
+    pool: pool::Pool,
+    schema_name: String,
+    /// The schema name quoted as an SQL identifier.
+    schema_ident: String,
+}
+
+/// Checks a `--schema` value (used as a clap value parser).
+pub fn parse_schema_name(name: &str) -> std::result::Result<String, String> {
+    if name.is_empty() || name.len() > MAX_SCHEMA_BYTES {
+        return Err(format!("a schema name has 1 to {MAX_SCHEMA_BYTES} bytes"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err("a schema name must not contain control characters".into());
+    }
+    Ok(name.to_owned())
+}
+
+/// Quotes an SQL identifier.
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+impl Store {
+    /// Connects (one server connection) to work in `schema`.
+    pub fn open(target: &Target, schema: &str) -> Result<Store> {
+        Ok(Store {
+            pool: pool::open(target)?,
+            schema_name: schema.to_owned(),
+            schema_ident: quote_ident(schema),
+        })
+    }
+
+    /// The schema keyadm works in.
+    pub fn schema_name(&self) -> &str {
+        &self.schema_name
+    }
+
+    /// A schema-qualified table name.
+    fn table(&self, name: &str) -> String {
+        format!("{}.{name}", self.schema_ident)
+    }
+
+    fn conn(&self) -> Result<pool::Connection> {
+        self.pool.get().map_err(|err| Error::Unavailable {
+            message: format!("cannot get a database connection: {err}"),
+            hint: Some("the server may be overloaded or unreachable; retry".into()),
+        })
+    }
+}

@@ -1,0 +1,106 @@
+//! The connection pool: r2d2 over rust-postgres, opening exactly one server connection for a
+//! command that needs one.
+//!
+//! r2d2 alone would either open `min_idle` connections up front or, with the server down, retry
+//! for its whole timeout and then report "timed out waiting for connection" without the cause
+//! (see PITFALLS.md). So keyadm connects once itself, within `--connect-timeout`, to report the
+//! real reason, and hands that connection to the pool as its first.
+
+use std::sync::Mutex;
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use postgres::{Client, NoTls};
+use r2d2_postgres::PostgresConnectionManager;
+
+use crate::connect::Target;
+use crate::error::{Error, Result};
+
+use super::db_error;
+
+/// The most connections a command may open when it works in parallel on purpose.
+const MAX_CONNECTIONS: u32 = 4;
+
+/// An r2d2 manager whose first connection is one made (and checked) beforehand.
+pub struct PrimedManager {
+    primed: Mutex<Option<Client>>,
+    inner: PostgresConnectionManager<NoTls>,
+}
+
+impl r2d2::ManageConnection for PrimedManager {
+    type Connection = Client;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> Result<Client, postgres::Error> {
+        let primed = self
+            .primed
+            .lock()
+            .map(|mut slot| slot.take())
+            .unwrap_or(None);
+        match primed {
+            Some(client) => Ok(client),
+            None => self.inner.connect(),
+        }
+    }
+
+    fn is_valid(&self, client: &mut Client) -> Result<(), postgres::Error> {
+        self.inner.is_valid(client)
+    }
+
+    fn has_broken(&self, client: &mut Client) -> bool {
+        self.inner.has_broken(client)
+    }
+}
+
+/// The pool type of the store.
+pub type Pool = r2d2::Pool<PrimedManager>;
+
+/// A connection checked out of the pool.
+pub type Connection = r2d2::PooledConnection<PrimedManager>;
+
+/// Connects once (bounded by the target's connect timeout as a whole, not just the TCP
+/// handshake) and builds a pool around that connection.
+pub fn open(target: &Target) -> Result<Pool> {
+    let config = target.to_config()?;
+    let client = connect_within(&config, target)?;
+    let manager = PrimedManager {
+        primed: Mutex::new(Some(client)),
+        inner: PostgresConnectionManager::new(config, NoTls),
+    };
+    Ok(r2d2::Pool::builder()
+        .max_size(MAX_CONNECTIONS)
+        .min_idle(Some(0))
+        .test_on_check_out(false)
+        .connection_timeout(target.connect_timeout.unwrap_or(Duration::from_secs(3600)))
+        .error_handler(Box::new(r2d2::NopErrorHandler))
+        .build_unchecked(manager))
+}
+
+fn connect_within(config: &postgres::Config, target: &Target) -> Result<Client> {
+    let Some(timeout) = target.connect_timeout else {
+        return config
+            .connect(NoTls)
+            .map_err(|err| db_error::connect_error(&err, target));
+    };
+    let (sender, receiver) = mpsc::channel();
+    let config = config.clone();
+    // The driver's own timeout covers only the TCP handshake; a server that accepts and then
+    // never answers would hang the startup. The thread is abandoned on timeout: the process
+    // is about to exit with an error anyway.
+    thread::spawn(move || {
+        let _ = sender.send(config.connect(NoTls));
+    });
+    match receiver.recv_timeout(timeout) {
+        Ok(Ok(client)) => Ok(client),
+        Ok(Err(err)) => Err(db_error::connect_error(&err, target)),
+        Err(_) => Err(Error::Unavailable {
+            message: format!(
+                "timed out after {} connecting to {}",
+                humantime::format_duration(timeout),
+                target.address()
+            ),
+            hint: Some("check the host, port and firewall, or raise --connect-timeout".into()),
+        }),
+    }
+}

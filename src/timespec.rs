@@ -1,0 +1,98 @@
+//! Parsing of the DUR and TIME arguments of the contract.
+//!
+//! DUR is humantime syntax (`30m`, `7d`, `1w`, `1d 12h`); TIME is RFC 3339 or `YYYY-MM-DD`
+//! (midnight UTC).
+
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+/// The longest duration accepted anywhere: beyond it a timestamp would leave the calendar
+/// that PostgreSQL and chrono share.
+const MAX_DURATION: Duration = Duration::from_secs(1000 * 366 * 24 * 3600);
+
+/// Parses a DUR such as `7d` or `1d 12h` (used as a clap value parser).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let duration = humantime::parse_duration(text.trim()).map_err(|err| {
+        format!(
+            "'{}' is not a duration ({err}); examples: 30m, 12h, 7d, 1w, 1d 12h",
+            text.escape_debug()
+        )
+    })?;
+    if duration > MAX_DURATION {
+        return Err(format!(
+            "'{}' is too long (at most 1000 years)",
+            text.escape_debug()
+        ));
+    }
+    Ok(duration)
+}
+
+/// Parses a TIME: RFC 3339 (`2026-12-01T09:00:00Z`) or a date (`2026-12-01`, midnight UTC).
+pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
+    let text = text.trim();
+    if let Ok(time) = DateTime::parse_from_rfc3339(text) {
+        return Ok(time.with_timezone(&Utc));
+    }
+    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        && let Some(midnight) = date.and_hms_opt(0, 0, 0)
+    {
+        return Ok(midnight.and_utc());
+    }
+    Err(format!(
+        "'{}' is not a time: use RFC 3339 (2026-12-01T09:00:00Z) or a date (2026-12-01)",
+        text.escape_debug()
+    ))
+}
+
+/// A duration as the seconds PostgreSQL multiplies into an interval.
+pub fn seconds(duration: Duration) -> f64 {
+    duration.as_secs_f64()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_of_the_contract() {
+        assert_eq!(parse_duration("30m").unwrap(), Duration::from_secs(1800));
+        assert_eq!(
+            parse_duration("7d").unwrap(),
+            Duration::from_secs(7 * 86400)
+        );
+        assert_eq!(
+            parse_duration("1w").unwrap(),
+            Duration::from_secs(7 * 86400)
+        );
+        assert_eq!(
+            parse_duration("1d 12h").unwrap(),
+            Duration::from_secs(36 * 3600)
+        );
+        assert_eq!(parse_duration("0s").unwrap(), Duration::ZERO);
+    }
+
+    #[test]
+    fn bad_durations() {
+        for bad in ["", "7", "-1d", "7x", "d", "99999999999y"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn times() {
+        let date = parse_time("2026-12-01").unwrap();
+        assert_eq!(date.to_rfc3339(), "2026-12-01T00:00:00+00:00");
+        let offset = parse_time("2026-12-01T10:00:00+02:00").unwrap();
+        assert_eq!(offset.to_rfc3339(), "2026-12-01T08:00:00+00:00");
+        for bad in [
+            "",
+            "tomorrow",
+            "2026-13-01",
+            "2026-02-30",
+            "2026-12-01 10:00",
+        ] {
+            assert!(parse_time(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,170 @@
+use std::time::{Duration, Instant};
+
+use crate::support::{CheckJson, Run, TestDb, cluster};
+
+fn check(db: &TestDb, secret: &str, args: &[&str], code: i32) -> CheckJson {
+    let mut all = vec!["check", "--json"];
+    all.extend_from_slice(args);
+    db.keyadm(&all).stdin(secret).run().code(code).json()
+}
+
+#[test]
+fn check_reads_the_secret_from_stdin_dash_env_or_argument() {
+    let db = TestDb::new();
+    let created = db.create("acme", "ci", &[]);
+    let result = check(&db, &format!("{}\n", created.secret), &[], 0);
+    assert!(result.valid);
+    assert_eq!(result.reason, "valid");
+    assert_eq!(result.key.unwrap().id, created.key.id);
+    check(&db, &created.secret, &["-"], 0);
+    db.keyadm(&["check"])
+        .env("KEYADM_SECRET", Some(&created.secret))
+        .run()
+        .success();
+    db.keyadm(&["check", &created.secret])
+        .run()
+        .success()
+        .stderr_has("warning")
+        .stdout_has("valid");
+    assert!(
+        db.keyadm(&["check", "-q"])
+            .stdin(&created.secret)
+            .run()
+            .success()
+            .stdout
+            .is_empty()
+    );
+}
+
+#[test]
+fn invalid_keys_exit_1_with_their_reason() {
+    let db = TestDb::new();
+    let revoked = db.create("acme", "r", &[]);
+    db.keyadm(&["revoke", &revoked.key.id, "--yes"])
+        .run()
+        .success();
+    let expired = db.create("acme", "e", &[]);
+    db.client()
+        .execute("UPDATE keyadm.api_keys SET expires_at = now() - interval '1 s' WHERE id = $1::text::uuid", &[&expired.key.id])
+        .unwrap();
+    let soon = db.create("acme", "s", &["--expires-in", "1d"]);
+
+    assert_eq!(check(&db, &revoked.secret, &[], 1).reason, "revoked");
+    assert_eq!(check(&db, &expired.secret, &[], 1).reason, "expired");
+    assert_eq!(check(&db, &soon.secret, &[], 0).reason, "valid");
+    let expiring = check(&db, &soon.secret, &["--expiring-within", "7d"], 1);
+    assert_eq!(
+        (expiring.valid, expiring.reason.as_str()),
+        (false, "expiring")
+    );
+    assert_eq!(
+        check(&db, &soon.secret, &["--expiring-within", "1h"], 0).reason,
+        "valid"
+    );
+
+    // A well-formed secret nobody issued.
+    let other = TestDb::new().create("x", "y", &[]);
+    let unknown = check(&db, &other.secret, &[], 1);
+    assert_eq!((unknown.reason.as_str(), unknown.key), ("not_found", None));
+
+    let out = db.keyadm(&["check"]).stdin(&revoked.secret).run().code(1);
+    assert!(out.stdout.contains("invalid (revoked)"), "{}", out.stdout);
+}
+
+#[test]
+fn a_malformed_secret_is_judged_without_touching_the_database() {
+    let created = TestDb::new().create("acme", "ci", &[]);
+    let mut typo = created.secret.clone();
+    let last = typo.pop().unwrap();
+    typo.push(if last == '0' { '1' } else { '0' });
+    // No server listens on port 1: a connection attempt would exit 7.
+    for bad in [&typo[..], "", "sk_abc", "not a key at all"] {
+        let out = Run::new(&["check", "--json"])
+            .env(
+                "KEYADM_DATABASE_URL",
+                Some("postgresql://nobody@127.0.0.1:1/none"),
+            )
+            .stdin(bad)
+            .run()
+            .code(1);
+        let result: CheckJson = out.json();
+        assert_eq!((result.valid, result.reason.as_str()), (false, "malformed"));
+    }
+}
+
+#[test]
+fn check_changes_nothing() {
+    let db = TestDb::new();
+    let created = db.create("acme", "ci", &[]);
+    let before = db.dump_text("api_keys") + &db.dump_text("key_events");
+    check(&db, &created.secret, &[], 0);
+    assert_eq!(
+        db.dump_text("api_keys") + &db.dump_text("key_events"),
+        before
+    );
+}
+
+#[test]
+fn one_check_opens_one_connection() {
+    let db = TestDb::new();
+    let created = db.create("acme", "ci", &[]);
+    let mut admin = cluster().admin();
+    let mut sessions = || -> i64 {
+        admin
+            .batch_execute("SELECT pg_stat_clear_snapshot()")
+            .unwrap();
+        admin
+            .query_one(
+                "SELECT sessions FROM pg_stat_database WHERE datname = $1",
+                &[&db.name],
+            )
+            .unwrap()
+            .get(0)
+    };
+    // Wait for the sessions of setup to be counted.
+    let mut before = sessions();
+    let settle = Instant::now();
+    while settle.elapsed() < Duration::from_secs(2) {
+        std::thread::sleep(Duration::from_millis(200));
+        let now = sessions();
+        if now == before {
+            break;
+        }
+        before = now;
+    }
+    check(&db, &created.secret, &[], 0);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut after = sessions();
+    while after == before && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        after = sessions();
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    after = sessions();
+    assert_eq!(
+        after - before,
+        1,
+        "one check opened {} server connections",
+        after - before
+    );
+}
+
+#[test]
+fn the_server_sees_only_hashes() {
+    let db = TestDb::new();
+    let created = db.create("acme", "ci", &[]);
+    check(&db, &created.secret, &[], 0);
+    db.keyadm(&["rotate", "ci"]).run().success();
+    let log = cluster().log.as_ref().expect(
+        "this test reads the server log: run it against the suite's own cluster (unset KEYADM_TEST_DATABASE_URL)",
+    );
+    let text = std::fs::read_to_string(log).unwrap();
+    assert!(
+        text.contains("key_hash"),
+        "log_statement=all is not logging keyadm's statements"
+    );
+    assert!(
+        !text.contains(&created.secret[3..]),
+        "a secret reached the server's statement log"
+    );
+}

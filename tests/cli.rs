@@ -1,0 +1,62 @@
+use crate::support::Run;
+
+#[test]
+fn help_and_version_exit_0_on_stdout() {
+    let out = Run::new(&["--help"]).run().success();
+    for command in [
+        "init", "create", "list", "show", "revoke", "rotate", "check",
+    ] {
+        assert!(out.stdout.contains(command), "--help lacks {command}");
+    }
+    assert!(out.stdout.contains("Exit codes"));
+    Run::new(&["--version"])
+        .run()
+        .success()
+        .stdout_has("keyadm ");
+}
+
+#[test]
+fn help_never_shows_a_password_from_the_environment() {
+    let out = Run::new(&["list", "--help"])
+        .env("KEYADM_DATABASE_URL", Some("postgresql://u:hunter2@h/d"))
+        .run()
+        .success();
+    assert!(!out.stdout.contains("hunter2"));
+}
+
+#[test]
+fn usage_errors_exit_2_with_one_line_and_a_suggestion() {
+    Run::new(&["lst"])
+        .run()
+        .code(2)
+        .one_line_error()
+        .stderr_has("list");
+    Run::new(&["list", "--statuss", "all"])
+        .run()
+        .code(2)
+        .one_line_error()
+        .stderr_has("--status");
+    Run::new(&["list", "--status", "bogus"])
+        .run()
+        .code(2)
+        .one_line_error();
+    Run::new(&["list", "--limit", "0"])
+        .run()
+        .code(2)
+        .one_line_error();
+    Run::new(&["rotate", "x", "--grace", "soon"])
+        .run()
+        .code(2)
+        .one_line_error()
+        .stderr_has("duration");
+    Run::new(&["list", "--schema", ""])
+        .run()
+        .code(2)
+        .one_line_error();
+    Run::new(&[]).run().code(2);
+    let err = Run::new(&["list", "--bogus", "--json"])
+        .run()
+        .code(2)
+        .json_error();
+    assert_eq!(err.code, "usage");
+}

@@ -1,0 +1,130 @@
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use crate::support::{Run, TestDb, cluster};
+
+#[test]
+fn a_refused_connection_exits_7_naming_the_server_and_never_the_password() {
+    let out = Run::new(&[
+        "list",
+        "--database-url",
+        "postgresql://alice:hunter2@127.0.0.1:1/keys",
+    ])
+    .run()
+    .code(7)
+    .one_line_error()
+    .stderr_has("127.0.0.1:1")
+    .stderr_has("hint:");
+    assert!(!out.stderr.contains("hunter2"));
+    let err = Run::new(&["list", "--json"])
+        .env(
+            "DATABASE_URL",
+            Some("postgresql://alice:hunter2@127.0.0.1:1/keys"),
+        )
+        .run()
+        .code(7)
+        .json_error();
+    assert_eq!(err.code, "unavailable");
+    assert!(!err.message.contains("hunter2") && !err.hint.unwrap_or_default().contains("hunter2"));
+}
+
+#[test]
+fn a_server_that_never_answers_times_out_within_connect_timeout() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Accepts the TCP connection (the kernel does) but never speaks PostgreSQL.
+    let url = format!("postgresql://u@127.0.0.1:{port}/d");
+    let started = Instant::now();
+    Run::new(&["list", "--connect-timeout", "1s", "--database-url", &url])
+        .run()
+        .code(7)
+        .one_line_error()
+        .stderr_has("timed out");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    drop(listener);
+}
+
+#[test]
+fn a_missing_database_exits_7_with_a_hint() {
+    let url = cluster().conninfo("no_such_database");
+    Run::new(&["list", "--database-url", &url])
+        .run()
+        .code(7)
+        .one_line_error()
+        .stderr_has("does not exist");
+}
+
+#[test]
+fn urls_libpq_strings_and_the_pg_environment_all_connect() {
+    let db = TestDb::new();
+    let conn: postgres::Config = db.conninfo.parse().unwrap();
+    let host = match &conn.get_hosts()[0] {
+        postgres::config::Host::Unix(path) => path.display().to_string(),
+        postgres::config::Host::Tcp(host) => host.clone(),
+    };
+    let port = conn.get_ports()[0].to_string();
+    let user = conn.get_user().unwrap().to_owned();
+    let password = conn
+        .get_password()
+        .map(|p| String::from_utf8_lossy(p).into_owned());
+    let encoded_host = host.replace('/', "%2F");
+    let auth = match &password {
+        Some(p) => format!("{user}:{p}"),
+        None => user.clone(),
+    };
+    for url in [
+        format!("postgresql://{auth}@{encoded_host}:{port}/{}", db.name),
+        format!("postgres://{auth}@/{}?host={host}&port={port}", db.name),
+        format!(
+            "postgresql+psycopg://{auth}@{encoded_host}:{port}/{}?sslmode=disable",
+            db.name
+        ),
+    ] {
+        Run::new(&["list", "--json"])
+            .env("DATABASE_URL", Some(&url))
+            .run()
+            .success();
+    }
+    let mut run = Run::new(&["list", "--json"])
+        .env("PGHOST", Some(&host))
+        .env("PGPORT", Some(&port))
+        .env("PGUSER", Some(&user))
+        .env("PGDATABASE", Some(&db.name));
+    if let Some(password) = &password {
+        run = run.env("PGPASSWORD", Some(password));
+    }
+    run.run().success();
+}
+
+#[test]
+fn unsupported_tls_modes_and_bad_urls_are_usage_errors() {
+    Run::new(&[
+        "list",
+        "--database-url",
+        "postgresql://u@h/d?sslmode=verify-full",
+    ])
+    .run()
+    .code(2)
+    .one_line_error();
+    Run::new(&["list", "--database-url", "postgresql://u@h/d?sslmode=bogus"])
+        .run()
+        .code(2)
+        .one_line_error();
+    let out = Run::new(&[
+        "list",
+        "--database-url",
+        "postgresql://u:hunter2@h/d?nonsense=1",
+    ])
+    .run()
+    .code(2)
+    .one_line_error();
+    assert!(!out.stderr.contains("hunter2"));
+    Run::new(&["list", "--database-url", "mysql://u@h/d"])
+        .run()
+        .code(2)
+        .one_line_error();
+}

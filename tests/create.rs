@@ -1,0 +1,291 @@
+use sha2::{Digest, Sha256};
+
+use crate::support::{Created, TestDb, mode, time};
+
+fn key_count(db: &TestDb) -> i64 {
+    db.scalar("SELECT count(*) FROM keyadm.api_keys")
+}
+
+#[test]
+fn create_prints_the_secret_once_and_stores_only_its_hash() {
+    let db = TestDb::new();
+    let created: Created = db
+        .keyadm(&[
+            "create",
+            "--json",
+            "--org",
+            "acme",
+            "--name",
+            "ci-deploy",
+            "--scope",
+            "write",
+            "--scope",
+            "deploy",
+            "--scope",
+            "deploy",
+            "--meta",
+            "team=infra",
+            "--actor",
+            "alice",
+        ])
+        .run()
+        .success()
+        .json();
+    let key = &created.key;
+    let secret = &created.secret;
+    assert!(
+        secret.starts_with("sk_") && secret.len() == 3 + 72,
+        "{secret}"
+    );
+    assert_eq!(key.start, secret[..11]);
+    assert_eq!(
+        (key.org.as_str(), key.name.as_str(), key.status.as_str()),
+        ("acme", "ci-deploy", "active")
+    );
+    assert_eq!(key.scopes, vec!["deploy", "write"]);
+    assert_eq!(key.metadata["team"], "infra");
+    assert_eq!(key.created_by, "alice");
+    assert_eq!(key.expires_at, None);
+    time(&key.created_at);
+
+    let row = db
+        .client()
+        .query_one("SELECT key_hash FROM keyadm.api_keys", &[])
+        .unwrap();
+    let hash: Vec<u8> = row.get(0);
+    assert_eq!(hash, Sha256::digest(secret.as_bytes()).to_vec());
+    for table in ["api_keys", "key_events"] {
+        assert!(
+            !db.dump_text(table).contains(&secret[3..]),
+            "secret stored in {table}"
+        );
+    }
+    let event = db
+        .client()
+        .query_one(
+            "SELECT actor, action, detail::text FROM keyadm.key_events",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(
+        (event.get::<_, String>(0), event.get::<_, String>(1)),
+        ("alice".into(), "created".into())
+    );
+}
+
+#[test]
+fn the_table_output_shows_the_secret_and_quiet_prints_only_it() {
+    let db = TestDb::new();
+    let out = db
+        .keyadm(&["create", "--org", "acme", "--name", "one"])
+        .run()
+        .success();
+    assert!(
+        out.stdout.contains("shown only this once"),
+        "{}",
+        out.stdout
+    );
+    let quiet = db
+        .keyadm(&["create", "--org", "acme", "--name", "two", "-q"])
+        .run()
+        .success();
+    let secret = quiet.stdout.trim();
+    assert_eq!(quiet.stdout.lines().count(), 1);
+    db.keyadm(&["check"]).stdin(secret).run().success();
+}
+
+#[test]
+fn a_live_key_with_the_same_org_and_name_is_a_conflict() {
+    let db = TestDb::new();
+    let first = db.create("acme", "ci", &[]);
+    db.keyadm(&["create", "--org", "acme", "--name", "ci"])
+        .run()
+        .code(4)
+        .one_line_error()
+        .stderr_has(&first.key.start);
+    assert_eq!(key_count(&db), 1);
+    // Another org may use the name; a revoked key frees it.
+    db.create("other", "ci", &[]);
+    db.keyadm(&["revoke", &first.key.id, "--yes"])
+        .run()
+        .success();
+    db.create("acme", "ci", &[]);
+    assert_eq!(key_count(&db), 3);
+}
+
+#[test]
+fn an_expired_key_frees_its_name() {
+    let db = TestDb::new();
+    let old = db.create("acme", "ci", &[]);
+    db.client()
+        .execute("UPDATE keyadm.api_keys SET expires_at = now() - interval '1 minute' WHERE id = $1::text::uuid", &[&old.key.id])
+        .unwrap();
+    db.create("acme", "ci", &[]);
+}
+
+#[test]
+fn bad_input_is_a_usage_error_and_changes_nothing() {
+    let db = TestDb::new();
+    let long = "n".repeat(129);
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["--org", "acme", "--name", "k", "--expires-in", "7x"],
+        vec!["--org", "acme", "--name", "k", "--expires-in", "0s"],
+        vec!["--org", "acme", "--name", "k", "--expires-at", "2001-01-01"],
+        vec!["--org", "acme", "--name", "k", "--expires-at", "tomorrow"],
+        vec![
+            "--org",
+            "acme",
+            "--name",
+            "k",
+            "--expires-in",
+            "1d",
+            "--expires-at",
+            "2099-01-01",
+        ],
+        vec!["--org", "acme", "--name", "k", "--prefix", "Bad-Prefix"],
+        vec!["--org", "acme", "--name", "k\u{7}bell"],
+        vec!["--org", "acme", "--name", "right\u{202e}left"],
+        vec!["--org", "acme", "--name", &long],
+        vec!["--org", "", "--name", "k"],
+        vec!["--org", "acme", "--name", "k", "--meta", "novalue"],
+        vec!["--org", "acme", "--name", "k", "--scope", "two words"],
+        vec!["--name", "k"],
+        vec!["--org", "acme"],
+    ];
+    for case in cases {
+        let mut args = vec!["create"];
+        args.extend(case.iter().copied());
+        let out = db.keyadm(&args).run();
+        assert_eq!(out.code, 2, "{args:?}\n{}", out.stderr);
+        out.one_line_error();
+    }
+    assert_eq!(key_count(&db), 0);
+    assert_eq!(db.scalar("SELECT count(*) FROM keyadm.key_events"), 0);
+}
+
+#[test]
+fn sql_metacharacters_are_stored_exactly() {
+    let db = TestDb::new();
+    let org = "o'brien\"; DROP TABLE keyadm.api_keys; --";
+    let name = r"back\slash 'quoted' 日本";
+    let meta = "note=x'); DELETE FROM keyadm.api_keys; --";
+    let created = db.create(org, name, &["--meta", meta, "--scope", "a'b"]);
+    assert_eq!(
+        (created.key.org.as_str(), created.key.name.as_str()),
+        (org, name)
+    );
+    assert_eq!(
+        created.key.metadata["note"],
+        "x'); DELETE FROM keyadm.api_keys; --"
+    );
+    assert_eq!(created.key.scopes, vec!["a'b"]);
+    let row = db
+        .client()
+        .query_one("SELECT org, name FROM keyadm.api_keys", &[])
+        .unwrap();
+    assert_eq!(
+        (
+            row.get::<_, String>(0).as_str(),
+            row.get::<_, String>(1).as_str()
+        ),
+        (org, name)
+    );
+    let shown: crate::support::DetailJson = db
+        .keyadm(&["show", name, "--org", org, "--json"])
+        .run()
+        .success()
+        .json();
+    assert_eq!(shown.key.id, created.key.id);
+}
+
+#[test]
+fn expiry_is_set_from_expires_in_or_at() {
+    let db = TestDb::new();
+    let in_90d = db.create("acme", "a", &["--expires-in", "90d"]);
+    let created = time(&in_90d.key.created_at);
+    let expires = time(in_90d.key.expires_at.as_deref().unwrap());
+    assert_eq!((expires - created).num_seconds(), 90 * 86400);
+    let at = db.create("acme", "b", &["--expires-at", "2099-12-31"]);
+    assert_eq!(at.key.expires_at.as_deref(), Some("2099-12-31T00:00:00Z"));
+}
+
+#[test]
+fn the_prefix_comes_from_the_flag_or_keyadm_prefix() {
+    let db = TestDb::new();
+    let flag = db.create("acme", "a", &["--prefix", "sk_live"]);
+    assert!(flag.secret.starts_with("sk_live_") && flag.key.start.starts_with("sk_live_"));
+    let env: Created = db
+        .keyadm(&["create", "--json", "--org", "acme", "--name", "b"])
+        .env("KEYADM_PREFIX", Some("svc_test"))
+        .run()
+        .success()
+        .json();
+    assert!(env.secret.starts_with("svc_test_"));
+    db.keyadm(&["check"]).stdin(&env.secret).run().success();
+}
+
+#[test]
+fn secret_file_is_new_and_private_and_never_overwritten() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("key.txt");
+    let path_text = path.to_str().unwrap();
+    let out = db
+        .keyadm(&[
+            "create",
+            "--org",
+            "acme",
+            "--name",
+            "f",
+            "--secret-file",
+            path_text,
+            "--json",
+        ])
+        .run()
+        .success();
+    let json: serde_json::Value = out.json();
+    assert!(
+        json.get("secret").is_none(),
+        "secret printed despite --secret-file"
+    );
+    assert_eq!(mode(&path), 0o600);
+    let secret = std::fs::read_to_string(&path).unwrap();
+    assert!(!out.stdout.contains(secret.trim()));
+    db.keyadm(&["check"]).stdin(&secret).run().success();
+
+    db.keyadm(&[
+        "create",
+        "--org",
+        "acme",
+        "--name",
+        "g",
+        "--secret-file",
+        path_text,
+    ])
+    .run()
+    .code(2)
+    .one_line_error()
+    .stderr_has("already exists");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), secret);
+    assert_eq!(key_count(&db), 1);
+}
+
+#[test]
+fn a_failed_create_leaves_no_secret_file() {
+    let db = TestDb::new();
+    db.create("acme", "taken", &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("key.txt");
+    db.keyadm(&[
+        "create",
+        "--org",
+        "acme",
+        "--name",
+        "taken",
+        "--secret-file",
+        path.to_str().unwrap(),
+    ])
+    .run()
+    .code(4);
+    assert!(!path.exists());
+}

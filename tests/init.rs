@@ -1,0 +1,139 @@
+use crate::support::TestDb;
+
+#[test]
+fn commands_on_an_uninitialised_database_exit_6_with_a_hint() {
+    let db = TestDb::empty();
+    for args in [
+        &["list"][..],
+        &["show", "x"],
+        &["revoke", "x", "--yes"],
+        &["rotate", "x"],
+    ] {
+        db.keyadm(args)
+            .run()
+            .code(6)
+            .one_line_error()
+            .stderr_has("keyadm init");
+    }
+    let out = db
+        .keyadm(&["create", "--org", "a", "--name", "b"])
+        .run()
+        .code(6);
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'keyadm'"),
+        0
+    );
+}
+
+#[test]
+fn init_creates_the_schema_and_is_idempotent() {
+    let db = TestDb::empty();
+    db.keyadm(&["init"])
+        .run()
+        .success()
+        .stdout_has("Applied 1 migration");
+    db.keyadm(&["init"])
+        .run()
+        .success()
+        .stdout_has("up to date");
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM keyadm.refinery_schema_history"),
+        1
+    );
+    for table in ["api_keys", "key_events"] {
+        assert_eq!(
+            db.scalar(&format!("SELECT count(*) FROM keyadm.{table}")),
+            0
+        );
+    }
+    db.keyadm(&["list"]).run().success();
+}
+
+#[test]
+fn init_status_lists_pending_and_applied_and_changes_nothing() {
+    let db = TestDb::empty();
+    let out = db.keyadm(&["init", "--status", "--json"]).run().success();
+    let states: Vec<serde_json::Value> = out.json();
+    assert_eq!(states.len(), 1);
+    assert_eq!(states[0]["applied"], false);
+    assert_eq!(states[0]["version"], 1);
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'keyadm'"),
+        0
+    );
+    db.keyadm(&["init"]).run().success();
+    let out = db.keyadm(&["init", "--status"]).run().success();
+    assert!(out.stdout.contains("applied"), "{}", out.stdout);
+    assert!(!out.stdout.contains("pending"), "{}", out.stdout);
+}
+
+#[test]
+fn eight_concurrent_inits_all_succeed_with_one_schema() {
+    let db = TestDb::empty();
+    let run = db.keyadm(&["init"]);
+    let children: Vec<_> = (0..8).map(|_| run.spawn()).collect();
+    for child in children {
+        let out = crate::support::Output::from(child.wait_with_output().unwrap());
+        out.success();
+    }
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM keyadm.refinery_schema_history"),
+        1
+    );
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'keyadm'"),
+        3,
+        "api_keys, key_events and the history table"
+    );
+    db.create("acme", "after-init", &[]);
+}
+
+#[test]
+fn a_schema_newer_than_the_binary_is_refused_with_exit_6() {
+    let db = TestDb::new();
+    db.client()
+        .batch_execute(
+            "INSERT INTO keyadm.refinery_schema_history (version, name, applied_on, checksum)
+             VALUES (99, 'from_the_future', '2030-01-01T00:00:00Z', '1')",
+        )
+        .unwrap();
+    db.keyadm(&["list"])
+        .run()
+        .code(6)
+        .one_line_error()
+        .stderr_has("upgrade keyadm");
+    db.keyadm(&["init"])
+        .run()
+        .code(6)
+        .one_line_error()
+        .stderr_has("99");
+}
+
+#[test]
+fn another_schema_can_be_used() {
+    let db = TestDb::empty();
+    db.keyadm(&["init", "--schema", "tenant one"])
+        .run()
+        .success();
+    let created: crate::support::Created = db
+        .keyadm(&[
+            "create",
+            "--schema",
+            "tenant one",
+            "--org",
+            "a",
+            "--name",
+            "k",
+            "--json",
+        ])
+        .run()
+        .success()
+        .json();
+    assert_eq!(db.scalar("SELECT count(*) FROM \"tenant one\".api_keys"), 1);
+    db.keyadm(&["list"]).run().code(6);
+    db.keyadm(&["show", &created.key.id])
+        .env("KEYADM_SCHEMA", Some("tenant one"))
+        .run()
+        .success();
+}

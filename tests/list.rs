@@ -1,0 +1,137 @@
+use crate::support::{KeyJson, TestDb};
+
+fn names(keys: &[KeyJson]) -> Vec<&str> {
+    keys.iter().map(|k| k.name.as_str()).collect()
+}
+
+fn list(db: &TestDb, args: &[&str]) -> Vec<KeyJson> {
+    let mut all = vec!["list", "--json"];
+    all.extend_from_slice(args);
+    db.keyadm(&all).run().success().json()
+}
+
+#[test]
+fn list_filters_by_org_status_expiry_and_limit_newest_first() {
+    let db = TestDb::new();
+    db.create("acme", "first", &[]);
+    db.create("acme", "soon", &["--expires-in", "2d"]);
+    let gone = db.create("acme", "gone", &[]);
+    db.create("other", "theirs", &[]);
+    let old = db.create("acme", "old", &[]);
+    db.keyadm(&["revoke", &gone.key.id, "--yes"])
+        .run()
+        .success();
+    db.client()
+        .execute("UPDATE keyadm.api_keys SET expires_at = now() - interval '1 day' WHERE id = $1::text::uuid", &[&old.key.id])
+        .unwrap();
+
+    assert_eq!(names(&list(&db, &[])), ["theirs", "soon", "first"]);
+    assert_eq!(names(&list(&db, &["--org", "acme"])), ["soon", "first"]);
+    assert_eq!(names(&list(&db, &["--status", "revoked"])), ["gone"]);
+    assert_eq!(names(&list(&db, &["--status", "expired"])), ["old"]);
+    assert_eq!(
+        names(&list(&db, &["--status", "all"])),
+        ["old", "theirs", "gone", "soon", "first"]
+    );
+    assert_eq!(names(&list(&db, &["--expiring-within", "7d"])), ["soon"]);
+    assert_eq!(
+        names(&list(&db, &["--expiring-within", "1d"])),
+        Vec::<&str>::new()
+    );
+    assert_eq!(
+        names(&list(&db, &["--status", "all", "--limit", "2"])),
+        ["old", "theirs"]
+    );
+    let statuses: Vec<String> = list(&db, &["--status", "all", "--org", "acme"])
+        .into_iter()
+        .map(|k| k.status)
+        .collect();
+    assert_eq!(statuses, ["expired", "revoked", "active", "active"]);
+}
+
+#[test]
+fn the_table_has_a_header_and_the_status_of_each_key() {
+    let db = TestDb::new();
+    let key = db.create("acme", "ci-deploy", &[]);
+    let out = db.keyadm(&["list", "--status", "all"]).run().success();
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", out.stdout);
+    for column in ["START", "ORG", "NAME", "STATUS", "EXPIRES"] {
+        assert!(lines[0].contains(column), "{}", lines[0]);
+    }
+    assert!(
+        lines[1].starts_with(&key.key.start) && lines[1].contains("active"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines.iter().all(|l| l.len() <= 80),
+        "wider than 80 columns:\n{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains('\u{1b}'), "colour codes when piped");
+}
+
+#[test]
+fn an_empty_list_is_an_empty_array_or_a_note() {
+    let db = TestDb::new();
+    let out = db.keyadm(&["list", "--json"]).run().success();
+    assert_eq!(out.stdout, "[]\n");
+    let out = db.keyadm(&["list"]).run().success();
+    assert_eq!(out.stdout, "");
+    assert!(out.stderr.contains("No keys found"));
+}
+
+#[test]
+fn long_lists_stream_in_pages_with_one_header() {
+    let db = TestDb::new();
+    db.client()
+        .batch_execute(
+            "INSERT INTO keyadm.api_keys (id, org, name, prefix, start, key_hash, created_by)
+             SELECT gen_random_uuid(), 'bulk', 'k' || i, 'sk', 'sk_' || lpad(to_hex(i), 8, '0'),
+                    sha256(i::text::bytea), 'seed'
+             FROM generate_series(1, 1200) i",
+        )
+        .unwrap();
+    let out = db.keyadm(&["list"]).run().success();
+    assert_eq!(out.stdout.lines().count(), 1201);
+    assert_eq!(out.stdout.matches("START").count(), 1);
+    let keys: Vec<KeyJson> = db.keyadm(&["list", "--json"]).run().success().json();
+    assert_eq!(keys.len(), 1200);
+}
+
+#[test]
+fn a_closed_pipe_ends_the_listing_quietly() {
+    let db = TestDb::new();
+    db.client()
+        .batch_execute(
+            "INSERT INTO keyadm.api_keys (id, org, name, prefix, start, key_hash, created_by)
+             SELECT gen_random_uuid(), 'bulk', 'k' || i, 'sk', 'sk_00000000', sha256(i::text::bytea), 'seed'
+             FROM generate_series(1, 20000) i",
+        )
+        .unwrap();
+    let mut child = std::process::Command::new(crate::support::binary())
+        .args(["list", "--json"])
+        .env_clear()
+        .env("KEYADM_DATABASE_URL", &db.conninfo)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 64];
+    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -1,0 +1,131 @@
+use crate::support::{KeyJson, TestDb};
+
+fn status(db: &TestDb, id: &str) -> String {
+    db.client()
+        .query_one(
+            "SELECT CASE WHEN revoked_at IS NULL THEN 'live' ELSE 'revoked' END FROM keyadm.api_keys WHERE id = $1::text::uuid",
+            &[&id],
+        )
+        .unwrap()
+        .get(0)
+}
+
+#[test]
+fn revoke_needs_yes_without_a_terminal_and_changes_nothing() {
+    let db = TestDb::new();
+    let key = db.create("acme", "ci", &[]).key;
+    db.keyadm(&["revoke", &key.id])
+        .run()
+        .code(5)
+        .one_line_error()
+        .stderr_has("--yes");
+    db.keyadm(&["revoke", &key.id, "--no-input"]).run().code(5);
+    assert_eq!(status(&db, &key.id), "live");
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM keyadm.key_events WHERE action = 'revoked'"),
+        0
+    );
+}
+
+#[test]
+fn revoke_records_who_why_and_an_event_once() {
+    let db = TestDb::new();
+    let key = db.create("acme", "ci", &[]).key;
+    let revoked: Vec<KeyJson> = db
+        .keyadm(&[
+            "revoke",
+            "ci",
+            "--reason",
+            "leaked in CI log",
+            "--yes",
+            "--json",
+            "--actor",
+            "bob",
+        ])
+        .run()
+        .success()
+        .json();
+    assert_eq!(revoked.len(), 1);
+    assert_eq!(revoked[0].status, "revoked");
+    assert_eq!(
+        revoked[0].revoke_reason.as_deref(),
+        Some("leaked in CI log")
+    );
+    assert!(revoked[0].revoked_at.is_some());
+    let event = db
+        .client()
+        .query_one(
+            "SELECT actor, detail->>'reason' FROM keyadm.key_events WHERE action = 'revoked'",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(
+        (event.get::<_, String>(0), event.get::<_, String>(1)),
+        ("bob".into(), "leaked in CI log".into())
+    );
+
+    // Again: nothing changes, no error, no second event.
+    db.keyadm(&["revoke", &key.id, "--yes"])
+        .run()
+        .success()
+        .stdout_has("Already revoked");
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM keyadm.key_events WHERE action = 'revoked'"),
+        1
+    );
+}
+
+#[test]
+fn revoking_several_keys_is_all_or_nothing_on_unknown_keys() {
+    let db = TestDb::new();
+    let a = db.create("acme", "a", &[]).key;
+    let b = db.create("acme", "b", &[]).key;
+    db.keyadm(&["revoke", &a.id, "missing-key", "--yes"])
+        .run()
+        .code(3)
+        .one_line_error();
+    assert_eq!(status(&db, &a.id), "live");
+    db.keyadm(&["revoke", &a.start, &b.id, &a.id, "--yes"])
+        .run()
+        .success();
+    assert_eq!(
+        (status(&db, &a.id), status(&db, &b.id)),
+        ("revoked".into(), "revoked".into())
+    );
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM keyadm.key_events WHERE action = 'revoked'"),
+        2
+    );
+}
+
+#[test]
+fn revoke_all_keys_of_an_org() {
+    let db = TestDb::new();
+    db.create("acme", "a", &[]);
+    db.create("acme", "b", &[]);
+    let other = db.create("other", "c", &[]).key;
+    db.keyadm(&["revoke", "--org", "acme", "--all"])
+        .run()
+        .code(5);
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM keyadm.api_keys WHERE revoked_at IS NOT NULL"),
+        0
+    );
+    let revoked: Vec<KeyJson> = db
+        .keyadm(&["revoke", "--org", "acme", "--all", "--yes", "--json"])
+        .run()
+        .success()
+        .json();
+    assert_eq!(revoked.len(), 2);
+    assert_eq!(status(&db, &other.id), "live");
+    let again: Vec<KeyJson> = db
+        .keyadm(&["revoke", "--org", "acme", "--all", "--json"])
+        .run()
+        .success()
+        .json();
+    assert!(
+        again.is_empty(),
+        "nothing left to revoke needs no confirmation"
+    );
+    db.keyadm(&["revoke", "--all"]).run().code(2);
+}

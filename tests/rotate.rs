@@ -1,0 +1,141 @@
+use crate::support::{Created, DetailJson, Output, TestDb, time};
+
+fn rotate(db: &TestDb, args: &[&str]) -> Created {
+    let mut all = vec!["rotate", "--json"];
+    all.extend_from_slice(args);
+    db.keyadm(&all).run().success().json()
+}
+
+fn show(db: &TestDb, ident: &str) -> DetailJson {
+    db.keyadm(&["show", "--json", ident]).run().success().json()
+}
+
+#[test]
+fn rotate_makes_a_successor_and_keeps_the_old_key_for_the_grace() {
+    let db = TestDb::new();
+    let old = db.create(
+        "acme",
+        "ci",
+        &[
+            "--scope",
+            "deploy",
+            "--meta",
+            "team=infra",
+            "--prefix",
+            "sk_live",
+        ],
+    );
+    let new = rotate(&db, &["ci", "--grace", "7d", "--actor", "carol"]);
+    assert_ne!(new.secret, old.secret);
+    assert!(new.secret.starts_with("sk_live_"));
+    assert_eq!(
+        (new.key.org.as_str(), new.key.name.as_str()),
+        ("acme", "ci")
+    );
+    assert_eq!(new.key.scopes, old.key.scopes);
+    assert_eq!(new.key.metadata, old.key.metadata);
+    assert_eq!(new.key.rotated_from.as_deref(), Some(old.key.id.as_str()));
+    assert_eq!(
+        new.key.expires_at, None,
+        "a key without lifetime gives a successor without one"
+    );
+
+    let before = show(&db, &old.key.id);
+    assert_eq!(before.key.rotated_to.as_deref(), Some(new.key.id.as_str()));
+    let grace = time(before.key.expires_at.as_deref().unwrap()) - time(&new.key.created_at);
+    assert!((grace.num_seconds() - 7 * 86400).abs() <= 5, "{grace}");
+    assert_eq!(before.chain, vec![old.key.id.clone(), new.key.id.clone()]);
+    assert_eq!(before.events[0].action, "rotated");
+    assert_eq!(before.events[0].actor, "carol");
+
+    // Both secrets work during the grace; the name now means the successor.
+    db.keyadm(&["check"]).stdin(&old.secret).run().success();
+    db.keyadm(&["check"]).stdin(&new.secret).run().success();
+    assert_eq!(show(&db, "ci").key.id, new.key.id);
+    for table in ["api_keys", "key_events"] {
+        assert!(!db.dump_text(table).contains(&new.secret[8..]));
+    }
+}
+
+#[test]
+fn rotate_without_grace_ends_the_old_key_now() {
+    let db = TestDb::new();
+    let old = db.create("acme", "ci", &[]);
+    rotate(&db, &[&old.key.start]);
+    let out = db
+        .keyadm(&["check", "--json"])
+        .stdin(&old.secret)
+        .run()
+        .code(1);
+    assert_eq!(out.json::<crate::support::CheckJson>().reason, "expired");
+}
+
+#[test]
+fn grace_never_extends_an_existing_expiry() {
+    let db = TestDb::new();
+    let old = db.create("acme", "ci", &["--expires-in", "1h"]);
+    rotate(&db, &["ci", "--grace", "7d"]);
+    assert_eq!(show(&db, &old.key.id).key.expires_at, old.key.expires_at);
+}
+
+#[test]
+fn a_lifetime_carries_to_the_successor_unless_overridden() {
+    let db = TestDb::new();
+    db.create("acme", "ci", &["--expires-in", "30d"]);
+    let new = rotate(&db, &["ci", "--grace", "1d"]);
+    let life = time(new.key.expires_at.as_deref().unwrap()) - time(&new.key.created_at);
+    assert!((life.num_seconds() - 30 * 86400).abs() <= 5, "{life}");
+    let newer = rotate(&db, &["ci", "--expires-in", "2d"]);
+    let life = time(newer.key.expires_at.as_deref().unwrap()) - time(&newer.key.created_at);
+    assert!((life.num_seconds() - 2 * 86400).abs() <= 5, "{life}");
+}
+
+#[test]
+fn rotating_a_rotated_revoked_or_expired_key_is_a_conflict() {
+    let db = TestDb::new();
+    let rotated = db.create("acme", "a", &[]).key;
+    rotate(&db, &["a", "--grace", "1d"]);
+    let revoked = db.create("acme", "b", &[]).key;
+    db.keyadm(&["revoke", &revoked.id, "--yes"]).run().success();
+    let expired = db.create("acme", "c", &[]).key;
+    db.client()
+        .execute("UPDATE keyadm.api_keys SET expires_at = now() - interval '1 s' WHERE id = $1::text::uuid", &[&expired.id])
+        .unwrap();
+    let before = db.scalar("SELECT count(*) FROM keyadm.api_keys");
+    for (id, word) in [
+        (&rotated.id, "already rotated"),
+        (&revoked.id, "revoked"),
+        (&expired.id, "expired"),
+    ] {
+        db.keyadm(&["rotate", id])
+            .run()
+            .code(4)
+            .one_line_error()
+            .stderr_has(word);
+    }
+    assert_eq!(db.scalar("SELECT count(*) FROM keyadm.api_keys"), before);
+}
+
+#[test]
+fn of_eight_concurrent_rotations_exactly_one_wins() {
+    let db = TestDb::new();
+    let old = db.create("acme", "ci", &[]).key;
+    let run = db.keyadm(&["rotate", &old.id, "--grace", "1h"]);
+    let children: Vec<_> = (0..8).map(|_| run.spawn()).collect();
+    let outputs: Vec<Output> = children
+        .into_iter()
+        .map(|c| Output::from(c.wait_with_output().unwrap()))
+        .collect();
+    let winners = outputs.iter().filter(|o| o.code == 0).count();
+    let losers: Vec<&Output> = outputs.iter().filter(|o| o.code != 0).collect();
+    assert_eq!(winners, 1, "{outputs:#?}");
+    for loser in losers {
+        assert_eq!(loser.code, 4, "{loser:?}");
+        assert!(loser.stderr.contains("already rotated"), "{}", loser.stderr);
+    }
+    assert_eq!(db.scalar("SELECT count(*) FROM keyadm.api_keys"), 2);
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM keyadm.key_events WHERE action = 'rotated'"),
+        1
+    );
+}

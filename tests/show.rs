@@ -1,0 +1,120 @@
+use crate::support::{DetailJson, TestDb};
+
+fn show(db: &TestDb, args: &[&str]) -> DetailJson {
+    let mut all = vec!["show", "--json"];
+    all.extend_from_slice(args);
+    db.keyadm(&all).run().success().json()
+}
+
+#[test]
+fn a_key_is_found_by_id_prefix_start_or_name() {
+    let db = TestDb::new();
+    let key = db.create("acme", "ci-deploy", &["--actor", "alice"]).key;
+    let compact: String = key.id.replace('-', "");
+    for ident in [
+        &key.id[..],
+        &key.id[..23],
+        &compact[..20],
+        &key.start[..],
+        "ci-deploy",
+    ] {
+        let shown = show(&db, &[ident]);
+        assert_eq!(shown.key, key, "by {ident}");
+    }
+    let shown = show(&db, &["ci-deploy"]);
+    assert_eq!(shown.chain, vec![key.id.clone()]);
+    assert_eq!(shown.events.len(), 1);
+    assert_eq!(shown.events[0].action, "created");
+    assert_eq!(shown.events[0].actor, "alice");
+    assert_eq!(shown.events[0].key_id, key.id);
+    assert!(shown.events[0].id > 0);
+    crate::support::time(&shown.events[0].at);
+    assert_eq!(shown.events[0].detail["start"], key.start.as_str());
+}
+
+#[test]
+fn show_table_names_every_field() {
+    let db = TestDb::new();
+    let key = db.create("acme", "ci-deploy", &["--scope", "deploy"]).key;
+    let out = db.keyadm(&["show", &key.start]).run().success();
+    for text in [
+        &key.id[..],
+        "acme",
+        "ci-deploy",
+        "active",
+        "deploy",
+        "Recent events",
+        "created",
+    ] {
+        assert!(out.stdout.contains(text), "missing {text}:\n{}", out.stdout);
+    }
+}
+
+#[test]
+fn an_unknown_key_exits_3() {
+    let db = TestDb::new();
+    db.create("acme", "ci", &[]);
+    for ident in [
+        "nope",
+        "sk_00000000",
+        "00000000",
+        "00000000-0000-0000-0000-000000000000",
+    ] {
+        db.keyadm(&["show", ident]).run().code(3).one_line_error();
+    }
+    let err = db
+        .keyadm(&["show", "nope", "--json"])
+        .run()
+        .code(3)
+        .json_error();
+    assert_eq!(err.code, "not_found");
+    assert!(err.message.contains("nope"));
+    db.keyadm(&["show", "ci", "--org", "other"]).run().code(3);
+}
+
+#[test]
+fn an_ambiguous_key_exits_4_and_lists_the_candidates() {
+    let db = TestDb::new();
+    let a = db.create("acme", "shared", &[]).key;
+    let b = db.create("other", "shared", &[]).key;
+    let out = db
+        .keyadm(&["show", "shared"])
+        .run()
+        .code(4)
+        .one_line_error();
+    assert!(
+        out.stderr.contains(&a.start) && out.stderr.contains(&b.start),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(show(&db, &["shared", "--org", "other"]).key.id, b.id);
+    // Version 7 ids made within the same minute share their first 8 characters.
+    if a.id[..8] == b.id[..8] {
+        db.keyadm(&["show", &a.id[..8]]).run().code(4);
+    }
+    let err = db
+        .keyadm(&["show", "shared", "--json"])
+        .run()
+        .code(4)
+        .json_error();
+    assert_eq!(err.code, "ambiguous");
+}
+
+#[test]
+fn a_secret_given_as_key_is_refused_and_never_sent() {
+    let db = TestDb::new();
+    let created = db.create("acme", "ci", &[]);
+    db.keyadm(&["show", &created.secret])
+        .run()
+        .code(2)
+        .one_line_error()
+        .stderr_has("looks like a secret");
+    let log = crate::support::cluster().log.as_ref().expect(
+        "this test reads the server log: run it against the suite's own cluster (unset KEYADM_TEST_DATABASE_URL)",
+    );
+    let text = std::fs::read_to_string(log).unwrap();
+    assert!(
+        !text.contains(&created.secret[3..]),
+        "the secret reached the server log"
+    );
+}

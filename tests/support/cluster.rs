@@ -1,0 +1,254 @@
+//! A throwaway PostgreSQL cluster for the whole test run, or the server named by
+//! `KEYADM_TEST_DATABASE_URL`. Without either, the suite fails loudly.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{ChildStdin, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// Where the tests' databases live.
+pub struct Cluster {
+    /// libpq key=value parameters without dbname.
+    pub base: String,
+    /// The cluster's server log, when the suite started the cluster itself.
+    pub log: Option<PathBuf>,
+    /// Keeps the guardian's stdin open: when the test process exits, the guardian stops the
+    /// server and removes its directory.
+    _guardian: Option<Mutex<ChildStdin>>,
+}
+
+static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+
+/// The shared cluster, started on first use.
+pub fn cluster() -> &'static Cluster {
+    CLUSTER.get_or_init(|| {
+        if let Ok(url) = std::env::var("KEYADM_TEST_DATABASE_URL") {
+            return Cluster::external(&url);
+        }
+        Cluster::start().unwrap_or_else(|err| {
+            panic!(
+                "\n\nkeyadm's tests need PostgreSQL and could not start one: {err}\n\
+                 Install the server binaries (Debian: apt-get install postgresql) or set \
+                 KEYADM_TEST_DATABASE_URL to a server where the tests may create databases.\n\n"
+            )
+        })
+    })
+}
+
+fn quote(value: &str) -> String {
+    format!("'{}'", value.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+impl Cluster {
+    fn external(url: &str) -> Cluster {
+        let config: postgres::Config = url
+            .parse()
+            .unwrap_or_else(|err| panic!("KEYADM_TEST_DATABASE_URL is not a valid URL: {err}"));
+        let mut parts = Vec::new();
+        match config.get_hosts().first() {
+            Some(postgres::config::Host::Tcp(host)) => parts.push(format!("host={}", quote(host))),
+            Some(postgres::config::Host::Unix(path)) => {
+                parts.push(format!("host={}", quote(&path.display().to_string())))
+            }
+            None => {}
+        }
+        if let Some(port) = config.get_ports().first() {
+            parts.push(format!("port={port}"));
+        }
+        if let Some(user) = config.get_user() {
+            parts.push(format!("user={}", quote(user)));
+        }
+        if let Some(password) = config.get_password() {
+            parts.push(format!(
+                "password={}",
+                quote(&String::from_utf8_lossy(password))
+            ));
+        }
+        parts.push("sslmode=disable".into());
+        Cluster {
+            base: parts.join(" "),
+            log: None,
+            _guardian: None,
+        }
+    }
+
+    fn start() -> Result<Cluster, String> {
+        let bindir = find_bindir()?;
+        let (uid, gid) = server_user();
+        let dir = std::env::temp_dir().join(format!(
+            "keyadm-test-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        if let Some(uid) = uid {
+            std::os::unix::fs::chown(&dir, Some(uid), gid)
+                .map_err(|e| format!("cannot give {} to the server user: {e}", dir.display()))?;
+        }
+        let data = dir.join("data");
+        let mut initdb = Command::new(bindir.join("initdb"));
+        initdb
+            .args([
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-locale",
+                "--no-sync",
+                "-D",
+            ])
+            .arg(&data)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        as_user(&mut initdb, uid, gid);
+        let out = initdb
+            .output()
+            .map_err(|e| format!("cannot run initdb: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "initdb failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        let port = free_port();
+        let log = dir.join("server.log");
+        // The guardian shell starts the server, waits for its stdin to close (when this
+        // process exits, however it exits), then stops the server and deletes everything.
+        let script = r#"
+            "$1/postgres" -D "$2/data" -k "$2" -h 127.0.0.1 -p "$3" \
+                -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+                -c max_connections=300 -c log_connections=on -c log_statement=all \
+                >"$2/server.log" 2>&1 &
+            pid=$!
+            cat >/dev/null
+            kill -INT "$pid"
+            wait "$pid"
+            rm -rf "$2"
+        "#;
+        let mut guardian = Command::new("sh");
+        guardian
+            .args(["-c", script, "sh"])
+            .arg(&bindir)
+            .arg(&dir)
+            .arg(port.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        as_user(&mut guardian, uid, gid);
+        let mut child = guardian
+            .spawn()
+            .map_err(|e| format!("cannot start postgres: {e}"))?;
+        let stdin = child.stdin.take().expect("piped");
+        let cluster = Cluster {
+            base: format!(
+                "host={} port={port} user=postgres sslmode=disable",
+                quote(&dir.display().to_string())
+            ),
+            log: Some(log.clone()),
+            _guardian: Some(Mutex::new(stdin)),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            match postgres::Client::connect(&cluster.conninfo("postgres"), postgres::NoTls) {
+                Ok(_) => return Ok(cluster),
+                Err(err) if Instant::now() > deadline => {
+                    let log = std::fs::read_to_string(&log).unwrap_or_default();
+                    return Err(format!(
+                        "the server did not accept connections: {err}\n{log}"
+                    ));
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+            }
+        }
+    }
+
+    /// Connection parameters for one database.
+    pub fn conninfo(&self, dbname: &str) -> String {
+        format!("{} dbname={}", self.base, quote(dbname))
+    }
+
+    /// A superuser (or CREATEDB) connection to the maintenance database.
+    pub fn admin(&self) -> postgres::Client {
+        postgres::Client::connect(&self.conninfo("postgres"), postgres::NoTls)
+            .unwrap_or_else(|err| panic!("cannot connect to the test server: {err}"))
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// PostgreSQL refuses to run as root: run it as `postgres` (or `nobody`) when we are root.
+fn server_user() -> (Option<u32>, Option<u32>) {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return (None, None);
+    }
+    for name in [c"postgres", c"nobody"] {
+        // SAFETY: getpwnam takes a valid C string; the result is read at once, before any
+        // other call that could overwrite its static buffer.
+        let entry = unsafe { libc::getpwnam(name.as_ptr()) };
+        if !entry.is_null() {
+            let (uid, gid) = unsafe { ((*entry).pw_uid, (*entry).pw_gid) };
+            return (Some(uid), Some(gid));
+        }
+    }
+    panic!("running as root and there is no 'postgres' or 'nobody' user to run the test server as");
+}
+
+fn as_user(command: &mut Command, uid: Option<u32>, gid: Option<u32>) {
+    use std::os::unix::process::CommandExt;
+    if let Some(gid) = gid {
+        command.gid(gid);
+    }
+    if let Some(uid) = uid {
+        command.uid(uid);
+    }
+}
+
+/// The directory with `initdb` and `postgres`: `KEYADM_TEST_PG_BINDIR`, `pg_config --bindir`,
+/// the newest `/usr/lib/postgresql/*/bin`, or `PATH`.
+fn find_bindir() -> Result<PathBuf, String> {
+    let usable = |dir: &Path| dir.join("initdb").is_file() && dir.join("postgres").is_file();
+    if let Ok(dir) = std::env::var("KEYADM_TEST_PG_BINDIR") {
+        return if usable(Path::new(&dir)) {
+            Ok(dir.into())
+        } else {
+            Err(format!(
+                "KEYADM_TEST_PG_BINDIR={dir} has no initdb and postgres"
+            ))
+        };
+    }
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
+        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if usable(&dir) {
+            return Ok(dir);
+        }
+    }
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| Some((e.file_name().to_str()?.parse().ok()?, e.path().join("bin"))))
+        .filter(|(_, dir)| usable(dir))
+        .collect();
+    versions.sort();
+    if let Some((_, dir)) = versions.pop() {
+        return Ok(dir);
+    }
+    std::env::var_os("PATH")
+        .and_then(|path| std::env::split_paths(&path).find(|dir| usable(dir)))
+        .ok_or_else(|| {
+            "no initdb and postgres found (pg_config, /usr/lib/postgresql/*/bin, PATH)".into()
+        })
+}

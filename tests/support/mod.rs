@@ -1,0 +1,336 @@
+//! Test support: a database per test, a builder that runs the real keyadm binary, and the
+//! JSON shapes of the contract as typed structs.
+
+pub mod cluster;
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+pub use cluster::cluster;
+
+static NEXT_DB: AtomicUsize = AtomicUsize::new(0);
+
+/// A database of its own for one test, so tests run in parallel.
+pub struct TestDb {
+    pub name: String,
+    pub conninfo: String,
+    pub home: tempfile::TempDir,
+}
+
+impl TestDb {
+    /// A new empty database (keyadm not initialised).
+    pub fn empty() -> TestDb {
+        let cluster = cluster();
+        let name = format!(
+            "keyadm_t{}_{}",
+            std::process::id(),
+            NEXT_DB.fetch_add(1, Ordering::SeqCst)
+        );
+        cluster
+            .admin()
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap_or_else(|err| panic!("cannot create test database {name}: {err}"));
+        TestDb {
+            conninfo: cluster.conninfo(&name),
+            name,
+            home: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// A new database with `keyadm init` done.
+    pub fn new() -> TestDb {
+        let db = TestDb::empty();
+        db.keyadm(&["init"]).run().success();
+        db
+    }
+
+    /// A run of keyadm against this database.
+    pub fn keyadm(&self, args: &[&str]) -> Run {
+        let mut run = Run::new(args);
+        run.env
+            .insert("KEYADM_DATABASE_URL".into(), self.conninfo.clone());
+        run.env
+            .insert("HOME".into(), self.home.path().display().to_string());
+        run
+    }
+
+    /// A direct connection, to look at what keyadm left in the database.
+    pub fn client(&self) -> postgres::Client {
+        postgres::Client::connect(&self.conninfo, postgres::NoTls)
+            .expect("connect to the test database")
+    }
+
+    /// One bigint from a query.
+    pub fn scalar(&self, sql: &str) -> i64 {
+        self.client().query_one(sql, &[]).unwrap().get(0)
+    }
+
+    /// Creates a key via the CLI and returns it with its secret.
+    pub fn create(&self, org: &str, name: &str, extra: &[&str]) -> Created {
+        let mut args = vec!["create", "--json", "--org", org, "--name", name];
+        args.extend_from_slice(extra);
+        self.keyadm(&args).run().success().json()
+    }
+
+    /// Every row of a table rendered as text, for searching for leaked secrets.
+    pub fn dump_text(&self, table: &str) -> String {
+        self.client()
+            .query(&format!("SELECT t::text FROM keyadm.{table} t"), &[])
+            .unwrap()
+            .iter()
+            .map(|row| row.get::<_, String>(0))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// A keyadm process to run, with a clean environment.
+pub struct Run {
+    args: Vec<String>,
+    stdin: Option<String>,
+    pub env: HashMap<String, String>,
+}
+
+impl Run {
+    /// keyadm with `args`, a minimal environment and no database configured.
+    pub fn new(args: &[&str]) -> Run {
+        let mut env = HashMap::new();
+        env.insert("PATH".into(), std::env::var("PATH").unwrap_or_default());
+        env.insert("LANG".into(), "C.UTF-8".into());
+        Run {
+            args: args.iter().map(|a| a.to_string()).collect(),
+            stdin: None,
+            env,
+        }
+    }
+
+    /// Feeds this text on stdin (otherwise stdin is empty, never a terminal).
+    pub fn stdin(mut self, text: &str) -> Run {
+        self.stdin = Some(text.to_owned());
+        self
+    }
+
+    /// Sets (or with `None`, removes) an environment variable.
+    pub fn env(mut self, name: &str, value: Option<&str>) -> Run {
+        match value {
+            Some(value) => self.env.insert(name.into(), value.into()),
+            None => self.env.remove(name),
+        };
+        self
+    }
+
+    /// Starts the process without waiting (for concurrency tests).
+    pub fn spawn(&self) -> std::process::Child {
+        let mut child = Command::new(binary())
+            .args(&self.args)
+            .env_clear()
+            .envs(&self.env)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run keyadm");
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        if let Some(text) = &self.stdin {
+            stdin.write_all(text.as_bytes()).expect("write stdin");
+        }
+        drop(stdin);
+        child
+    }
+
+    /// Runs to completion.
+    pub fn run(&self) -> Output {
+        Output::from(self.spawn().wait_with_output().expect("wait for keyadm"))
+    }
+}
+
+/// The path of the keyadm binary under test.
+pub fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_keyadm"))
+}
+
+/// What a user sees: exit code, stdout and stderr.
+#[derive(Debug)]
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<std::process::Output> for Output {
+    fn from(out: std::process::Output) -> Output {
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+            stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+        }
+    }
+}
+
+impl Output {
+    /// Asserts the exit code, showing everything when it differs.
+    #[track_caller]
+    pub fn code(self, expected: i32) -> Output {
+        assert_eq!(
+            self.code, expected,
+            "exit code\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// Asserts exit 0.
+    #[track_caller]
+    pub fn success(self) -> Output {
+        self.code(0)
+    }
+
+    /// Asserts stderr contains `text`.
+    #[track_caller]
+    pub fn stderr_has(self, text: &str) -> Output {
+        assert!(
+            self.stderr.contains(text),
+            "stderr lacks {text:?}:\n{}",
+            self.stderr
+        );
+        self
+    }
+
+    /// Asserts stdout contains `text`.
+    #[track_caller]
+    pub fn stdout_has(self, text: &str) -> Output {
+        assert!(
+            self.stdout.contains(text),
+            "stdout lacks {text:?}:\n{}",
+            self.stdout
+        );
+        self
+    }
+
+    /// Asserts the error is one `keyadm: error:` line plus at most a `hint:` line, no panic.
+    #[track_caller]
+    pub fn one_line_error(self) -> Output {
+        let lines: Vec<&str> = self
+            .stderr
+            .lines()
+            .filter(|l| !l.starts_with("keyadm: warning:"))
+            .collect();
+        assert!(
+            !lines.is_empty() && lines.len() <= 2,
+            "stderr is not one error line (+hint):\n{}",
+            self.stderr
+        );
+        assert!(lines[0].starts_with("keyadm: error: "), "{}", self.stderr);
+        if let Some(hint) = lines.get(1) {
+            assert!(hint.starts_with("hint: "), "{}", self.stderr);
+        }
+        assert!(!self.stderr.contains("panicked"), "{}", self.stderr);
+        self
+    }
+
+    /// Parses stdout as JSON into `T`.
+    #[track_caller]
+    pub fn json<T: DeserializeOwned>(&self) -> T {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|err| {
+            panic!("stdout is not the expected JSON ({err}):\n{}", self.stdout)
+        })
+    }
+
+    /// Parses stderr as a JSON error.
+    #[track_caller]
+    pub fn json_error(&self) -> ErrorJson {
+        serde_json::from_str::<ErrorEnvelope>(self.stderr.trim())
+            .unwrap_or_else(|err| panic!("stderr is not a JSON error ({err}):\n{}", self.stderr))
+            .error
+    }
+}
+
+/// A key as the contract prints it.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct KeyJson {
+    pub id: String,
+    pub org: String,
+    pub name: String,
+    pub start: String,
+    pub status: String,
+    pub scopes: Vec<String>,
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+    pub created_at: String,
+    pub created_by: String,
+    pub expires_at: Option<String>,
+    pub revoked_at: Option<String>,
+    pub revoke_reason: Option<String>,
+    pub last_used_at: Option<String>,
+    pub rotated_from: Option<String>,
+    pub rotated_to: Option<String>,
+}
+
+/// `create` / `rotate`: the key plus its secret.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Created {
+    #[serde(flatten)]
+    pub key: KeyJson,
+    pub secret: String,
+}
+
+/// An audit event.
+#[derive(Debug, Clone, Deserialize)]
+pub struct EventJson {
+    pub id: i64,
+    pub key_id: String,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub detail: serde_json::Value,
+}
+
+/// `show`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DetailJson {
+    #[serde(flatten)]
+    pub key: KeyJson,
+    pub chain: Vec<String>,
+    pub events: Vec<EventJson>,
+}
+
+/// `check`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CheckJson {
+    pub valid: bool,
+    pub reason: String,
+    pub key: Option<KeyJson>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ErrorEnvelope {
+    error: ErrorJson,
+}
+
+/// A JSON error on stderr.
+#[derive(Debug, Deserialize)]
+pub struct ErrorJson {
+    pub code: String,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+/// Parses an RFC 3339 timestamp from JSON output, checking it is UTC with `Z`.
+#[track_caller]
+pub fn time(text: &str) -> chrono::DateTime<chrono::Utc> {
+    assert!(text.ends_with('Z'), "timestamp {text} is not UTC with Z");
+    chrono::DateTime::parse_from_rfc3339(text)
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+}
+
+/// Mode bits of a file.
+pub fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
