@@ -128,3 +128,19 @@ fn unsupported_tls_modes_and_bad_urls_are_usage_errors() {
         .code(2)
         .one_line_error();
 }
+
+#[test]
+fn a_role_without_privileges_gets_exit_8_with_a_grant_hint() {
+    let db = TestDb::new();
+    let role = format!("{}_nobody", db.name);
+    db.client()
+        .batch_execute(&format!("CREATE ROLE {role} LOGIN"))
+        .unwrap();
+    let conninfo = format!("{} user={role}", db.conninfo);
+    let out = Run::new(&["list", "--database-url", &conninfo])
+        .run()
+        .code(8)
+        .one_line_error()
+        .stderr_has("permission denied");
+    assert!(out.stderr.contains("GRANT"), "{}", out.stderr);
+}

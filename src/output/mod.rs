@@ -164,6 +164,7 @@ impl Printer {
     pub fn key_list(&self) -> KeyList<'_> {
         KeyList {
             printer: self,
+            out: io::BufWriter::new(io::stdout().lock()),
             page: Vec::new(),
             widths: Vec::new(),
             count: 0,
@@ -253,9 +254,10 @@ impl Printer {
     }
 }
 
-/// A list of keys being written as they arrive from the database.
+/// A list of keys being written as they arrive from the database, through one buffer.
 pub struct KeyList<'a> {
     printer: &'a Printer,
+    out: io::BufWriter<io::StdoutLock<'static>>,
     page: Vec<Key>,
     widths: Vec<u16>,
     count: u64,
@@ -282,7 +284,11 @@ impl KeyList<'_> {
         let first = self.widths.is_empty();
         let text = table::key_page(&self.page, first, &mut self.widths, self.printer.color);
         self.page.clear();
-        self.printer.stdout(&text)
+        self.write(&text)
+    }
+
+    fn write(&mut self, text: &str) -> Result<()> {
+        self.out.write_all(text.as_bytes()).map_err(write_error)
     }
 
     /// Ends the list.
