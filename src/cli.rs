@@ -112,16 +112,28 @@ pub enum Command {
     Revoke(RevokeArgs),
     /// Replace a key with a new one, keeping the old one valid for a grace period
     Rotate(RotateArgs),
-    /// Verify a secret (read from stdin by default)
+    /// Verify a secret (read from stdin by default), or one per line with --batch
     Check(CheckArgs),
+    /// Cron job: make old or unused keys expire (after a grace period)
+    Expire(ExpireArgs),
+    /// Cron job: delete keys dead for a while (their events stay)
+    Prune(PruneArgs),
+    /// The event log, newest first
+    Audit(AuditArgs),
+    /// Change a live key's name, scopes, metadata or expiry
+    Update(UpdateArgs),
 }
 
 /// `init`.
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// List applied and pending migrations; change nothing
-    #[arg(long)]
+    #[arg(long, conflicts_with = "grant_verify")]
     pub status: bool,
+
+    /// Let this existing role call verify_key, verify_key_hash and record_key_use (and nothing else)
+    #[arg(long, value_name = "ROLE")]
+    pub grant_verify: Option<String>,
 }
 
 fn parse_label(what: &'static str) -> impl Fn(&str) -> Result<String, String> + Clone {
@@ -264,4 +276,132 @@ pub struct CheckArgs {
     /// Also fail a valid key that expires within this long
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub expiring_within: Option<Duration>,
+
+    /// Read one secret per line from stdin; write one result per line, in order
+    #[arg(long, conflicts_with = "secret")]
+    pub batch: bool,
+}
+
+/// `expire`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("policy").required(true).args(["older_than", "unused_for"])))]
+pub struct ExpireArgs {
+    /// Expire active keys created more than this long ago
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub older_than: Option<Duration>,
+
+    /// Expire active keys not used (by last_used_at, else created_at) for this long
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub unused_for: Option<Duration>,
+
+    /// Only this organisation's keys
+    #[arg(long)]
+    pub org: Option<String>,
+
+    /// Let the keys work this much longer before they expire
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, default_value = "0s")]
+    pub grace: Duration,
+
+    /// Show what would expire; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `prune`.
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Delete keys revoked or expired more than this long ago
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, required = true)]
+    pub dead_for: Option<Duration>,
+
+    /// Only this organisation's keys
+    #[arg(long)]
+    pub org: Option<String>,
+
+    /// Show what would be deleted; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Since when, for `audit --since`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Since {
+    /// This long ago.
+    Ago(Duration),
+    /// This moment.
+    At(DateTime<Utc>),
+}
+
+fn parse_since(text: &str) -> Result<Since, String> {
+    parse_duration(text)
+        .map(Since::Ago)
+        .or_else(|_| parse_time(text).map(Since::At))
+        .map_err(|_| {
+            format!(
+                "'{}' is neither a duration (7d) nor a time (2026-12-01)",
+                text.escape_debug()
+            )
+        })
+}
+
+/// `audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Only this key's events (id, id prefix, start handle or name; deleted keys by id or start)
+    pub key: Option<String>,
+
+    /// Only this organisation's events
+    #[arg(long)]
+    pub org: Option<String>,
+
+    /// Only events since this long ago (7d) or this time (2026-12-01)
+    #[arg(long, value_name = "DUR|TIME", value_parser = parse_since)]
+    pub since: Option<Since>,
+
+    /// At most this many events
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
+    pub limit: Option<i64>,
+}
+
+/// `update`.
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// The key to change: id, id prefix, start handle or name
+    pub key: String,
+
+    /// Narrow a KEY given by name to this organisation
+    #[arg(long)]
+    pub org: Option<String>,
+
+    /// New name
+    #[arg(long, value_parser = parse_label("name"))]
+    pub name: Option<String>,
+
+    /// Grant a scope (repeatable)
+    #[arg(long = "add-scope", value_name = "S", value_parser = parse_scope)]
+    pub add_scopes: Vec<String>,
+
+    /// Withdraw a scope (repeatable)
+    #[arg(long = "remove-scope", value_name = "S", value_parser = parse_scope)]
+    pub remove_scopes: Vec<String>,
+
+    /// Set metadata KEY=VALUE (repeatable)
+    #[arg(long = "meta", value_name = "K=V", value_parser = label::parse_meta)]
+    pub meta: Vec<(String, String)>,
+
+    /// Remove a metadata key (repeatable)
+    #[arg(long = "unset-meta", value_name = "K")]
+    pub unset_meta: Vec<String>,
+
+    /// Expire this long from now
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, conflicts_with_all = ["expires_at", "no_expiry"])]
+    pub expires_in: Option<Duration>,
+
+    /// Expire at this time
+    #[arg(long, value_name = "TIME", value_parser = parse_time, conflicts_with = "no_expiry")]
+    pub expires_at: Option<DateTime<Utc>>,
+
+    /// Never expire
+    #[arg(long)]
+    pub no_expiry: bool,
 }

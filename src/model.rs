@@ -69,6 +69,8 @@ impl Key {
 pub struct Event {
     pub id: i64,
     pub key_id: Uuid,
+    /// The key's display handle, also for keys deleted since.
+    pub key_start: Option<String>,
     pub at: DateTime<Utc>,
     pub actor: String,
     pub db_user: String,
@@ -148,4 +150,21 @@ pub struct InitReport {
     pub schema: String,
     pub applied: Vec<MigrationState>,
     pub version: i32,
+    /// The role allowed to call the verification functions, if one was granted.
+    pub granted_verify: Option<String>,
+}
+
+/// What `update` did.
+#[derive(Debug, Clone)]
+pub struct UpdateOutcome {
+    pub key: Key,
+    /// Old and new value of each field that changed; empty when nothing changed.
+    pub changes: serde_json::Map<String, Value>,
+}
+
+/// What `expire` or `prune` did (or with `--dry-run`, would do).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SweepKind {
+    Expire,
+    Prune,
 }

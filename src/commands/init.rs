@@ -5,7 +5,8 @@ use crate::error::Result;
 
 use super::{Context, Outcome};
 
-/// Applies pending migrations, or with `--status` lists them without changing anything.
+/// Applies pending migrations (and grants `--grant-verify`), or with `--status` lists them
+/// without changing anything.
 pub fn run(context: &Context, args: &InitArgs) -> Result<Outcome> {
     let store = context.open_store()?;
     if args.status {
@@ -13,7 +14,9 @@ pub fn run(context: &Context, args: &InitArgs) -> Result<Outcome> {
             .printer
             .migration_status(&store.migration_status()?)?;
     } else {
-        context.printer.init_report(&store.init()?)?;
+        context
+            .printer
+            .init_report(&store.init(args.grant_verify.as_deref())?)?;
     }
     Ok(Outcome::Success)
 }

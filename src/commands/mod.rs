@@ -1,13 +1,17 @@
 //! One file per subcommand. Each takes its parsed arguments and the context, asks the store,
 //! and hands values to the printer.
 
+mod audit;
 mod check;
 mod create;
+mod expire;
 mod init;
 mod list;
+mod prune;
 mod revoke;
 mod rotate;
 mod show;
+mod update;
 
 use chrono::Utc;
 
@@ -66,6 +70,10 @@ pub fn run(context: &Context, command: Command) -> Result<Outcome> {
         Command::Revoke(args) => revoke::run(context, &args),
         Command::Rotate(args) => rotate::run(context, &args),
         Command::Check(args) => check::run(context, &args),
+        Command::Expire(args) => expire::run(context, &args),
+        Command::Prune(args) => prune::run(context, &args),
+        Command::Audit(args) => audit::run(context, &args),
+        Command::Update(args) => update::run(context, args),
     }
 }
 

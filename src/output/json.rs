@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::error::Error;
-use crate::model::{CheckOutcome, Key, KeyDetail, Rotation};
+use crate::model::{CheckOutcome, Key, KeyDetail, Rotation, UpdateOutcome};
 
 /// A key with the secret shown once (`create`, `rotate`).
 #[derive(Serialize)]
@@ -42,6 +42,13 @@ pub fn detail(detail: &KeyDetail) -> String {
     let mut value = to_value(&detail.key);
     value["chain"] = to_value(&detail.chain);
     value["events"] = to_value(&detail.events);
+    value.to_string()
+}
+
+/// `update`: the key plus `"changes"` (old and new value of each changed field).
+pub fn updated(outcome: &UpdateOutcome) -> String {
+    let mut value = to_value(&outcome.key);
+    value["changes"] = Value::Object(outcome.changes.clone());
     value.to_string()
 }
 

@@ -2,6 +2,7 @@
 //! renders them as tables for people or JSON for scripts.
 
 mod json;
+mod progress;
 mod table;
 
 use std::io::{self, IsTerminal, Write};
@@ -9,9 +10,14 @@ use std::path::Path;
 
 use crate::cli::{ColorChoice, Format};
 use crate::error::{Error, Result};
+use serde::Serialize;
+
 use crate::model::{
-    CheckOutcome, InitReport, Key, KeyDetail, MigrationState, RevokeOutcome, Rotation,
+    CheckOutcome, Event, InitReport, Key, KeyDetail, MigrationState, RevokeOutcome, Rotation,
+    SweepKind, UpdateOutcome,
 };
+
+pub use progress::Progress;
 
 /// Keys rendered per table page when listing (bounded memory, aligned columns).
 const LIST_PAGE: usize = 500;
@@ -160,15 +166,81 @@ impl Printer {
         }
     }
 
-    /// Starts a streamed list of keys.
-    pub fn key_list(&self) -> KeyList<'_> {
-        KeyList {
+    /// Starts a streamed list of keys (`list`).
+    pub fn key_list(&self) -> Stream<'_, Key> {
+        let mut stream = Stream::new(self, table::key_page);
+        let printer = self.clone();
+        stream.summary = Box::new(move |count| {
+            if count == 0 {
+                printer.note("No keys found.");
+            }
+            None
+        });
+        stream
+    }
+
+    /// Starts the report of `expire` or `prune`: the keys acted on, then a count.
+    pub fn sweep(&self, kind: SweepKind, dry_run: bool) -> Stream<'_, Key> {
+        let mut stream = Stream::new(self, table::key_page);
+        let action = match kind {
+            SweepKind::Expire => "expire",
+            SweepKind::Prune => "prune",
+        };
+        stream.json_open = format!("{{\"action\":\"{action}\",\"dry_run\":{dry_run},\"keys\":[");
+        stream.json_close = |count| format!("],\"count\":{count}}}");
+        stream.summary = Box::new(move |count| {
+            let verb = match (kind, dry_run) {
+                (SweepKind::Expire, false) => "Set to expire",
+                (SweepKind::Expire, true) => "Would set to expire",
+                (SweepKind::Prune, false) => "Deleted",
+                (SweepKind::Prune, true) => "Would delete",
+            };
+            Some(format!("{verb}: {count} key(s)."))
+        });
+        stream
+    }
+
+    /// Starts a streamed list of events (`audit`).
+    pub fn event_list(&self) -> Stream<'_, Event> {
+        let mut stream = Stream::new(self, table::event_page);
+        let printer = self.clone();
+        stream.summary = Box::new(move |count| {
+            if count == 0 {
+                printer.note("No events found.");
+            }
+            None
+        });
+        stream
+    }
+
+    /// Starts the results of `check --batch`.
+    pub fn batch_results(&self) -> BatchResults<'_> {
+        BatchResults {
             printer: self,
             out: io::BufWriter::new(io::stdout().lock()),
-            page: Vec::new(),
-            widths: Vec::new(),
-            count: 0,
         }
+    }
+
+    /// `update`: the key as it is now and what changed.
+    pub fn updated(&self, outcome: &UpdateOutcome) -> Result<()> {
+        if self.is_json() {
+            return self.line(&json::updated(outcome));
+        }
+        if self.quiet {
+            return Ok(());
+        }
+        let mut text = if outcome.changes.is_empty() {
+            format!("No changes to {}.\n\n", outcome.key.label())
+        } else {
+            let fields: Vec<&str> = outcome.changes.keys().map(String::as_str).collect();
+            format!(
+                "Updated {}: {}.\n\n",
+                outcome.key.label(),
+                fields.join(", ")
+            )
+        };
+        text.push_str(&table::key_fields(&outcome.key, self.color));
+        self.stdout(&text)
     }
 
     /// `revoke`.
@@ -205,13 +277,7 @@ impl Printer {
         if self.quiet {
             return Ok(());
         }
-        let subject = outcome.key.as_ref().map(Key::label);
-        let text = match (outcome.valid, subject) {
-            (true, Some(subject)) => format!("valid: {subject}"),
-            (false, Some(subject)) => format!("invalid ({}): {subject}", outcome.reason.as_str()),
-            (_, None) => format!("invalid ({})", outcome.reason.as_str()),
-        };
-        self.line(&text)
+        self.line(&check_line(outcome))
     }
 
     /// `init`.
@@ -222,7 +288,7 @@ impl Printer {
         if self.quiet {
             return Ok(());
         }
-        let text = if report.applied.is_empty() {
+        let mut text = if report.applied.is_empty() {
             format!(
                 "Schema \"{}\" is up to date (version {}).",
                 report.schema, report.version
@@ -241,6 +307,11 @@ impl Printer {
                 report.version
             )
         };
+        if let Some(role) = &report.granted_verify {
+            text.push_str(&format!(
+                "\nRole \"{role}\" may now call verify_key, verify_key_hash and record_key_use."
+            ));
+        }
         self.line(&text)
     }
 
@@ -254,24 +325,54 @@ impl Printer {
     }
 }
 
-/// A list of keys being written as they arrive from the database, through one buffer.
-pub struct KeyList<'a> {
+/// Renders one table page of a stream: rows, whether to print the header, the column widths
+/// the first page fixed, and whether to colour.
+type PageRenderer<T> = fn(&[T], bool, &mut Vec<u16>, bool) -> String;
+
+/// Rows written as they arrive from the database, through one buffer: a JSON array (or an
+/// object around one), or table pages that keep the first page's column widths.
+pub struct Stream<'a, T: Serialize> {
     printer: &'a Printer,
     out: io::BufWriter<io::StdoutLock<'static>>,
-    page: Vec<Key>,
+    page: Vec<T>,
     widths: Vec<u16>,
     count: u64,
+    render_page: PageRenderer<T>,
+    /// Before the first JSON element, e.g. `[` or `{"action":"expire",...,"keys":[`.
+    json_open: String,
+    /// After the last JSON element, given the count.
+    json_close: fn(u64) -> String,
+    /// A table's last line, given the count.
+    summary: Box<dyn Fn(u64) -> Option<String> + 'a>,
 }
 
-impl KeyList<'_> {
-    /// Adds one key.
-    pub fn push(&mut self, key: Key) -> Result<()> {
+impl<'a, T: Serialize> Stream<'a, T> {
+    fn new(printer: &'a Printer, render_page: PageRenderer<T>) -> Stream<'a, T> {
+        Stream {
+            printer,
+            out: io::BufWriter::new(io::stdout().lock()),
+            page: Vec::new(),
+            widths: Vec::new(),
+            count: 0,
+            render_page,
+            json_open: "[".into(),
+            json_close: |_| "]".into(),
+            summary: Box::new(|_| None),
+        }
+    }
+
+    /// Adds one row.
+    pub fn push(&mut self, item: T) -> Result<()> {
         if self.printer.is_json() {
-            let lead = if self.count == 0 { "[\n" } else { ",\n" };
-            self.printer
-                .stdout(&format!("{lead}{}", json::item(&key)))?;
-        } else {
-            self.page.push(key);
+            let lead = if self.count == 0 {
+                format!("{}\n", self.json_open)
+            } else {
+                ",\n".into()
+            };
+            self.write(&lead)?;
+            self.write(&json::item(&item))?;
+        } else if !self.printer.quiet {
+            self.page.push(item);
             if self.page.len() == LIST_PAGE {
                 self.flush_page()?;
             }
@@ -282,7 +383,7 @@ impl KeyList<'_> {
 
     fn flush_page(&mut self) -> Result<()> {
         let first = self.widths.is_empty();
-        let text = table::key_page(&self.page, first, &mut self.widths, self.printer.color);
+        let text = (self.render_page)(&self.page, first, &mut self.widths, self.printer.color);
         self.page.clear();
         self.write(&text)
     }
@@ -291,19 +392,63 @@ impl KeyList<'_> {
         self.out.write_all(text.as_bytes()).map_err(write_error)
     }
 
-    /// Ends the list.
+    /// Ends the stream.
     pub fn finish(mut self) -> Result<()> {
         if self.printer.is_json() {
-            return self
-                .printer
-                .stdout(if self.count == 0 { "[]\n" } else { "\n]\n" });
+            let open = if self.count == 0 {
+                self.json_open.clone()
+            } else {
+                "\n".into()
+            };
+            let close = (self.json_close)(self.count);
+            self.write(&format!("{open}{close}\n"))?;
+        } else {
+            if !self.page.is_empty() {
+                self.flush_page()?;
+            }
+            if let Some(summary) = (self.summary)(self.count)
+                && !self.printer.quiet
+            {
+                self.write(&format!("{summary}\n"))?;
+            }
         }
-        if !self.page.is_empty() {
-            self.flush_page()?;
-        }
-        if self.count == 0 {
-            self.printer.note("No keys found.");
-        }
-        Ok(())
+        self.out.flush().map_err(write_error)
+    }
+}
+
+/// `check --batch`: one result per input line, in order.
+pub struct BatchResults<'a> {
+    printer: &'a Printer,
+    out: io::BufWriter<io::StdoutLock<'static>>,
+}
+
+impl BatchResults<'_> {
+    /// Writes the result for the next line.
+    pub fn push(&mut self, outcome: &CheckOutcome) -> Result<()> {
+        let line = if self.printer.is_json() {
+            json::check(outcome)
+        } else if self.printer.quiet {
+            return Ok(());
+        } else {
+            check_line(outcome)
+        };
+        self.out
+            .write_all(line.as_bytes())
+            .and_then(|()| self.out.write_all(b"\n"))
+            .map_err(write_error)
+    }
+
+    /// Ends the results.
+    pub fn finish(mut self) -> Result<()> {
+        self.out.flush().map_err(write_error)
+    }
+}
+
+fn check_line(outcome: &CheckOutcome) -> String {
+    let subject = outcome.key.as_ref().map(Key::label);
+    match (outcome.valid, subject) {
+        (true, Some(subject)) => format!("valid: {subject}"),
+        (false, Some(subject)) => format!("invalid ({}): {subject}", outcome.reason.as_str()),
+        (_, None) => format!("invalid ({})", outcome.reason.as_str()),
     }
 }

@@ -192,6 +192,37 @@ pub fn events(events: &[Event]) -> String {
     format!("{}\n", table.trim_fmt())
 }
 
+/// Renders one page of `audit`, like [`key_page`].
+pub fn event_page(events: &[Event], header: bool, widths: &mut Vec<u16>, _color: bool) -> String {
+    let mut table = plain_table(false);
+    if header {
+        table.set_header(["AT", "KEY", "ACTION", "ACTOR", "DETAIL"]);
+    }
+    for event in events {
+        table.add_row(vec![
+            time(&event.at),
+            event
+                .key_start
+                .clone()
+                .unwrap_or_else(|| event.key_id.to_string()),
+            event.action.clone(),
+            event.actor.clone(),
+            event.detail.to_string(),
+        ]);
+    }
+    if widths.is_empty() {
+        *widths = table.column_max_content_widths();
+    } else {
+        table.set_constraints(
+            widths
+                .iter()
+                .map(|w| ColumnConstraint::LowerBoundary(Width::Fixed(*w))),
+        );
+    }
+    set_padding(&mut table);
+    format!("{}\n", table.trim_fmt())
+}
+
 /// `init --status`.
 pub fn migrations(states: &[MigrationState]) -> String {
     let mut table = plain_table(false);

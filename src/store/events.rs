@@ -1,5 +1,6 @@
 //! Statements on `key_events`, the append-only audit log.
 
+use chrono::{DateTime, Utc};
 use postgres::types::Type;
 use uuid::Uuid;
 
@@ -7,15 +8,31 @@ use crate::error::Result;
 use crate::model::Event;
 
 use super::Store;
+use super::keys::{KeyLookup, Param};
 use super::pool::Connection;
 
-/// The columns of an [`Event`].
-const EVENT_COLUMNS: &str = "id, key_id, at, actor, db_user, action, detail";
+/// The columns of an [`Event`], with the handle of its key (from the key, or for a deleted
+/// key from the event that recorded it).
+const EVENT_COLUMNS: &str = "e.id, e.key_id, e.at, e.actor, e.db_user, e.action, e.detail,
+    COALESCE(k.start, e.detail->>'start') AS key_start";
+
+/// What `audit` selects.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub key_id: Option<Uuid>,
+    pub org: Option<String>,
+    /// Events at or after this time...
+    pub since_time: Option<DateTime<Utc>>,
+    /// ...or at most this many seconds old (by the server's clock).
+    pub since_seconds: Option<f64>,
+    pub limit: Option<i64>,
+}
 
 fn event_from_row(row: &postgres::Row) -> Event {
     Event {
         id: row.get("id"),
         key_id: row.get("key_id"),
+        key_start: row.get("key_start"),
         at: row.get("at"),
         actor: row.get("actor"),
         db_user: row.get("db_user"),
@@ -34,11 +51,65 @@ impl Store {
     ) -> Result<Vec<Event>> {
         let rows = conn.query_typed(
             &format!(
-                "SELECT {EVENT_COLUMNS} FROM {} WHERE key_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
-                self.table("key_events")
+                "SELECT {EVENT_COLUMNS} FROM {} e LEFT JOIN {} k ON k.id = e.key_id
+                 WHERE e.key_id = $1 ORDER BY e.at DESC, e.id DESC LIMIT $2",
+                self.table("key_events"),
+                self.table("api_keys"),
             ),
             &[(&key_id, Type::UUID), (&limit, Type::INT8)],
         )?;
         Ok(rows.iter().map(event_from_row).collect())
+    }
+
+    /// Streams events, newest first, to `sink`.
+    pub fn audit_events(
+        &self,
+        filter: &AuditFilter,
+        sink: &mut dyn FnMut(Event) -> Result<()>,
+    ) -> Result<u64> {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM {} e LEFT JOIN {} k ON k.id = e.key_id
+             WHERE ($1::uuid IS NULL OR e.key_id = $1)
+               AND ($2::text IS NULL OR e.org = $2)
+               AND ($3::timestamptz IS NULL OR e.at >= $3)
+               AND ($4::float8 IS NULL OR e.at >= now() - $4 * interval '1 second')
+             ORDER BY e.at DESC, e.id DESC
+             LIMIT $5",
+            self.table("key_events"),
+            self.table("api_keys"),
+        );
+        let params: [Param<'_>; 5] = [
+            (&filter.key_id, Type::UUID),
+            (&filter.org, Type::TEXT),
+            (&filter.since_time, Type::TIMESTAMPTZ),
+            (&filter.since_seconds, Type::FLOAT8),
+            (&filter.limit, Type::INT8),
+        ];
+        let mut conn = self.conn()?;
+        let mut rows = conn.query_typed_raw(&sql, params)?;
+        let mut count = 0;
+        use postgres::fallible_iterator::FallibleIterator;
+        while let Some(row) = rows.next()? {
+            sink(event_from_row(&row))?;
+            count += 1;
+        }
+        Ok(count)
+    }
+
+    /// Ids of keys that only the log still knows (deleted by `prune`), by id or start handle.
+    pub fn logged_key_ids(&self, lookup: &KeyLookup, org: Option<&str>) -> Result<Vec<Uuid>> {
+        let (low, high) = lookup.id_range.unzip();
+        let rows = self.conn()?.query_typed(
+            &format!(
+                "SELECT DISTINCT key_id FROM {}
+                 WHERE (($1::uuid IS NOT NULL AND key_id BETWEEN $1 AND $2)
+                     OR ($3::text IS NOT NULL AND action IN ('created', 'pruned') AND detail->>'start' = $3))
+                   AND ($4::text IS NULL OR org = $4)
+                 LIMIT 10",
+                self.table("key_events")
+            ),
+            &[(&low, Type::UUID), (&high, Type::UUID), (&lookup.start, Type::TEXT), (&org, Type::TEXT)],
+        )?;
+        Ok(rows.iter().map(|row| row.get(0)).collect())
     }
 }

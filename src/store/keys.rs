@@ -9,13 +9,14 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
-use crate::model::{Key, KeyDetail, KeyStatus, Rotation};
+use crate::label;
+use crate::model::{Key, KeyDetail, KeyStatus, Rotation, UpdateOutcome};
 use crate::timespec::seconds;
 
 use super::Store;
 
 /// The columns of a [`Key`], with its status computed by the server's clock.
-const KEY_COLUMNS: &str = "id, org, name, prefix, start, scopes, metadata, created_at, created_by, \
+pub(super) const KEY_COLUMNS: &str = "id, org, name, prefix, start, scopes, metadata, created_at, created_by, \
      expires_at, revoked_at, revoked_by, revoke_reason, last_used_at, rotated_from, rotated_to, \
      CASE WHEN revoked_at IS NOT NULL THEN 'revoked' \
           WHEN expires_at <= now() THEN 'expired' ELSE 'active' END AS status";
@@ -82,6 +83,17 @@ pub struct KeyLookup {
     pub name: Option<String>,
 }
 
+/// What `update` changes; `None` and empty lists leave a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct KeyChanges {
+    pub name: Option<String>,
+    pub add_scopes: Vec<String>,
+    pub remove_scopes: Vec<String>,
+    pub set_meta: Vec<(String, String)>,
+    pub unset_meta: Vec<String>,
+    pub expiry: Option<Expiry>,
+}
+
 /// Which statuses `list` shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatusFilter {
@@ -111,7 +123,7 @@ pub struct ListFilter {
     pub limit: Option<i64>,
 }
 
-fn key_from_row(row: &Row) -> Key {
+pub(super) fn key_from_row(row: &Row) -> Key {
     let status: &str = row.get("status");
     Key {
         id: row.get("id"),
@@ -134,7 +146,7 @@ fn key_from_row(row: &Row) -> Key {
     }
 }
 
-type Param<'a> = (&'a (dyn ToSql + Sync), Type);
+pub(super) type Param<'a> = (&'a (dyn ToSql + Sync), Type);
 
 impl Store {
     /// Inserts a key and its `created` event, unless a live, unrotated key already has its
@@ -271,7 +283,6 @@ impl Store {
         sink: &mut dyn FnMut(Key) -> Result<()>,
     ) -> Result<u64> {
         let within = filter.expiring_within.map(seconds);
-        let mut conn = self.conn()?;
         let sql = format!(
             "SELECT {KEY_COLUMNS} FROM {keys}
              WHERE ($1::text IS NULL OR org = $1) AND {status}
@@ -281,12 +292,27 @@ impl Store {
             keys = self.table("api_keys"),
             status = filter.status.sql(),
         );
-        let params: [Param<'_>; 3] = [
-            (&filter.org, Type::TEXT),
-            (&within, Type::FLOAT8),
-            (&filter.limit, Type::INT8),
-        ];
-        let mut rows = conn.query_typed_raw(&sql, params)?;
+        self.stream_keys(
+            &sql,
+            &[
+                (&filter.org, Type::TEXT),
+                (&within, Type::FLOAT8),
+                (&filter.limit, Type::INT8),
+            ],
+            sink,
+        )
+    }
+
+    /// Runs a query of [`KEY_COLUMNS`] and hands each key to `sink` as it arrives.
+    pub(super) fn stream_keys(
+        &self,
+        sql: &str,
+        params: &[Param<'_>],
+        sink: &mut dyn FnMut(Key) -> Result<()>,
+    ) -> Result<u64> {
+        let mut conn = self.conn()?;
+        let mut rows =
+            conn.query_typed_raw(sql, params.iter().map(|(value, ty)| (*value, ty.clone())))?;
         let mut count = 0;
         while let Some(row) = fallible_next(&mut rows)? {
             sink(key_from_row(&row))?;
@@ -494,6 +520,157 @@ impl Store {
         Ok(Rotation {
             successor: new_key,
             predecessor: old_key,
+        })
+    }
+}
+
+impl Store {
+    /// The keys with these hashes, with whether each expires within `within`.
+    pub fn keys_by_hashes(
+        &self,
+        hashes: &[[u8; 32]],
+        within: Option<Duration>,
+    ) -> Result<Vec<([u8; 32], Key, bool)>> {
+        let hashes: Vec<&[u8]> = hashes.iter().map(|h| &h[..]).collect();
+        let within = within.map(seconds);
+        let rows = self.conn()?.query_typed(
+            &format!(
+                "SELECT {KEY_COLUMNS}, key_hash,
+                        ($2::float8 IS NOT NULL AND expires_at <= now() + $2 * interval '1 second') AS expiring
+                 FROM {} WHERE key_hash = ANY($1)",
+                self.table("api_keys")
+            ),
+            &[(&hashes, Type::BYTEA_ARRAY), (&within, Type::FLOAT8)],
+        )?;
+        Ok(rows
+            .iter()
+            .filter_map(|row| {
+                let hash: Vec<u8> = row.get("key_hash");
+                let hash: [u8; 32] = hash.try_into().ok()?;
+                Some((hash, key_from_row(row), row.get("expiring")))
+            })
+            .collect())
+    }
+
+    /// Changes a live key in one transaction, with an `updated` event recording old and new
+    /// values. Nothing is written when nothing would change.
+    pub fn update_key(&self, id: Uuid, changes: &KeyChanges, actor: &str) -> Result<UpdateOutcome> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        let keys = self.table("api_keys");
+        let old = tx
+            .query_typed_opt(
+                &format!("SELECT {KEY_COLUMNS} FROM {keys} WHERE id = $1 FOR UPDATE"),
+                &[(&id, Type::UUID)],
+            )?
+            .map(|row| key_from_row(&row))
+            .ok_or_else(|| Error::NotFound {
+                message: format!("key {id} no longer exists"),
+            })?;
+        if old.status != KeyStatus::Active {
+            return Err(Error::Conflict {
+                message: format!(
+                    "key {} is {}; only a live key can be updated",
+                    old.label(),
+                    old.status.as_str()
+                ),
+                hint: Some("create a new key with `keyadm create` instead".into()),
+            });
+        }
+        let name = changes.name.clone().unwrap_or_else(|| old.name.clone());
+        if name != old.name {
+            let lock_key = format!(
+                "keyadm name {}\u{1f}{}\u{1f}{}",
+                self.schema_name, old.org, name
+            );
+            tx.query_typed(
+                "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                &[(&lock_key, Type::TEXT)],
+            )?;
+            let taken = tx.query_typed_opt(
+                &format!(
+                    "SELECT start FROM {keys} WHERE org = $1 AND name = $2 AND id <> $3 AND rotated_to IS NULL AND {LIVE} LIMIT 1"
+                ),
+                &[(&old.org, Type::TEXT), (&name, Type::TEXT), (&id, Type::UUID)],
+            )?;
+            if let Some(row) = taken {
+                let start: String = row.get(0);
+                return Err(Error::conflict(format!(
+                    "org \"{}\" already has a live key named \"{name}\" ({start})",
+                    old.org
+                )));
+            }
+        }
+        let mut scopes = old.scopes.clone();
+        scopes.extend(changes.add_scopes.iter().cloned());
+        scopes.retain(|s| !changes.remove_scopes.contains(s));
+        let scopes = label::normalize_scopes(&scopes);
+        let mut metadata = old.metadata.as_object().cloned().unwrap_or_default();
+        for (k, v) in &changes.set_meta {
+            metadata.insert(k.clone(), Value::String(v.clone()));
+        }
+        for k in &changes.unset_meta {
+            metadata.remove(k);
+        }
+        let metadata = Value::Object(metadata);
+        let (at, secs) = changes.expiry.unwrap_or(Expiry::Never).params();
+        let set_expiry = changes.expiry.is_some();
+        let row = tx.query_typed_one(
+            &format!(
+                "UPDATE {keys} SET name = $2, scopes = $3, metadata = $4,
+                        expires_at = CASE WHEN $5 THEN COALESCE($6, now() + $7 * interval '1 second')
+                                          ELSE expires_at END
+                 WHERE id = $1
+                 RETURNING {KEY_COLUMNS}"
+            ),
+            &[
+                (&id, Type::UUID),
+                (&name, Type::TEXT),
+                (&scopes, Type::TEXT_ARRAY),
+                (&metadata, Type::JSONB),
+                (&set_expiry, Type::BOOL),
+                (&at, Type::TIMESTAMPTZ),
+                (&secs, Type::FLOAT8),
+            ],
+        )?;
+        let new = key_from_row(&row);
+        let mut diff = serde_json::Map::new();
+        let mut note = |field: &str, old: Value, new: Value| {
+            if old != new {
+                diff.insert(field.into(), serde_json::json!({ "old": old, "new": new }));
+            }
+        };
+        note("name", old.name.clone().into(), new.name.clone().into());
+        note(
+            "scopes",
+            old.scopes.clone().into(),
+            new.scopes.clone().into(),
+        );
+        note("metadata", old.metadata.clone(), new.metadata.clone());
+        note(
+            "expires_at",
+            serde_json::json!(old.expires_at),
+            serde_json::json!(new.expires_at),
+        );
+        if diff.is_empty() {
+            // Dropping the transaction rolls the no-op update back.
+            return Ok(UpdateOutcome {
+                key: old,
+                changes: diff,
+            });
+        }
+        let detail = Value::Object(diff.clone());
+        tx.query_typed(
+            &format!(
+                "INSERT INTO {} (key_id, org, actor, action, detail) VALUES ($1, $2, $3, 'updated', $4)",
+                self.table("key_events")
+            ),
+            &[(&id, Type::UUID), (&new.org, Type::TEXT), (&actor, Type::TEXT), (&detail, Type::JSONB)],
+        )?;
+        tx.commit()?;
+        Ok(UpdateOutcome {
+            key: new,
+            changes: diff,
         })
     }
 }

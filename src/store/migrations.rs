@@ -131,8 +131,9 @@ impl Store {
         format!("{}.{HISTORY_TABLE}", self.schema_ident)
     }
 
-    /// Creates the schema if missing and applies pending migrations, all in one transaction.
-    pub fn init(&self) -> Result<InitReport> {
+    /// Creates the schema if missing and applies pending migrations, all in one transaction;
+    /// with `grant_verify`, also lets that role call the verification functions.
+    pub fn init(&self, grant_verify: Option<&str>) -> Result<InitReport> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
         let lock_key = format!("keyadm init {}", self.schema_name);
@@ -155,6 +156,28 @@ impl Store {
         let report = runner
             .run(&mut InTransaction(&mut tx))
             .map_err(|err| migration_error(&err))?;
+        if let Some(role) = grant_verify {
+            if tx
+                .query_typed(
+                    "SELECT 1 FROM pg_roles WHERE rolname = $1",
+                    &[(&role, Type::TEXT)],
+                )?
+                .is_empty()
+            {
+                return Err(Error::Usage {
+                    message: format!("role \"{role}\" does not exist; nothing changed"),
+                    hint: Some(format!(
+                        "create it first, e.g. CREATE ROLE \"{role}\" LOGIN PASSWORD '...'"
+                    )),
+                });
+            }
+            let (schema, role) = (&self.schema_ident, super::quote_ident(role));
+            tx.batch_execute(&format!(
+                "GRANT USAGE ON SCHEMA {schema} TO {role};
+                 GRANT EXECUTE ON FUNCTION {schema}.verify_key(text), {schema}.verify_key_hash(bytea),
+                       {schema}.record_key_use(uuid) TO {role};"
+            ))?;
+        }
         tx.commit()?;
         let applied = report
             .applied_migrations()
@@ -170,6 +193,7 @@ impl Store {
             schema: self.schema_name.clone(),
             applied,
             version: binary_version(),
+            granted_verify: grant_verify.map(str::to_owned),
         })
     }
 

@@ -9,9 +9,12 @@ mod events;
 mod keys;
 mod migrations;
 mod pool;
+mod sweeps;
 
-pub use keys::{Expiry, KeyLookup, ListFilter, NewKey, StatusFilter, Successor};
+pub use events::AuditFilter;
+pub use keys::{Expiry, KeyChanges, KeyLookup, ListFilter, NewKey, StatusFilter, Successor};
 pub use migrations::binary_version;
+pub use sweeps::{BATCH_SIZE, ExpirePolicy};
 
 use crate::connect::Target;
 use crate::error::{Error, Result};
@@ -39,7 +42,7 @@ pub fn parse_schema_name(name: &str) -> std::result::Result<String, String> {
 }
 
 /// Quotes an SQL identifier.
-fn quote_ident(name: &str) -> String {
+pub(crate) fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 

@@ -1,0 +1,52 @@
+//! `keyadm expire (--older-than DUR | --unused-for DUR)`: the cron job.
+
+use crate::cli::ExpireArgs;
+use crate::error::{Error, Result};
+use crate::model::SweepKind;
+use crate::output::Progress;
+use crate::store::ExpirePolicy;
+
+use super::{Context, Outcome};
+
+/// Sets old or unused active keys to expire after the grace, in bounded batches.
+pub fn run(context: &Context, args: &ExpireArgs) -> Result<Outcome> {
+    let policy = match (args.older_than, args.unused_for) {
+        (Some(age), None) => ExpirePolicy::OlderThan(age),
+        (None, Some(idle)) => ExpirePolicy::UnusedFor(idle),
+        _ => {
+            return Err(Error::usage(
+                "give exactly one of --older-than and --unused-for",
+            ));
+        }
+    };
+    let org = args.org.as_deref();
+    let store = context.store()?;
+    if args.dry_run {
+        let mut report = context.printer.sweep(SweepKind::Expire, true);
+        store.expirable_keys(policy, org, args.grace, &mut |key| report.push(key))?;
+        report.finish()?;
+        return Ok(Outcome::Success);
+    }
+    let count = store.count_expirable(policy, org, args.grace)?;
+    if count > 0 {
+        let scope = org.map_or_else(String::new, |org| format!(" of org \"{org}\""));
+        let when = if args.grace.is_zero() {
+            "now".to_owned()
+        } else {
+            format!("in {}", humantime::format_duration(args.grace))
+        };
+        context
+            .prompter
+            .confirm(&format!("Set {count} key(s){scope} to expire {when}?"))?;
+    }
+    let progress = Progress::new(&context.printer, Some(count.max(0) as u64), "expiring");
+    let mut report = context.printer.sweep(SweepKind::Expire, false);
+    let result = store.expire_keys(policy, org, args.grace, &context.actor, &mut |batch| {
+        progress.advance(batch.len() as u64);
+        batch.into_iter().try_for_each(|key| report.push(key))
+    });
+    progress.finish();
+    result?;
+    report.finish()?;
+    Ok(Outcome::Success)
+}

@@ -1,0 +1,65 @@
+//! `keyadm update KEY`: change a live key's name, scopes, metadata or expiry.
+
+use crate::cli::{ExpiryArgs, UpdateArgs};
+use crate::error::{Error, Result};
+use crate::label;
+use crate::store::{Expiry, KeyChanges};
+
+use super::{Context, Outcome, requested_expiry, resolve_key};
+
+/// Applies the changes, with an `updated` event recording old and new values.
+pub fn run(context: &Context, args: UpdateArgs) -> Result<Outcome> {
+    let expiry = if args.no_expiry {
+        Some(Expiry::Never)
+    } else {
+        requested_expiry(&ExpiryArgs {
+            expires_in: args.expires_in,
+            expires_at: args.expires_at,
+        })?
+    };
+    if let Some(scope) = args
+        .add_scopes
+        .iter()
+        .find(|s| args.remove_scopes.contains(s))
+    {
+        return Err(Error::usage(format!(
+            "scope '{scope}' is both added and removed"
+        )));
+    }
+    for key in &args.unset_meta {
+        label::check_label("metadata key", key).map_err(Error::usage)?;
+        if args.meta.iter().any(|(k, _)| k == key) {
+            return Err(Error::usage(format!(
+                "metadata key '{key}' is both set and unset"
+            )));
+        }
+    }
+    let changes = KeyChanges {
+        name: args.name,
+        add_scopes: args.add_scopes,
+        remove_scopes: args.remove_scopes,
+        set_meta: args.meta,
+        unset_meta: args.unset_meta,
+        expiry,
+    };
+    if changes.name.is_none()
+        && changes.add_scopes.is_empty()
+        && changes.remove_scopes.is_empty()
+        && changes.set_meta.is_empty()
+        && changes.unset_meta.is_empty()
+        && changes.expiry.is_none()
+    {
+        return Err(Error::Usage {
+            message: "nothing to change".into(),
+            hint: Some(
+                "give --name, --add-scope, --remove-scope, --meta, --unset-meta, --expires-in, --expires-at or --no-expiry"
+                    .into(),
+            ),
+        });
+    }
+    let store = context.store()?;
+    let key = resolve_key(&store, &args.key, args.org.as_deref())?;
+    let outcome = store.update_key(key.id, &changes, &context.actor)?;
+    context.printer.updated(&outcome)?;
+    Ok(Outcome::Success)
+}
