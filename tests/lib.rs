@@ -2,12 +2,18 @@
 
 mod support;
 
+mod audit;
+mod batch;
 mod check;
 mod cli;
 mod connect;
 mod create;
+mod expire;
 mod init;
 mod list;
+mod prune;
 mod revoke;
 mod rotate;
 mod show;
+mod update;
+mod verify;

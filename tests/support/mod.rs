@@ -137,10 +137,13 @@ impl Run {
             .spawn()
             .expect("run keyadm");
         let mut stdin = child.stdin.take().expect("piped stdin");
-        if let Some(text) = &self.stdin {
-            stdin.write_all(text.as_bytes()).expect("write stdin");
-        }
-        drop(stdin);
+        let text = self.stdin.clone().unwrap_or_default();
+        // Written from another thread: a large input and a large output would otherwise
+        // each wait for the other's pipe to drain. A child that exits without reading all of
+        // its input (as it may) closes the pipe, which is not an error here.
+        std::thread::spawn(move || {
+            let _ = stdin.write_all(text.as_bytes());
+        });
         child
     }
 
@@ -333,4 +336,10 @@ pub fn time(text: &str) -> chrono::DateTime<chrono::Utc> {
 pub fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// The server's message of a database error (the driver's `Display` says only "db error").
+pub fn db_message(err: &postgres::Error) -> String {
+    err.as_db_error()
+        .map_or_else(|| err.to_string(), |db| db.message().to_owned())
 }

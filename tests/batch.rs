@@ -1,0 +1,97 @@
+use crate::support::{CheckJson, Run, TestDb};
+
+fn results(stdout: &str) -> Vec<CheckJson> {
+    stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+#[test]
+fn batch_check_answers_every_line_in_order() {
+    let db = TestDb::new();
+    let valid = db.create("acme", "v", &[]);
+    let revoked = db.create("acme", "r", &[]);
+    db.keyadm(&["revoke", &revoked.key.id, "--yes"])
+        .run()
+        .success();
+    let expired = db.create("acme", "e", &[]);
+    db.client()
+        .execute(
+            "UPDATE keyadm.api_keys SET expires_at = now() - interval '1 s' WHERE id = $1::text::uuid",
+            &[&expired.key.id],
+        )
+        .unwrap();
+    let unknown = TestDb::new().create("x", "y", &[]).secret;
+    let input = format!(
+        "{}\n{}\n\n{}\nnot-a-key\n{}\r\n{}\n",
+        valid.secret, revoked.secret, expired.secret, unknown, valid.secret
+    );
+    let out = db
+        .keyadm(&["check", "--batch", "--json"])
+        .stdin(&input)
+        .run()
+        .code(1);
+    let reasons: Vec<String> = results(&out.stdout).into_iter().map(|r| r.reason).collect();
+    assert_eq!(
+        reasons,
+        [
+            "valid",
+            "revoked",
+            "malformed",
+            "expired",
+            "malformed",
+            "not_found",
+            "valid"
+        ]
+    );
+    let table = db.keyadm(&["check", "--batch"]).stdin(&input).run().code(1);
+    assert_eq!(table.stdout.lines().count(), 7);
+    assert!(table.stdout.lines().next().unwrap().starts_with("valid: "));
+
+    let all_valid = format!("{}\n{}\n", valid.secret, valid.secret);
+    db.keyadm(&["check", "--batch"])
+        .stdin(&all_valid)
+        .run()
+        .success();
+}
+
+#[test]
+fn batch_check_spans_many_lookups_and_keeps_order() {
+    let db = TestDb::new();
+    let keys: Vec<String> = (0..5)
+        .map(|i| db.create("acme", &format!("k{i}"), &[]).secret)
+        .collect();
+    let mut input = String::new();
+    let mut expected = Vec::new();
+    for i in 0..2500 {
+        if i % 7 == 0 {
+            input.push_str("garbage\n");
+            expected.push(false);
+        } else {
+            input.push_str(&keys[i % 5]);
+            input.push('\n');
+            expected.push(true);
+        }
+    }
+    let out = db
+        .keyadm(&["check", "--batch", "--json"])
+        .stdin(&input)
+        .run()
+        .code(1);
+    let valid: Vec<bool> = results(&out.stdout).into_iter().map(|r| r.valid).collect();
+    assert_eq!(valid, expected);
+}
+
+#[test]
+fn batch_check_of_only_malformed_lines_needs_no_database() {
+    let out = Run::new(&["check", "--batch", "--json"])
+        .env(
+            "KEYADM_DATABASE_URL",
+            Some("postgresql://nobody@127.0.0.1:1/none"),
+        )
+        .stdin("nope\n\nsk_123\n")
+        .run()
+        .code(1);
+    assert_eq!(results(&out.stdout).len(), 3);
+}

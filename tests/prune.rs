@@ -1,0 +1,146 @@
+use crate::support::{EventJson, TestDb};
+
+#[derive(Debug, serde::Deserialize)]
+struct SweepJson {
+    dry_run: bool,
+    count: u64,
+}
+
+fn set(db: &TestDb, id: &str, assignment: &str) {
+    db.client()
+        .execute(
+            &format!("UPDATE keyadm.api_keys SET {assignment} WHERE id = $1::text::uuid"),
+            &[&id],
+        )
+        .unwrap();
+}
+
+#[test]
+fn prune_deletes_long_dead_keys_and_keeps_their_story() {
+    let db = TestDb::new();
+    let revoked_long_ago = db.create("acme", "r-old", &[]).key;
+    let expired_long_ago = db.create("acme", "e-old", &[]).key;
+    let revoked_recently = db.create("acme", "r-new", &[]).key;
+    let live = db.create("acme", "live", &[]).key;
+    let other_org = db.create("other", "r-old", &[]).key;
+    for key in [&revoked_long_ago, &revoked_recently, &other_org] {
+        db.keyadm(&["revoke", &key.id, "--yes"]).run().success();
+    }
+    set(
+        &db,
+        &revoked_long_ago.id,
+        "revoked_at = now() - interval '40 days'",
+    );
+    set(
+        &db,
+        &other_org.id,
+        "revoked_at = now() - interval '40 days'",
+    );
+    set(
+        &db,
+        &expired_long_ago.id,
+        "expires_at = now() - interval '40 days'",
+    );
+    let events_before = db.scalar("SELECT count(*) FROM keyadm.key_events");
+
+    let dry: SweepJson = db
+        .keyadm(&[
+            "prune",
+            "--dead-for",
+            "30d",
+            "--org",
+            "acme",
+            "--dry-run",
+            "--json",
+        ])
+        .run()
+        .success()
+        .json();
+    assert_eq!((dry.dry_run, dry.count), (true, 2));
+    db.keyadm(&["prune", "--dead-for", "30d", "--org", "acme"])
+        .run()
+        .code(5);
+    assert_eq!(db.scalar("SELECT count(*) FROM keyadm.api_keys"), 5);
+
+    let done: SweepJson = db
+        .keyadm(&[
+            "prune",
+            "--dead-for",
+            "30d",
+            "--org",
+            "acme",
+            "--yes",
+            "--json",
+        ])
+        .run()
+        .success()
+        .json();
+    assert_eq!(done.count, 2);
+    let left: Vec<String> = db
+        .client()
+        .query("SELECT id::text FROM keyadm.api_keys ORDER BY name", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(left.len(), 3);
+    assert!(
+        left.contains(&live.id)
+            && left.contains(&revoked_recently.id)
+            && left.contains(&other_org.id)
+    );
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM keyadm.key_events"),
+        events_before + 2
+    );
+
+    // The deleted key's history is still there, by id or by start handle.
+    for ident in [&revoked_long_ago.id[..], &revoked_long_ago.start[..]] {
+        let events: Vec<EventJson> = db
+            .keyadm(&["audit", ident, "--json"])
+            .run()
+            .success()
+            .json();
+        let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, ["pruned", "revoked", "created"], "by {ident}");
+    }
+    db.keyadm(&["show", &revoked_long_ago.id]).run().code(3);
+    let again: SweepJson = db
+        .keyadm(&[
+            "prune",
+            "--dead-for",
+            "30d",
+            "--org",
+            "acme",
+            "--yes",
+            "--json",
+        ])
+        .run()
+        .success()
+        .json();
+    assert_eq!(again.count, 0);
+}
+
+#[test]
+fn prune_works_in_bounded_batches() {
+    let db = TestDb::new();
+    crate::expire::seed_old_keys(&db, 2500);
+    db.client()
+        .batch_execute("UPDATE keyadm.api_keys SET revoked_at = now() - interval '40 days'")
+        .unwrap();
+    let done: SweepJson = db
+        .keyadm(&["prune", "--dead-for", "30d", "--yes", "--json"])
+        .run()
+        .success()
+        .json();
+    assert_eq!(done.count, 2500);
+    assert_eq!(db.scalar("SELECT count(*) FROM keyadm.api_keys"), 0);
+    assert_eq!(
+        db.scalar("SELECT count(DISTINCT key_id) FROM keyadm.key_events WHERE action = 'pruned'"),
+        2500
+    );
+    let largest = db.scalar(
+        "SELECT max(n) FROM (SELECT count(*) AS n FROM keyadm.key_events WHERE action = 'pruned' GROUP BY xmin::text) t",
+    );
+    assert!(largest <= 1000, "one transaction pruned {largest} keys");
+}

@@ -1,0 +1,149 @@
+use sha2::{Digest, Sha256};
+
+use crate::support::TestDb;
+
+/// A role of this test's own (roles are shared by the whole cluster).
+fn role(db: &TestDb, suffix: &str) -> (String, postgres::Client) {
+    let name = format!("{}_{suffix}", db.name);
+    db.client()
+        .batch_execute(&format!("CREATE ROLE {name} LOGIN"))
+        .unwrap();
+    let conninfo = format!("{} user={name}", db.conninfo);
+    (
+        name,
+        postgres::Client::connect(&conninfo, postgres::NoTls).unwrap(),
+    )
+}
+
+#[test]
+fn a_verifier_role_can_verify_and_nothing_else() {
+    let db = TestDb::new();
+    let valid = db.create("acme", "svc", &["--scope", "read", "--meta", "tier=gold"]);
+    let revoked = db.create("acme", "old", &[]);
+    db.keyadm(&["revoke", &revoked.key.id, "--yes"])
+        .run()
+        .success();
+    let (name, mut service) = role(&db, "verifier");
+    db.keyadm(&["init", "--grant-verify", &name])
+        .run()
+        .success()
+        .stdout_has(&name);
+
+    let row = service
+        .query_one("SELECT * FROM keyadm.verify_key($1)", &[&valid.secret])
+        .unwrap();
+    assert!(row.get::<_, bool>("valid"));
+    assert_eq!(row.get::<_, String>("reason"), "valid");
+    assert_eq!(row.get::<_, String>("org"), "acme");
+    assert_eq!(row.get::<_, Vec<String>>("scopes"), vec!["read"]);
+    assert_eq!(row.get::<_, serde_json::Value>("metadata")["tier"], "gold");
+
+    let hash = Sha256::digest(valid.secret.as_bytes()).to_vec();
+    let row = service
+        .query_one(
+            "SELECT valid, key_id::text FROM keyadm.verify_key_hash($1)",
+            &[&hash],
+        )
+        .unwrap();
+    assert!(row.get::<_, bool>(0));
+    assert_eq!(row.get::<_, String>(1), valid.key.id);
+
+    let reason = |service: &mut postgres::Client, secret: &str| -> String {
+        service
+            .query_one("SELECT reason FROM keyadm.verify_key($1)", &[&secret])
+            .unwrap()
+            .get(0)
+    };
+    assert_eq!(reason(&mut service, &revoked.secret), "revoked");
+    assert_eq!(reason(&mut service, "sk_not-a-key"), "not_found");
+    assert_eq!(
+        reason(&mut service, &valid.secret.replace("sk_", "sk_0")),
+        "not_found"
+    );
+
+    for forbidden in [
+        "SELECT * FROM keyadm.api_keys",
+        "SELECT * FROM keyadm.key_events",
+        "UPDATE keyadm.api_keys SET revoked_at = NULL",
+        "INSERT INTO keyadm.key_events (key_id, org, actor, action) VALUES (gen_random_uuid(), 'x', 'x', 'x')",
+    ] {
+        let err = service.batch_execute(forbidden).unwrap_err();
+        assert!(
+            crate::support::db_message(&err).contains("permission denied"),
+            "{forbidden}: {err}"
+        );
+    }
+}
+
+#[test]
+fn nobody_else_may_call_the_functions() {
+    let db = TestDb::new();
+    let (_, mut stranger) = role(&db, "stranger");
+    db.client()
+        .batch_execute(&format!(
+            "GRANT USAGE ON SCHEMA keyadm TO {}_stranger",
+            db.name
+        ))
+        .unwrap();
+    let err = stranger
+        .query("SELECT * FROM keyadm.verify_key('x')", &[])
+        .unwrap_err();
+    assert!(
+        crate::support::db_message(&err).contains("permission denied"),
+        "{err}"
+    );
+    let pinned: Vec<String> = db
+        .client()
+        .query("SELECT array_to_string(proconfig, ',') FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE nspname = 'keyadm' AND prosecdef", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(pinned, vec!["search_path=keyadm, pg_temp"; 3]);
+}
+
+#[test]
+fn granting_to_a_missing_role_is_a_usage_error() {
+    let db = TestDb::new();
+    db.keyadm(&["init", "--grant-verify", "no_such_role_anywhere"])
+        .run()
+        .code(2)
+        .one_line_error();
+}
+
+#[test]
+fn record_key_use_writes_at_most_once_a_minute_and_feeds_expire() {
+    let db = TestDb::new();
+    let key = db.create("acme", "svc", &[]).key;
+    let (name, mut service) = role(&db, "svc");
+    db.keyadm(&["init", "--grant-verify", &name])
+        .run()
+        .success();
+    let id: uuid::Uuid = key.id.parse().unwrap();
+    let record = |service: &mut postgres::Client| -> bool {
+        service
+            .query_one("SELECT keyadm.record_key_use($1)", &[&id])
+            .unwrap()
+            .get(0)
+    };
+    assert!(record(&mut service));
+    assert!(!record(&mut service));
+    let used = db.scalar(
+        "SELECT count(*) FROM keyadm.api_keys WHERE last_used_at > now() - interval '1 minute'",
+    );
+    assert_eq!(used, 1);
+    db.client()
+        .batch_execute("UPDATE keyadm.api_keys SET last_used_at = now() - interval '2 minutes'")
+        .unwrap();
+    assert!(record(&mut service));
+
+    // A key created long ago but used just now is not "unused".
+    db.client()
+        .batch_execute("UPDATE keyadm.api_keys SET created_at = now() - interval '100 days'")
+        .unwrap();
+    let out = db
+        .keyadm(&["expire", "--unused-for", "30d", "--yes", "--json"])
+        .run()
+        .success();
+    assert!(out.stdout.contains("\"count\":0"), "{}", out.stdout);
+}
