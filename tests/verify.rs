@@ -147,3 +147,66 @@ fn record_key_use_writes_at_most_once_a_minute_and_feeds_expire() {
         .success();
     assert!(out.stdout.contains("\"count\":0"), "{}", out.stdout);
 }
+
+/// The first fenced block of `language` in the README.
+fn readme_block(language: &str) -> String {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find(&format!("```{language}\n"))
+        .expect("README has the block")
+        + language.len()
+        + 4;
+    let end = start + readme[start..].find("```").unwrap();
+    readme[start..end].to_owned()
+}
+
+#[test]
+fn the_readme_python_snippet_verifies_and_records_use() {
+    let db = TestDb::new();
+    let key = db.create("acme", "svc", &["--scope", "orders:read"]);
+    let (name, _) = role(&db, "py");
+    db.keyadm(&["init", "--grant-verify", &name])
+        .run()
+        .success();
+    let program = format!(
+        "{}\nimport json, sys\nwith psycopg.connect(sys.argv[1], autocommit=True) as conn:\n    \
+         print(json.dumps([verify(conn, line.strip()) for line in sys.stdin]))\n",
+        readme_block("python")
+    );
+    let conninfo = format!("{} user={name}", db.conninfo);
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", &program, &conninfo])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 is needed to test the README's Python example");
+    use std::io::Write;
+    let input = format!("{}\nsk_not_a_key\n", key.secret);
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "the README's Python example failed (it needs psycopg: pip install 'psycopg[binary]'):\n{stderr}"
+    );
+    let results: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        results[0],
+        serde_json::json!([true, "valid", "acme", ["orders:read"]])
+    );
+    assert_eq!(
+        results[1],
+        serde_json::json!([false, "not_found", null, null])
+    );
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM keyadm.api_keys WHERE last_used_at IS NOT NULL"),
+        1
+    );
+}
