@@ -48,6 +48,7 @@ pub enum ColorChoice {
 
 /// Options every command takes.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// PostgreSQL URL or libpq key=value string (also KEYADM_DATABASE_URL, then DATABASE_URL)
     #[arg(
@@ -60,7 +61,7 @@ pub struct GlobalArgs {
     pub database_url: Option<String>,
 
     /// Schema holding keyadm's tables
-    #[arg(long, global = true, value_name = "NAME", env = "KEYADM_SCHEMA", default_value = "keyadm",
+    #[arg(long, global = true, value_name = "NAME", env = "KEYADM_SCHEMA", hide_env_values = true, default_value = "keyadm",
           value_parser = parse_schema_name)]
     pub schema: String,
 
@@ -85,7 +86,13 @@ pub struct GlobalArgs {
     pub connect_timeout: Option<Duration>,
 
     /// Who is acting, as recorded in the audit log [default: the OS user]
-    #[arg(long, global = true, value_name = "NAME", env = "KEYADM_ACTOR")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAME",
+        env = "KEYADM_ACTOR",
+        hide_env_values = true
+    )]
     pub actor: Option<String>,
 
     /// When to use colour (NO_COLOR is honoured)
@@ -101,27 +108,83 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create the schema and apply migrations (idempotent)
+    #[command(
+        after_long_help = "Examples:\n  keyadm init\n  keyadm init --status\n  keyadm init --grant-verify orders_api"
+    )]
     Init(InitArgs),
     /// Make a key and print its secret once
+    #[command(
+        after_long_help = "Examples:\n  keyadm create --org acme --name ci-deploy --scope deploy --expires-in 90d\n  \
+        keyadm create --org acme --name billing --prefix sk_live --secret-file billing.key\n  \
+        SECRET=$(keyadm create --org acme --name ci -q)"
+    )]
     Create(CreateArgs),
     /// List keys, newest first
+    #[command(
+        after_long_help = "Examples:\n  keyadm list --org acme\n  keyadm list --status all --json | jq '.[].start'\n  \
+        keyadm list --expiring-within 14d"
+    )]
     List(ListArgs),
     /// Show one key, its rotation chain and its recent events
+    #[command(
+        after_long_help = "Examples:\n  keyadm show sk_9f86d081\n  keyadm show ci-deploy --org acme --json"
+    )]
     Show(ShowArgs),
     /// Revoke keys now
+    #[command(
+        after_long_help = "Examples:\n  keyadm revoke sk_9f86d081 --reason \"leaked in a CI log\"\n  \
+        keyadm revoke --org acme --all --yes"
+    )]
     Revoke(RevokeArgs),
     /// Replace a key with a new one, keeping the old one valid for a grace period
+    #[command(
+        after_long_help = "Examples:\n  keyadm rotate ci-deploy --org acme --grace 7d\n  \
+        keyadm rotate sk_9f86d081 --grace 1h --json > new-key.json"
+    )]
     Rotate(RotateArgs),
     /// Verify a secret (read from stdin by default), or one per line with --batch
+    #[command(
+        after_long_help = "Examples:\n  keyadm check < key.txt\n  keyadm check --expiring-within 7d < key.txt\n  \
+        keyadm check --batch --json < secrets.txt"
+    )]
     Check(CheckArgs),
     /// Cron job: make old or unused keys expire (after a grace period)
+    #[command(
+        after_long_help = "Examples:\n  keyadm expire --unused-for 90d --grace 7d --dry-run\n  \
+        keyadm expire --older-than 365d --yes --quiet"
+    )]
     Expire(ExpireArgs),
     /// Cron job: delete keys dead for a while (their events stay)
+    #[command(
+        after_long_help = "Examples:\n  keyadm prune --dead-for 180d --dry-run\n  keyadm prune --dead-for 180d --yes --quiet"
+    )]
     Prune(PruneArgs),
     /// The event log, newest first
+    #[command(
+        after_long_help = "Examples:\n  keyadm audit --since 7d\n  keyadm audit sk_9f86d081\n  \
+        keyadm audit --org acme --since 2026-11-01 --json"
+    )]
     Audit(AuditArgs),
     /// Change a live key's name, scopes, metadata or expiry
+    #[command(
+        after_long_help = "Examples:\n  keyadm update ci-deploy --org acme --add-scope read --remove-scope admin\n  \
+        keyadm update sk_9f86d081 --meta owner=team-infra --expires-in 30d"
+    )]
     Update(UpdateArgs),
+    /// Print a shell completion script
+    #[command(
+        after_long_help = "Examples:\n  keyadm completions bash > /etc/bash_completion.d/keyadm\n  \
+        keyadm completions zsh > \"${fpath[1]}/_keyadm\"\n  keyadm completions fish > ~/.config/fish/completions/keyadm.fish"
+    )]
+    Completions(CompletionsArgs),
+}
+
+/// `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// `init`.
@@ -179,7 +242,7 @@ pub struct CreateArgs {
     pub expiry: ExpiryArgs,
 
     /// Secret prefix: a lowercase letter, then up to 15 of a-z, 0-9 and _
-    #[arg(long, value_name = "P", env = "KEYADM_PREFIX", default_value = crate::secret::DEFAULT_PREFIX,
+    #[arg(long, value_name = "P", env = "KEYADM_PREFIX", hide_env_values = true, default_value = crate::secret::DEFAULT_PREFIX,
           value_parser = Prefix::parse)]
     pub prefix: Prefix,
 

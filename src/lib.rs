@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod commands;
 pub mod connect;
+pub mod docs;
 pub mod error;
 pub mod key_ref;
 pub mod label;

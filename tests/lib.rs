@@ -9,6 +9,8 @@ mod cli;
 mod connect;
 mod create;
 mod expire;
+mod generated;
+mod help_snapshots;
 mod init;
 mod list;
 mod prune;

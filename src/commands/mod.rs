@@ -74,6 +74,10 @@ pub fn run(context: &Context, command: Command) -> Result<Outcome> {
         Command::Prune(args) => prune::run(context, &args),
         Command::Audit(args) => audit::run(context, &args),
         Command::Update(args) => update::run(context, args),
+        Command::Completions(args) => {
+            context.printer.help(&crate::docs::completion(args.shell))?;
+            Ok(Outcome::Success)
+        }
     }
 }
 
