@@ -3,7 +3,7 @@
 
 use std::io::IsTerminal;
 
-use dialoguer::{Confirm, Input, Password};
+use dialoguer::{Completion, Confirm, Input, Password};
 
 use crate::error::{Error, Result};
 
@@ -31,7 +31,8 @@ impl Prompter {
     }
 
     /// Confirms a change that revokes, expires or deletes. `--yes` answers for the user;
-    /// without a terminal the change is refused (exit 5) and nothing is done.
+    /// without a terminal the change is refused (exit 5) and nothing is done. The default
+    /// answer is no.
     pub fn confirm(&self, question: &str) -> Result<()> {
         if self.assume_yes {
             return Ok(());
@@ -61,13 +62,14 @@ impl Prompter {
         }
     }
 
-    /// Asks for a required value that was not given, or fails with a usage error naming the
-    /// flag when keyadm may not ask.
+    /// Asks for a required value that was not given (Tab completes from `known`), or fails
+    /// with a usage error naming the flag when keyadm may not ask.
     pub fn ask(
         &self,
         flag: &str,
         prompt: &str,
         validate: fn(&str) -> Result<(), String>,
+        known: &[String],
     ) -> Result<String> {
         if !self.interactive {
             return Err(Error::Usage {
@@ -77,8 +79,10 @@ impl Prompter {
                 )),
             });
         }
+        let completion = Known(known);
         Input::<String>::new()
             .with_prompt(prompt)
+            .completion_with(&completion)
             .validate_with(|text: &String| validate(text))
             .interact_text()
             .map_err(|err| Error::usage(format!("could not read {flag}: {err}")))
@@ -94,5 +98,17 @@ impl Prompter {
             .interact()
             .map(Some)
             .map_err(|err| Error::usage(format!("could not read the secret: {err}")))
+    }
+}
+
+/// Completes a prefix to the first known value that starts with it.
+struct Known<'a>(&'a [String]);
+
+impl Completion for Known<'_> {
+    fn get(&self, input: &str) -> Option<String> {
+        self.0
+            .iter()
+            .find(|value| value.starts_with(input) && value.as_str() != input)
+            .cloned()
     }
 }

@@ -12,6 +12,7 @@ mod expire;
 mod generated;
 mod help_snapshots;
 mod init;
+mod interactive;
 mod list;
 mod prune;
 mod revoke;

@@ -24,20 +24,36 @@ fn check_name(text: &str) -> Result<(), String> {
 
 /// Creates the key; with `--secret-file` the secret goes to a new 0600 file instead of stdout.
 pub fn run(context: &Context, args: CreateArgs) -> Result<Outcome> {
+    let expiry = requested_expiry(&args.expiry)?.unwrap_or(Expiry::Never);
+    if (args.org.is_none() || args.name.is_none()) && !context.prompter.is_interactive() {
+        let flag = if args.org.is_none() {
+            "--org"
+        } else {
+            "--name"
+        };
+        return Err(Error::Usage {
+            message: format!("{flag} is required"),
+            hint: Some(format!(
+                "give {flag} (keyadm asks for it only on a terminal)"
+            )),
+        });
+    }
+    let store = context.store()?;
     let org = match args.org {
         Some(org) => org,
-        None => context.prompter.ask("--org", "Org", check_org)?,
+        None => context
+            .prompter
+            .ask("--org", "Org", check_org, &store.org_names()?)?,
     };
     let name = match args.name {
         Some(name) => name,
-        None => context.prompter.ask("--name", "Key name", check_name)?,
+        None => context
+            .prompter
+            .ask("--name", "Key name", check_name, &[])?,
     };
-    let expiry = requested_expiry(&args.expiry)?.unwrap_or(Expiry::Never);
     let scopes = label::normalize_scopes(&args.scopes);
     let metadata = label::meta_object(&args.meta);
     let secret = Secret::generate(&args.prefix).map_err(Error::failure)?;
-
-    let store = context.store()?;
     // The file is made before the key, so a key is never stored whose secret was lost.
     let mut file = args
         .secret_file

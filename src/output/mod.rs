@@ -27,7 +27,7 @@ const LIST_PAGE: usize = 500;
 pub struct Printer {
     format: Format,
     quiet: bool,
-    color: bool,
+    style: table::Style,
 }
 
 fn write_error(err: io::Error) -> Error {
@@ -47,10 +47,14 @@ impl Printer {
             ColorChoice::Never => false,
             ColorChoice::Auto => !no_color && io::stdout().is_terminal(),
         };
+        let style = table::Style {
+            color,
+            relative: io::stdout().is_terminal(),
+        };
         Printer {
             format,
             quiet,
-            color,
+            style,
         }
     }
 
@@ -118,7 +122,7 @@ impl Printer {
             "Created key {} for {}/{}.\n\n",
             key.start, key.org, key.name
         );
-        text.push_str(&table::key_fields(key, self.color));
+        text.push_str(&table::key_fields(key, self.style));
         match secret_file {
             Some(path) => text.push_str(&format!(
                 "\nSecret written to {} (mode 0600).\n",
@@ -150,7 +154,7 @@ impl Printer {
             old.label(),
             new.start
         );
-        text.push_str(&table::key_fields(new, self.color));
+        text.push_str(&table::key_fields(new, self.style));
         text.push_str(&format!(
             "\nSecret (shown only this once; store it now):\n\n    {secret}\n\n"
         ));
@@ -162,7 +166,7 @@ impl Printer {
         if self.is_json() {
             self.line(&json::detail(detail))
         } else {
-            self.stdout(&table::detail(detail, self.color))
+            self.stdout(&table::detail(detail, self.style))
         }
     }
 
@@ -239,7 +243,7 @@ impl Printer {
                 fields.join(", ")
             )
         };
-        text.push_str(&table::key_fields(&outcome.key, self.color));
+        text.push_str(&table::key_fields(&outcome.key, self.style));
         self.stdout(&text)
     }
 
@@ -326,8 +330,8 @@ impl Printer {
 }
 
 /// Renders one table page of a stream: rows, whether to print the header, the column widths
-/// the first page fixed, and whether to colour.
-type PageRenderer<T> = fn(&[T], bool, &mut Vec<u16>, bool) -> String;
+/// the first page fixed, and the style.
+type PageRenderer<T> = fn(&[T], bool, &mut Vec<u16>, table::Style) -> String;
 
 /// Rows written as they arrive from the database, through one buffer: a JSON array (or an
 /// object around one), or table pages that keep the first page's column widths.
@@ -383,7 +387,7 @@ impl<'a, T: Serialize> Stream<'a, T> {
 
     fn flush_page(&mut self) -> Result<()> {
         let first = self.widths.is_empty();
-        let text = (self.render_page)(&self.page, first, &mut self.widths, self.printer.color);
+        let text = (self.render_page)(&self.page, first, &mut self.widths, self.printer.style);
         self.page.clear();
         self.write(&text)
     }

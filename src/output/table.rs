@@ -14,8 +14,54 @@ pub fn time(at: &DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M").to_string()
 }
 
-fn optional_time(at: Option<&DateTime<Utc>>, none: &str) -> String {
-    at.map_or_else(|| none.to_owned(), time)
+/// How tables look: on a terminal, coloured statuses (unless NO_COLOR or --color never) and
+/// times relative to now; piped, plain text and absolute UTC times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    pub color: bool,
+    pub relative: bool,
+}
+
+impl Style {
+    /// A time as a column shows it: relative on a terminal ("in 6d", "3h ago").
+    pub fn when(self, at: &DateTime<Utc>) -> String {
+        if self.relative {
+            relative(at, Utc::now())
+        } else {
+            time(at)
+        }
+    }
+
+    /// A time in full, with the relative form on a terminal.
+    pub fn both(self, at: &DateTime<Utc>) -> String {
+        if self.relative {
+            format!("{} ({})", time(at), relative(at, Utc::now()))
+        } else {
+            time(at)
+        }
+    }
+}
+
+/// A time that may be absent ("never").
+fn optional(at: Option<&DateTime<Utc>>, style: Style) -> String {
+    at.map_or_else(|| "never".to_owned(), |at| style.both(at))
+}
+
+/// "in 6d", "3h ago", "just now".
+pub fn relative(at: &DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let seconds = (*at - now).num_seconds();
+    let magnitude = seconds.unsigned_abs();
+    let (count, unit) = match magnitude {
+        0..60 => return "just now".into(),
+        60..3600 => (magnitude / 60, "m"),
+        3600..86400 => (magnitude / 3600, "h"),
+        _ => (magnitude / 86400, "d"),
+    };
+    if seconds > 0 {
+        format!("in {count}{unit}")
+    } else {
+        format!("{count}{unit} ago")
+    }
 }
 
 fn plain_table(color: bool) -> Table {
@@ -43,8 +89,8 @@ fn status_cell(status: KeyStatus, color: bool) -> Cell {
 
 /// Renders one page of `list`. The first page sets the column widths later pages keep, so
 /// a long listing streams without holding every key in memory.
-pub fn key_page(keys: &[Key], header: bool, widths: &mut Vec<u16>, color: bool) -> String {
-    let mut table = plain_table(color);
+pub fn key_page(keys: &[Key], header: bool, widths: &mut Vec<u16>, style: Style) -> String {
+    let mut table = plain_table(style.color);
     if header {
         table.set_header(KEY_HEADER);
     }
@@ -53,9 +99,13 @@ pub fn key_page(keys: &[Key], header: bool, widths: &mut Vec<u16>, color: bool) 
             Cell::new(&key.start),
             Cell::new(&key.org),
             Cell::new(&key.name),
-            status_cell(key.status, color),
-            Cell::new(time(&key.created_at)),
-            Cell::new(optional_time(key.expires_at.as_ref(), "never")),
+            status_cell(key.status, style.color),
+            Cell::new(style.when(&key.created_at)),
+            Cell::new(
+                key.expires_at
+                    .as_ref()
+                    .map_or_else(|| "never".to_owned(), |at| style.when(at)),
+            ),
         ]);
     }
     if widths.is_empty() {
@@ -79,8 +129,8 @@ fn set_padding(table: &mut Table) {
 }
 
 /// `show` and `create`: one key, field by field.
-pub fn key_fields(key: &Key, color: bool) -> String {
-    let mut table = plain_table(color);
+pub fn key_fields(key: &Key, style: Style) -> String {
+    let mut table = plain_table(style.color);
     let none = "-";
     let list = |items: &[String]| {
         if items.is_empty() {
@@ -117,16 +167,20 @@ pub fn key_fields(key: &Key, color: bool) -> String {
         ("start", Cell::new(&key.start)),
         ("org", Cell::new(&key.org)),
         ("name", Cell::new(&key.name)),
-        ("status", status_cell(key.status, color)),
+        ("status", status_cell(key.status, style.color)),
         ("scopes", Cell::new(list(&key.scopes))),
         ("metadata", Cell::new(metadata)),
         (
             "created",
-            Cell::new(format!("{} by {}", time(&key.created_at), key.created_by)),
+            Cell::new(format!(
+                "{} by {}",
+                style.both(&key.created_at),
+                key.created_by
+            )),
         ),
         (
             "expires",
-            Cell::new(optional_time(key.expires_at.as_ref(), "never")),
+            Cell::new(optional(key.expires_at.as_ref(), style)),
         ),
         (
             "revoked",
@@ -134,7 +188,7 @@ pub fn key_fields(key: &Key, color: bool) -> String {
         ),
         (
             "last used",
-            Cell::new(optional_time(key.last_used_at.as_ref(), "never")),
+            Cell::new(optional(key.last_used_at.as_ref(), style)),
         ),
         (
             "rotated from",
@@ -159,8 +213,8 @@ pub fn key_fields(key: &Key, color: bool) -> String {
 }
 
 /// `show`: the key, its lineage and its recent events.
-pub fn detail(detail: &KeyDetail, color: bool) -> String {
-    let mut text = key_fields(&detail.key, color);
+pub fn detail(detail: &KeyDetail, style: Style) -> String {
+    let mut text = key_fields(&detail.key, style);
     if detail.chain.len() > 1 {
         text.push_str("\nRotation chain (oldest first):\n");
         for id in &detail.chain {
@@ -169,12 +223,12 @@ pub fn detail(detail: &KeyDetail, color: bool) -> String {
         }
     }
     text.push_str("\nRecent events:\n");
-    text.push_str(&events(&detail.events));
+    text.push_str(&events(&detail.events, style));
     text
 }
 
 /// A table of events.
-pub fn events(events: &[Event]) -> String {
+pub fn events(events: &[Event], style: Style) -> String {
     if events.is_empty() {
         return "  (none)\n".into();
     }
@@ -182,7 +236,7 @@ pub fn events(events: &[Event]) -> String {
     table.set_header(["AT", "ACTION", "ACTOR", "DETAIL"]);
     for event in events {
         table.add_row(vec![
-            time(&event.at),
+            style.when(&event.at),
             event.action.clone(),
             event.actor.clone(),
             event.detail.to_string(),
@@ -193,14 +247,14 @@ pub fn events(events: &[Event]) -> String {
 }
 
 /// Renders one page of `audit`, like [`key_page`].
-pub fn event_page(events: &[Event], header: bool, widths: &mut Vec<u16>, _color: bool) -> String {
+pub fn event_page(events: &[Event], header: bool, widths: &mut Vec<u16>, style: Style) -> String {
     let mut table = plain_table(false);
     if header {
         table.set_header(["AT", "KEY", "ACTION", "ACTOR", "DETAIL"]);
     }
     for event in events {
         table.add_row(vec![
-            time(&event.at),
+            style.when(&event.at),
             event
                 .key_start
                 .clone()
@@ -237,4 +291,22 @@ pub fn migrations(states: &[MigrationState]) -> String {
     }
     set_padding(&mut table);
     format!("{}\n", table.trim_fmt())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeDelta;
+
+    #[test]
+    fn relative_times() {
+        let now = Utc::now();
+        assert_eq!(
+            relative(&(now + TimeDelta::days(6) + TimeDelta::minutes(1)), now),
+            "in 6d"
+        );
+        assert_eq!(relative(&(now - TimeDelta::hours(3)), now), "3h ago");
+        assert_eq!(relative(&(now - TimeDelta::minutes(5)), now), "5m ago");
+        assert_eq!(relative(&(now + TimeDelta::seconds(10)), now), "just now");
+    }
 }

@@ -230,6 +230,18 @@ impl Store {
         Ok(key)
     }
 
+    /// The orgs that have keys, for completing a prompt (at most a few hundred).
+    pub fn org_names(&self) -> Result<Vec<String>> {
+        let rows = self.conn()?.query_typed(
+            &format!(
+                "SELECT DISTINCT org FROM {} ORDER BY org LIMIT 500",
+                self.table("api_keys")
+            ),
+            &[],
+        )?;
+        Ok(rows.iter().map(|row| row.get(0)).collect())
+    }
+
     /// Keys matching a KEY identifier (at most a few, for an ambiguity message).
     pub fn find_keys(&self, lookup: &KeyLookup, org: Option<&str>) -> Result<Vec<Key>> {
         let (low, high) = lookup.id_range.unzip();

@@ -1,0 +1,214 @@
+//! keyadm on a real terminal: tmux runs it in a pseudo-terminal, `send-keys` types and
+//! `capture-pane` reads the screen.
+
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::support::{TestDb, binary};
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+fn quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
+/// A private tmux server running one keyadm command.
+struct Terminal {
+    socket: String,
+}
+
+impl Terminal {
+    fn start(db: &TestDb, args: &[&str], env: &[(&str, &str)]) -> Terminal {
+        let socket = format!(
+            "keyadm-test-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        );
+        let mut vars = vec![
+            ("TERM", "xterm-256color".to_owned()),
+            ("PATH", std::env::var("PATH").unwrap_or_default()),
+            ("HOME", db.home.path().display().to_string()),
+            ("KEYADM_DATABASE_URL", db.conninfo.clone()),
+        ];
+        vars.extend(env.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        let mut line = String::from("env -i");
+        for (name, value) in &vars {
+            line.push_str(&format!(" {name}={}", quote(value)));
+        }
+        line.push_str(&format!(" {}", quote(binary().to_str().unwrap())));
+        for arg in args {
+            line.push_str(&format!(" {}", quote(arg)));
+        }
+        line.push_str("; echo EXIT=$?; sleep 60");
+        let status = Command::new("tmux")
+            .args([
+                "-L",
+                &socket,
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-x",
+                "150",
+                "-y",
+                "40",
+                "-s",
+                "t",
+            ])
+            .arg(&line)
+            .status()
+            .expect("tmux is needed for the terminal tests (apt-get install tmux)");
+        assert!(status.success(), "tmux could not start");
+        Terminal { socket }
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The screen, with colour escapes when `escapes`.
+    fn screen(&self, escapes: bool) -> String {
+        let mut args = vec!["capture-pane", "-p", "-t", "t"];
+        if escapes {
+            args.push("-e");
+        }
+        self.tmux(&args)
+    }
+
+    /// Waits until the screen shows `text`, and returns it.
+    #[track_caller]
+    fn wait_for(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let screen = self.screen(false);
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the terminal never showed {text:?}:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Types text literally.
+    fn type_text(&self, text: &str) {
+        self.tmux(&["send-keys", "-t", "t", "-l", text]);
+    }
+
+    /// Presses a key (Enter, Tab, ...).
+    fn press(&self, key: &str) {
+        self.tmux(&["send-keys", "-t", "t", key]);
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        self.tmux(&["kill-server"]);
+    }
+}
+
+#[test]
+fn create_asks_for_org_and_name_with_completion_and_validation() {
+    let db = TestDb::new();
+    db.create("acme-corp", "existing", &[]);
+    let term = Terminal::start(&db, &["create"], &[]);
+    term.wait_for("Org");
+    term.type_text("acm");
+    term.press("Tab");
+    term.wait_for("acme-corp");
+    term.press("Enter");
+    term.wait_for("Key name");
+    term.type_text(" padded");
+    term.press("Enter");
+    term.wait_for("white space");
+    term.type_text("ci-new");
+    term.press("Enter");
+    let screen = term.wait_for("EXIT=0");
+    assert!(screen.contains("Created key"), "{screen}");
+    assert_eq!(
+        db.scalar(
+            "SELECT count(*) FROM keyadm.api_keys WHERE org = 'acme-corp' AND name = 'ci-new'"
+        ),
+        1
+    );
+}
+
+#[test]
+fn revoke_asks_naming_the_key_and_defaults_to_no() {
+    let db = TestDb::new();
+    let key = db.create("acme", "ci", &[]).key;
+    let term = Terminal::start(&db, &["revoke", &key.start], &[]);
+    let screen = term.wait_for("[y/N]");
+    assert!(
+        screen.contains(&format!("{} (acme/ci)", key.start)),
+        "{screen}"
+    );
+    term.press("Enter");
+    term.wait_for("EXIT=5");
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM keyadm.api_keys WHERE revoked_at IS NOT NULL"),
+        0
+    );
+
+    let term = Terminal::start(&db, &["revoke", &key.start], &[]);
+    term.wait_for("[y/N]");
+    term.type_text("y");
+    term.wait_for("EXIT=0");
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM keyadm.api_keys WHERE revoked_at IS NOT NULL"),
+        1
+    );
+}
+
+#[test]
+fn tables_on_a_terminal_have_colour_and_relative_times() {
+    let db = TestDb::new();
+    db.create("acme", "soon", &["--expires-in", "6d 1h"]);
+    let revoked = db.create("acme", "gone", &[]).key;
+    db.keyadm(&["revoke", &revoked.id, "--yes"]).run().success();
+
+    let term = Terminal::start(&db, &["list", "--status", "all"], &[]);
+    let screen = term.wait_for("EXIT=0");
+    assert!(
+        screen.contains("in 6d") && screen.contains("just now"),
+        "{screen}"
+    );
+    let colored = term.screen(true);
+    assert!(
+        colored.contains("\u{1b}["),
+        "no colour on a terminal:\n{colored}"
+    );
+
+    let plain = Terminal::start(&db, &["list", "--status", "all"], &[("NO_COLOR", "1")]);
+    plain.wait_for("EXIT=0");
+    let text = plain.screen(true);
+    assert!(
+        !text.contains("\u{1b}[3"),
+        "colour despite NO_COLOR:\n{text}"
+    );
+    assert!(text.contains("in 6d"), "{text}");
+}
+
+#[test]
+fn check_on_a_terminal_asks_for_the_secret_without_echo() {
+    let db = TestDb::new();
+    let key = db.create("acme", "ci", &[]);
+    let term = Terminal::start(&db, &["check"], &[]);
+    term.wait_for("Secret");
+    term.type_text(&key.secret);
+    term.press("Enter");
+    let screen = term.wait_for("EXIT=0");
+    assert!(screen.contains("valid: "), "{screen}");
+    assert!(
+        !screen.contains(&key.secret[3..]),
+        "the secret was echoed:\n{screen}"
+    );
+}
