@@ -14,6 +14,7 @@ mod help_snapshots;
 mod init;
 mod interactive;
 mod list;
+mod output_snapshots;
 mod prune;
 mod revoke;
 mod rotate;
