@@ -16,6 +16,7 @@ mod interactive;
 mod list;
 mod output_snapshots;
 mod prune;
+mod readme;
 mod revoke;
 mod rotate;
 mod show;
