@@ -20,6 +20,10 @@ struct Terminal {
 
 impl Terminal {
     fn start(db: &TestDb, args: &[&str], env: &[(&str, &str)]) -> Terminal {
+        Terminal::start_sized(db, args, env, 150)
+    }
+
+    fn start_sized(db: &TestDb, args: &[&str], env: &[(&str, &str)], width: u16) -> Terminal {
         let socket = format!(
             "keyadm-test-{}-{}",
             std::process::id(),
@@ -50,7 +54,7 @@ impl Terminal {
                 "new-session",
                 "-d",
                 "-x",
-                "150",
+                &width.to_string(),
                 "-y",
                 "40",
                 "-s",
@@ -211,4 +215,25 @@ fn check_on_a_terminal_asks_for_the_secret_without_echo() {
         !screen.contains(&key.secret[3..]),
         "the secret was echoed:\n{screen}"
     );
+}
+
+#[test]
+fn tables_fit_a_narrow_terminal() {
+    let db = TestDb::new();
+    db.create(
+        "a-rather-long-organisation-name",
+        "an-even-longer-key-name-for-wrapping",
+        &[],
+    );
+    let term = Terminal::start_sized(&db, &["list"], &[], 60);
+    term.wait_for("EXIT=0");
+    // -J joins lines the terminal wrapped: any line over 60 columns was not fitted by keyadm.
+    let joined = term.tmux(&["capture-pane", "-p", "-J", "-t", "t"]);
+    assert!(joined.contains("START"), "{joined}");
+    for line in joined.lines() {
+        assert!(
+            line.chars().count() <= 60,
+            "line wider than the terminal:\n{joined}"
+        );
+    }
 }

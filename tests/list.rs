@@ -135,3 +135,13 @@ fn a_closed_pipe_ends_the_listing_quietly() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn color_always_and_never_are_obeyed_when_piped() {
+    let db = TestDb::new();
+    db.create("acme", "ci", &[]);
+    let always = db.keyadm(&["list", "--color", "always"]).run().success();
+    assert!(always.stdout.contains("\u{1b}["), "{}", always.stdout);
+    let never = db.keyadm(&["list", "--color", "never"]).run().success();
+    assert!(!never.stdout.contains('\u{1b}'));
+}
