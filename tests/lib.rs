@@ -20,5 +20,6 @@ mod readme;
 mod revoke;
 mod rotate;
 mod show;
+mod tls;
 mod update;
 mod verify;

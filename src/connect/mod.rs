@@ -4,6 +4,7 @@
 mod conninfo;
 mod params;
 mod pgpass;
+pub mod tls;
 mod url;
 
 use std::path::{Path, PathBuf};
@@ -96,6 +97,8 @@ pub struct Target {
     pub target_session_attrs: Option<String>,
     /// Things the user should know, such as an ignored world-readable `.pgpass`.
     pub warnings: Vec<String>,
+    /// The home directory, where libpq looks for `.postgresql/root.crt`.
+    pub home: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Target {
@@ -246,6 +249,7 @@ fn build(
         channel_binding: params.channel_binding,
         target_session_attrs: params.target_session_attrs,
         warnings: Vec::new(),
+        home: env("HOME").map(PathBuf::from),
     };
     if target.password.is_none() {
         let passfile = params
@@ -334,10 +338,9 @@ impl Target {
         }
     }
 
-    /// The driver configuration. TLS that verifies certificates is not available yet, so the
-    /// modes that demand it are refused rather than silently downgraded.
+    /// The driver configuration, without TLS (see [`tls::plan`]).
     pub fn to_config(&self) -> Result<postgres::Config> {
-        use postgres::config::{ChannelBinding, SslMode as DriverSsl, TargetSessionAttrs};
+        use postgres::config::{ChannelBinding, TargetSessionAttrs};
         let mut config = postgres::Config::new();
         for host in &self.hosts {
             match host {
@@ -364,16 +367,6 @@ impl Target {
         if let Some(timeout) = self.connect_timeout {
             config.connect_timeout(timeout);
         }
-        config.ssl_mode(match self.sslmode {
-            SslMode::Disable | SslMode::Allow => DriverSsl::Disable,
-            SslMode::Prefer => DriverSsl::Prefer,
-            SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => {
-                return Err(Error::Usage {
-                    message: "sslmode=require, verify-ca and verify-full are not supported by this keyadm build yet".into(),
-                    hint: Some("use sslmode=disable or prefer, or connect through a local TLS proxy".into()),
-                });
-            }
-        });
         if let Some(binding) = &self.channel_binding {
             config.channel_binding(match binding.as_str() {
                 "disable" => ChannelBinding::Disable,

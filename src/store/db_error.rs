@@ -20,6 +20,62 @@ fn io_cause(err: &postgres::Error) -> Option<&io::Error> {
     None
 }
 
+/// The TLS error at the root of a driver error, if any.
+fn tls_cause(err: &postgres::Error) -> Option<&rustls::Error> {
+    let mut source = err.source();
+    while let Some(cause) = source {
+        if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        if let Some(io) = cause.downcast_ref::<io::Error>()
+            && let Some(tls) = io
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        {
+            return Some(tls);
+        }
+        source = cause.source();
+    }
+    None
+}
+
+fn tls_error(tls: &rustls::Error, target: &Target) -> Error {
+    use rustls::CertificateError as Cert;
+    let address = target.address();
+    let (message, hint) = match tls {
+        rustls::Error::InvalidCertificate(
+            Cert::NotValidForName | Cert::NotValidForNameContext { .. },
+        ) => (
+            format!("the certificate of {address} is not valid for that host name"),
+            "connect by a name the certificate lists, or use sslmode=verify-ca to check only the chain",
+        ),
+        rustls::Error::InvalidCertificate(Cert::Expired | Cert::ExpiredContext { .. }) => (
+            format!("the certificate of {address} has expired"),
+            "the server's certificate must be renewed",
+        ),
+        rustls::Error::InvalidCertificate(
+            Cert::UnknownIssuer | Cert::BadSignature | Cert::UnknownRevocationStatus,
+        ) => (
+            format!(
+                "the certificate of {address} is not trusted: it is not signed by a root in sslrootcert"
+            ),
+            "give the server's CA as sslrootcert=/path/ca.pem (or sslrootcert=system), or use sslmode=require to encrypt without verifying",
+        ),
+        rustls::Error::InvalidCertificate(other) => (
+            format!("the certificate of {address} was rejected: {other:?}"),
+            "check sslrootcert and the server's certificate",
+        ),
+        other => (
+            format!("the TLS handshake with {address} failed: {other}"),
+            "check that the server's TLS settings and sslmode agree",
+        ),
+    };
+    Error::Unavailable {
+        message,
+        hint: Some(hint.to_owned()),
+    }
+}
+
 /// A failure to connect: always exit 7, with the server named and a next step.
 pub fn connect_error(err: &postgres::Error, target: &Target) -> Error {
     let address = target.address();
@@ -36,6 +92,16 @@ pub fn connect_error(err: &postgres::Error, target: &Target) -> Error {
                     target.user
                 ),
                 "check the password given in the URL, PGPASSWORD or ~/.pgpass",
+            )
+        } else if *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION
+            && db.message().contains("no encryption")
+        {
+            unavailable(
+                format!(
+                    "the server at {address} accepts only TLS connections here: {}",
+                    db.message()
+                ),
+                "connect with sslmode=require (or verify-full with the server's CA)",
             )
         } else if *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION {
             unavailable(
@@ -73,6 +139,15 @@ pub fn connect_error(err: &postgres::Error, target: &Target) -> Error {
             )
         };
     }
+    if let Some(tls) = tls_cause(err) {
+        return tls_error(tls, target);
+    }
+    if format!("{err:?}").contains("server does not support TLS") {
+        return unavailable(
+            format!("the server at {address} does not offer TLS, and sslmode requires it"),
+            "enable ssl on the server, or use sslmode=prefer or disable",
+        );
+    }
     if let Some(io) = io_cause(err) {
         return match io.kind() {
             io::ErrorKind::ConnectionRefused => unavailable(
@@ -97,7 +172,8 @@ pub fn connect_error(err: &postgres::Error, target: &Target) -> Error {
             ),
         };
     }
-    let text = err.to_string();
+    // The driver's Display hides the cause ("invalid configuration"); Debug has the chain.
+    let text = format!("{err:?}");
     if text.contains("password missing") {
         return unavailable(
             format!("the server at {address} asks for a password and none was given"),
@@ -111,7 +187,7 @@ pub fn connect_error(err: &postgres::Error, target: &Target) -> Error {
         );
     }
     unavailable(
-        format!("cannot connect to {address}: {text}"),
+        format!("cannot connect to {address}: {err}"),
         "run psql with the same settings to compare",
     )
 }

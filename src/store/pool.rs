@@ -1,5 +1,5 @@
-//! The connection pool: r2d2 over rust-postgres, opening exactly one server connection for a
-//! command that needs one.
+//! The connection pool: r2d2 over rust-postgres with rustls, opening exactly one server
+//! connection for a command that needs one.
 //!
 //! r2d2 alone would either open `min_idle` connections up front or, with the server down, retry
 //! for its whole timeout and then report "timed out waiting for connection" without the cause
@@ -11,10 +11,13 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use postgres::{Client, NoTls};
+use postgres::Client;
+use postgres::config::SslMode as DriverSsl;
+use postgres::error::SqlState;
 use r2d2_postgres::PostgresConnectionManager;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
-use crate::connect::Target;
+use crate::connect::{SslMode, Target, tls};
 use crate::error::{Error, Result};
 
 use super::db_error;
@@ -25,7 +28,7 @@ const MAX_CONNECTIONS: u32 = 4;
 /// An r2d2 manager whose first connection is one made (and checked) beforehand.
 pub struct PrimedManager {
     primed: Mutex<Option<Client>>,
-    inner: PostgresConnectionManager<NoTls>,
+    inner: PostgresConnectionManager<MakeRustlsConnect>,
 }
 
 impl r2d2::ManageConnection for PrimedManager {
@@ -62,11 +65,30 @@ pub type Connection = r2d2::PooledConnection<PrimedManager>;
 /// Connects once (bounded by the target's connect timeout as a whole, not just the TCP
 /// handshake) and builds a pool around that connection.
 pub fn open(target: &Target) -> Result<Pool> {
-    let config = target.to_config()?;
-    let client = connect_within(&config, target)?;
+    let plan = tls::plan(target, target.home.as_deref())?;
+    let mut config = target.to_config()?;
+    config.ssl_mode(plan.driver_mode);
+    let client = match connect_within(&config, &plan.connector, target) {
+        // libpq's `prefer`: when the TLS handshake fails, try again without TLS.
+        Err((err, _))
+            if target.sslmode == SslMode::Prefer
+                && plan.driver_mode == DriverSsl::Prefer
+                && is_tls_failure(&err) =>
+        {
+            config.ssl_mode(DriverSsl::Disable);
+            connect_within(&config, &plan.connector, target)
+        }
+        // libpq's `allow`: when the server insists on TLS, try again with it.
+        Err((err, _)) if target.sslmode == SslMode::Allow && requires_tls(&err) => {
+            config.ssl_mode(DriverSsl::Require);
+            connect_within(&config, &plan.connector, target)
+        }
+        other => other,
+    }
+    .map_err(|(_, err)| err)?;
     let manager = PrimedManager {
         primed: Mutex::new(Some(client)),
-        inner: PostgresConnectionManager::new(config, NoTls),
+        inner: PostgresConnectionManager::new(config, plan.connector),
     };
     Ok(r2d2::Pool::builder()
         .max_size(MAX_CONNECTIONS)
@@ -77,30 +99,57 @@ pub fn open(target: &Target) -> Result<Pool> {
         .build_unchecked(manager))
 }
 
-fn connect_within(config: &postgres::Config, target: &Target) -> Result<Client> {
+/// A handshake that failed (as opposed to a server that refused or went away).
+fn is_tls_failure(err: &Option<postgres::Error>) -> bool {
+    err.as_ref().is_some_and(|err| {
+        let text = format!("{err:?}");
+        text.contains("TLS") || text.contains("tls") || text.contains("InvalidCertificate")
+    })
+}
+
+/// The server's refusal of an unencrypted connection (pg_hba.conf `hostssl` only).
+fn requires_tls(err: &Option<postgres::Error>) -> bool {
+    err.as_ref()
+        .and_then(postgres::Error::code)
+        .is_some_and(|code| *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION)
+}
+
+/// One attempt; the driver error (when there was one) comes back beside the user's error so
+/// the caller can decide on a libpq-style retry.
+fn connect_within(
+    config: &postgres::Config,
+    connector: &MakeRustlsConnect,
+    target: &Target,
+) -> std::result::Result<Client, (Option<postgres::Error>, Error)> {
+    let fail = |err: postgres::Error| {
+        let mapped = db_error::connect_error(&err, target);
+        (Some(err), mapped)
+    };
     let Some(timeout) = target.connect_timeout else {
-        return config
-            .connect(NoTls)
-            .map_err(|err| db_error::connect_error(&err, target));
+        return config.connect(connector.clone()).map_err(fail);
     };
     let (sender, receiver) = mpsc::channel();
     let config = config.clone();
+    let connector = connector.clone();
     // The driver's own timeout covers only the TCP handshake; a server that accepts and then
     // never answers would hang the startup. The thread is abandoned on timeout: the process
     // is about to exit with an error anyway.
     thread::spawn(move || {
-        let _ = sender.send(config.connect(NoTls));
+        let _ = sender.send(config.connect(connector));
     });
     match receiver.recv_timeout(timeout) {
         Ok(Ok(client)) => Ok(client),
-        Ok(Err(err)) => Err(db_error::connect_error(&err, target)),
-        Err(_) => Err(Error::Unavailable {
-            message: format!(
-                "timed out after {} connecting to {}",
-                humantime::format_duration(timeout),
-                target.address()
-            ),
-            hint: Some("check the host, port and firewall, or raise --connect-timeout".into()),
-        }),
+        Ok(Err(err)) => Err(fail(err)),
+        Err(_) => Err((
+            None,
+            Error::Unavailable {
+                message: format!(
+                    "timed out after {} connecting to {}",
+                    humantime::format_duration(timeout),
+                    target.address()
+                ),
+                hint: Some("check the host, port and firewall, or raise --connect-timeout".into()),
+            },
+        )),
     }
 }

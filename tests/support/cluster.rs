@@ -13,12 +13,74 @@ pub struct Cluster {
     pub base: String,
     /// The cluster's server log, when the suite started the cluster itself.
     pub log: Option<PathBuf>,
+    /// TLS and TCP details of the suite's own cluster.
+    pub tls: Option<TlsSetup>,
     /// Keeps the guardian's stdin open: when the test process exits, the guardian stops the
     /// server and removes its directory.
     _guardian: Option<Mutex<ChildStdin>>,
 }
 
 static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+
+/// The suite's cluster listens on 127.0.0.1 with `ssl = on`, a certificate for `localhost`
+/// and 127.0.0.1 signed by a test CA, and `pg_hba.conf` rules the connection tests use.
+pub struct TlsSetup {
+    pub port: u16,
+    /// The CA that signed the server's certificate.
+    pub ca: PathBuf,
+    /// A CA that did not.
+    pub other_ca: PathBuf,
+}
+
+/// A database that accepts only TLS connections over TCP.
+pub const TLS_ONLY_DB: &str = "tls_only";
+/// Members of this role must give a password over TCP (scram-sha-256).
+pub const PASSWORD_GROUP: &str = "password_users";
+
+const HBA: &str = "\
+local   all       all                 trust
+hostssl tls_only  all  127.0.0.1/32   trust
+host    tls_only  all  127.0.0.1/32   reject
+host    all       +password_users 127.0.0.1/32 scram-sha-256
+host    all       all  127.0.0.1/32   trust
+";
+
+/// Writes the test CA, another CA, and the server's certificate and key into `dir`.
+fn write_certificates(dir: &Path) -> Result<(PathBuf, PathBuf), String> {
+    let err = |e: rcgen::Error| e.to_string();
+    let ca = |name: &str| -> Result<rcgen::CertifiedIssuer<'static, rcgen::KeyPair>, String> {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).map_err(err)?;
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        rcgen::CertifiedIssuer::self_signed(params, rcgen::KeyPair::generate().map_err(err)?)
+            .map_err(err)
+    };
+    let issuer = ca("keyadm test CA")?;
+    let other = ca("some other CA")?;
+    let key = rcgen::KeyPair::generate().map_err(err)?;
+    let mut params =
+        rcgen::CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .map_err(err)?;
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "localhost");
+    let cert = params.signed_by(&key, &issuer).map_err(err)?;
+    let write = |name: &str, text: &str, mode: u32| -> Result<PathBuf, String> {
+        use std::os::unix::fs::PermissionsExt;
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(|e| e.to_string())?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
+            .map_err(|e| e.to_string())?;
+        Ok(path)
+    };
+    write("server.crt", &cert.pem(), 0o644)?;
+    write("server.key", &key.serialize_pem(), 0o600)?;
+    let ca_path = write("ca.pem", &issuer.pem(), 0o644)?;
+    let other_path = write("other-ca.pem", &other.pem(), 0o644)?;
+    Ok((ca_path, other_path))
+}
 
 /// The shared cluster, started on first use.
 pub fn cluster() -> &'static Cluster {
@@ -69,6 +131,7 @@ impl Cluster {
         Cluster {
             base: parts.join(" "),
             log: None,
+            tls: None,
             _guardian: None,
         }
     }
@@ -116,6 +179,20 @@ impl Cluster {
                 String::from_utf8_lossy(&out.stderr)
             ));
         }
+        let tls_dir = dir.join("tls");
+        std::fs::create_dir_all(&tls_dir).map_err(|e| e.to_string())?;
+        let (ca, other_ca) = write_certificates(&tls_dir)?;
+        std::fs::write(data.join("pg_hba.conf"), HBA).map_err(|e| e.to_string())?;
+        if let Some(uid) = uid {
+            for entry in [
+                tls_dir.clone(),
+                tls_dir.join("server.key"),
+                tls_dir.join("server.crt"),
+                data.join("pg_hba.conf"),
+            ] {
+                std::os::unix::fs::chown(&entry, Some(uid), gid).map_err(|e| e.to_string())?;
+            }
+        }
         let port = free_port();
         let log = dir.join("server.log");
         // The guardian shell starts the server, waits for its stdin to close (when this
@@ -124,6 +201,7 @@ impl Cluster {
             "$1/postgres" -D "$2/data" -k "$2" -h 127.0.0.1 -p "$3" \
                 -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
                 -c max_connections=300 -c log_connections=on -c log_statement=all \
+                -c ssl=on -c ssl_cert_file="$2/tls/server.crt" -c ssl_key_file="$2/tls/server.key" \
                 >"$2/server.log" 2>&1 &
             pid=$!
             cat >/dev/null
@@ -151,12 +229,23 @@ impl Cluster {
                 quote(&dir.display().to_string())
             ),
             log: Some(log.clone()),
+            tls: Some(TlsSetup { port, ca, other_ca }),
             _guardian: Some(Mutex::new(stdin)),
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             match postgres::Client::connect(&cluster.conninfo("postgres"), postgres::NoTls) {
-                Ok(_) => return Ok(cluster),
+                Ok(mut admin) => {
+                    for statement in [
+                        format!("CREATE DATABASE {TLS_ONLY_DB}"),
+                        format!("CREATE ROLE {PASSWORD_GROUP} NOLOGIN"),
+                    ] {
+                        admin.batch_execute(&statement).map_err(|e| {
+                            format!("cannot prepare the test cluster: {}", super::db_message(&e))
+                        })?;
+                    }
+                    return Ok(cluster);
+                }
                 Err(err) if Instant::now() > deadline => {
                     let log = std::fs::read_to_string(&log).unwrap_or_default();
                     return Err(format!(

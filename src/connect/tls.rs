@@ -1,0 +1,227 @@
+//! TLS with libpq's `sslmode` meanings, on rustls (no OpenSSL).
+//!
+//! rust-postgres only knows disable/prefer/require, and its TLS connectors verify the chain and
+//! host name even for `require` (PITFALLS.md). keyadm instead builds one rustls configuration
+//! per mode: `prefer` and `require` encrypt without verifying (a self-signed server works, as
+//! with psql), `verify-ca` checks the chain but not the host name, `verify-full` checks both.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
+use tokio_postgres_rustls::MakeRustlsConnect;
+
+use super::{Host, SslMode, Target};
+use crate::error::{Error, Result};
+
+/// How one connection attempt uses TLS.
+pub struct TlsPlan {
+    /// What the driver does: never, if offered, or always.
+    pub driver_mode: postgres::config::SslMode,
+    /// The connector, with the verifier of the mode.
+    pub connector: MakeRustlsConnect,
+}
+
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// The TLS plan for a target. Over Unix sockets there is no TLS, as with libpq.
+pub fn plan(target: &Target, home: Option<&Path>) -> Result<TlsPlan> {
+    use postgres::config::SslMode as Driver;
+    let only_sockets =
+        target.hosts.iter().all(|h| matches!(h, Host::Socket(_))) && target.hostaddr.is_none();
+    let mode = if only_sockets {
+        SslMode::Disable
+    } else {
+        target.sslmode
+    };
+    // libpq: with a root certificate given, `require` verifies the chain like `verify-ca`.
+    let mode = match (mode, &target.sslrootcert) {
+        (SslMode::Require, Some(_)) => SslMode::VerifyCa,
+        (mode, _) => mode,
+    };
+    let verifier: Arc<dyn ServerCertVerifier> = match mode {
+        SslMode::Disable | SslMode::Allow | SslMode::Prefer | SslMode::Require => {
+            Arc::new(NoVerification(provider()))
+        }
+        SslMode::VerifyCa | SslMode::VerifyFull => {
+            let roots = Arc::new(root_store(target.sslrootcert.as_deref(), home)?);
+            let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider())
+                .build()
+                .map_err(|err| Error::usage(format!("unusable sslrootcert: {err}")))?;
+            if mode == SslMode::VerifyFull {
+                webpki
+            } else {
+                Arc::new(ChainOnly(webpki))
+            }
+        }
+    };
+    let config = ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|err| Error::failure(format!("TLS setup failed: {err}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    let driver_mode = match mode {
+        SslMode::Disable | SslMode::Allow => Driver::Disable,
+        SslMode::Prefer => Driver::Prefer,
+        SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => Driver::Require,
+    };
+    Ok(TlsPlan {
+        driver_mode,
+        connector: MakeRustlsConnect::new(config),
+    })
+}
+
+/// Whether a connection to `target` proves the server's identity (verify-ca or verify-full,
+/// or require with a root certificate).
+pub fn verifies(target: &Target) -> bool {
+    matches!(target.sslmode, SslMode::VerifyCa | SslMode::VerifyFull)
+        || (target.sslmode == SslMode::Require && target.sslrootcert.is_some())
+}
+
+/// The trusted roots: `sslrootcert` as a PEM file, `system` for the platform's roots, or
+/// libpq's default `~/.postgresql/root.crt`.
+fn root_store(sslrootcert: Option<&str>, home: Option<&Path>) -> Result<RootCertStore> {
+    let mut store = RootCertStore::empty();
+    if sslrootcert == Some("system") {
+        let found = rustls_native_certs::load_native_certs();
+        let (added, _) = store.add_parsable_certificates(found.certs);
+        if added == 0 {
+            return Err(Error::usage(
+                "sslrootcert=system, but no system root certificates were found",
+            ));
+        }
+        return Ok(store);
+    }
+    let path = match sslrootcert {
+        Some(path) => PathBuf::from(path),
+        None => home
+            .map(|h| h.join(".postgresql/root.crt"))
+            .unwrap_or_default(),
+    };
+    if !path.is_file() {
+        return Err(Error::Usage {
+            message: format!(
+                "sslmode verify-ca/verify-full needs a root certificate, and {} does not exist",
+                path.display()
+            ),
+            hint: Some(
+                "give the server's CA as sslrootcert=/path/ca.pem (or sslrootcert=system)".into(),
+            ),
+        });
+    }
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&path)
+        .and_then(|iter| iter.collect())
+        .map_err(|err| {
+            Error::usage(format!("cannot read sslrootcert {}: {err}", path.display()))
+        })?;
+    let (added, _) = store.add_parsable_certificates(certs);
+    if added == 0 {
+        return Err(Error::usage(format!(
+            "sslrootcert {} holds no usable certificate",
+            path.display()
+        )));
+    }
+    Ok(store)
+}
+
+fn algorithms(provider: &CryptoProvider) -> &WebPkiSupportedAlgorithms {
+    &provider.signature_verification_algorithms
+}
+
+/// `prefer` and `require`: encrypted, the server's certificate not checked (libpq's meaning).
+/// The handshake signatures are still verified, so the session key belongs to the presenter.
+#[derive(Debug)]
+struct NoVerification(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for NoVerification {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, algorithms(&self.0))
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, algorithms(&self.0))
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        algorithms(&self.0).supported_schemes()
+    }
+}
+
+/// `verify-ca`: the chain must lead to a trusted root; the host name is not compared.
+#[derive(Debug)]
+struct ChainOnly(Arc<WebPkiServerVerifier>);
+
+impl ServerCertVerifier for ChainOnly {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        // webpki checks the chain before the name, so a name error means the chain was good.
+        match self
+            .0
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
+        {
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) => Ok(ServerCertVerified::assertion()),
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
+}

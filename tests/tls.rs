@@ -1,0 +1,191 @@
+//! sslmode with libpq's meanings, against the suite's cluster (ssl = on, a certificate for
+//! localhost and 127.0.0.1 signed by a test CA, and a database that only accepts TLS).
+
+use crate::support::cluster::{PASSWORD_GROUP, TLS_ONLY_DB, TlsSetup};
+use crate::support::{Run, TestDb, cluster};
+
+fn tls() -> &'static TlsSetup {
+    cluster()
+        .tls
+        .as_ref()
+        .expect("the TLS tests need the suite's own cluster (unset KEYADM_TEST_DATABASE_URL)")
+}
+
+/// A libpq key=value string reaching `dbname` over TCP.
+fn tcp(host: &str, dbname: &str, extra: &str) -> String {
+    format!(
+        "host={host} port={} user=postgres dbname={dbname} {extra}",
+        tls().port
+    )
+}
+
+fn list(url: &str) -> crate::support::Output {
+    Run::new(&["list", "--connect-timeout", "5s", "--database-url", url]).run()
+}
+
+/// `init` over TCP into `dbname`, proving a connection (and schema) works end to end.
+fn init(url: &str) -> crate::support::Output {
+    Run::new(&["init", "--connect-timeout", "5s", "--database-url", url]).run()
+}
+
+#[test]
+fn require_encrypts_without_verifying() {
+    // tls_only refuses anything but TLS, so success proves the connection was encrypted.
+    init(&tcp("127.0.0.1", TLS_ONLY_DB, "sslmode=require")).success();
+    list(&tcp("localhost", TLS_ONLY_DB, "sslmode=require")).success();
+}
+
+#[test]
+fn verify_full_needs_the_right_ca_and_host_name() {
+    let ca = tls().ca.display().to_string();
+    let other = tls().other_ca.display().to_string();
+    init(&tcp("localhost", TLS_ONLY_DB, "sslmode=require")).success();
+    list(&tcp(
+        "localhost",
+        TLS_ONLY_DB,
+        &format!("sslmode=verify-full sslrootcert={ca}"),
+    ))
+    .success();
+    list(&tcp(
+        "127.0.0.1",
+        TLS_ONLY_DB,
+        &format!("sslmode=verify-full sslrootcert={ca}"),
+    ))
+    .success();
+
+    list(&tcp(
+        "localhost",
+        TLS_ONLY_DB,
+        &format!("sslmode=verify-full sslrootcert={other}"),
+    ))
+    .code(7)
+    .one_line_error()
+    .stderr_has("not trusted")
+    .stderr_has("sslrootcert");
+    let wrong_name = format!(
+        "host=db.example.test hostaddr=127.0.0.1 port={} user=postgres dbname={TLS_ONLY_DB}",
+        tls().port
+    );
+    list(&format!(
+        "{wrong_name} sslmode=verify-full sslrootcert={ca}"
+    ))
+    .code(7)
+    .one_line_error()
+    .stderr_has("not valid for that host name");
+    // verify-ca checks the chain only.
+    list(&format!("{wrong_name} sslmode=verify-ca sslrootcert={ca}")).success();
+    list(&format!(
+        "{wrong_name} sslmode=verify-ca sslrootcert={other}"
+    ))
+    .code(7)
+    .stderr_has("not trusted");
+    // require with a root certificate verifies the chain, as libpq does.
+    list(&tcp(
+        "localhost",
+        TLS_ONLY_DB,
+        &format!("sslmode=require sslrootcert={other}"),
+    ))
+    .code(7);
+}
+
+#[test]
+fn a_missing_root_certificate_is_a_usage_error() {
+    let home = tempfile::tempdir().unwrap();
+    Run::new(&[
+        "list",
+        "--database-url",
+        &tcp("localhost", TLS_ONLY_DB, "sslmode=verify-full"),
+    ])
+    .env("HOME", Some(home.path().to_str().unwrap()))
+    .run()
+    .code(2)
+    .one_line_error()
+    .stderr_has("root.crt");
+    // libpq's default location is used when present.
+    std::fs::create_dir_all(home.path().join(".postgresql")).unwrap();
+    std::fs::copy(&tls().ca, home.path().join(".postgresql/root.crt")).unwrap();
+    init(&tcp("localhost", TLS_ONLY_DB, "sslmode=require")).success();
+    Run::new(&[
+        "list",
+        "--database-url",
+        &tcp("localhost", TLS_ONLY_DB, "sslmode=verify-full"),
+    ])
+    .env("HOME", Some(home.path().to_str().unwrap()))
+    .run()
+    .success();
+}
+
+#[test]
+fn disable_against_a_tls_only_server_is_refused_with_a_hint() {
+    list(&tcp("127.0.0.1", TLS_ONLY_DB, "sslmode=disable"))
+        .code(7)
+        .one_line_error()
+        .stderr_has("accepts only TLS")
+        .stderr_has("sslmode=require");
+}
+
+#[test]
+fn prefer_and_allow_connect_as_libpq_does() {
+    init(&tcp("127.0.0.1", TLS_ONLY_DB, "sslmode=require")).success();
+    list(&tcp("127.0.0.1", TLS_ONLY_DB, "sslmode=prefer")).success();
+    list(&tcp("127.0.0.1", TLS_ONLY_DB, "")).success();
+    list(&tcp("127.0.0.1", TLS_ONLY_DB, "sslmode=allow")).success();
+    let db = TestDb::new();
+    list(&tcp("127.0.0.1", &db.name, "sslmode=allow")).success();
+}
+
+#[test]
+fn pgsslmode_from_the_environment_is_honoured() {
+    init(&tcp("127.0.0.1", TLS_ONLY_DB, "sslmode=require")).success();
+    let url = tcp("127.0.0.1", TLS_ONLY_DB, "");
+    Run::new(&["list", "--database-url", &url])
+        .env("PGSSLMODE", Some("disable"))
+        .run()
+        .code(7);
+    Run::new(&["list", "--database-url", &url])
+        .env("PGSSLMODE", Some("require"))
+        .run()
+        .success();
+}
+
+#[test]
+fn tls_is_never_tried_over_a_unix_socket() {
+    let db = TestDb::new();
+    list(&format!(
+        "{} sslmode=require",
+        db.conninfo.replace("sslmode=disable", "")
+    ))
+    .success();
+}
+
+#[test]
+fn channel_binding_and_passwords_over_tls() {
+    let db = TestDb::new();
+    let role = format!("{}_pw", db.name);
+    db.client()
+        .batch_execute(&format!("CREATE ROLE {role} LOGIN PASSWORD 's3cret-pw' IN ROLE {PASSWORD_GROUP}; GRANT ALL ON SCHEMA keyadm TO {role}; GRANT SELECT ON ALL TABLES IN SCHEMA keyadm TO {role}"))
+        .unwrap();
+    let base = format!(
+        "host=localhost port={} user={role} dbname={}",
+        tls().port,
+        db.name
+    );
+    list(&format!(
+        "{base} password=s3cret-pw sslmode=require channel_binding=require"
+    ))
+    .success();
+    let url = format!(
+        "postgresql://{role}:s3cret-pw@localhost:{}/{}?sslmode=require&channel_binding=require",
+        tls().port,
+        db.name
+    );
+    list(&url).success();
+
+    let out = list(&format!("{base} password=wrong-pw sslmode=require"))
+        .code(7)
+        .one_line_error()
+        .stderr_has("password authentication failed")
+        .stderr_has(&role);
+    assert!(!out.stderr.contains("wrong-pw"));
+    list(&base).code(7).one_line_error().stderr_has("password");
+}
