@@ -28,6 +28,9 @@ _keyadm() {
             keyadm,create)
                 cmd="keyadm__subcmd__create"
                 ;;
+            keyadm,doctor)
+                cmd="keyadm__subcmd__doctor"
+                ;;
             keyadm,expire)
                 cmd="keyadm__subcmd__expire"
                 ;;
@@ -67,6 +70,9 @@ _keyadm() {
             keyadm__subcmd__help,create)
                 cmd="keyadm__subcmd__help__subcmd__create"
                 ;;
+            keyadm__subcmd__help,doctor)
+                cmd="keyadm__subcmd__help__subcmd__doctor"
+                ;;
             keyadm__subcmd__help,expire)
                 cmd="keyadm__subcmd__help__subcmd__expire"
                 ;;
@@ -101,7 +107,7 @@ _keyadm() {
 
     case "${cmd}" in
         keyadm)
-            opts="-o -y -q -h -V --database-url --schema --format --json --yes --no-input --connect-timeout --actor --color --quiet --help --version init create list show revoke rotate check expire prune audit update completions help"
+            opts="-o -y -q -h -V --database-url --schema --format --json --yes --no-input --connect-timeout --statement-timeout --actor --color --quiet --help --version init create list show revoke rotate check expire prune audit update doctor completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -127,6 +133,10 @@ _keyadm() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --statement-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --actor)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -143,7 +153,7 @@ _keyadm() {
             return 0
             ;;
         keyadm__subcmd__audit)
-            opts="-o -y -q -h -V --org --since --limit --database-url --schema --format --json --yes --no-input --connect-timeout --actor --color --quiet --help --version"
+            opts="-o -y -q -h -V --org --since --limit --database-url --schema --format --json --yes --no-input --connect-timeout --statement-timeout --actor --color --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -181,6 +191,10 @@ _keyadm() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --statement-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --actor)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -197,7 +211,7 @@ _keyadm() {
             return 0
             ;;
         keyadm__subcmd__check)
-            opts="-o -y -q -h -V --expiring-within --batch --database-url --schema --format --json --yes --no-input --connect-timeout --actor --color --quiet --help --version"
+            opts="-o -y -q -h -V --expiring-within --batch --database-url --schema --format --json --yes --no-input --connect-timeout --statement-timeout --actor --color --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -227,6 +241,10 @@ _keyadm() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --statement-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --actor)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -243,7 +261,7 @@ _keyadm() {
             return 0
             ;;
         keyadm__subcmd__completions)
-            opts="-o -y -q -h -V --database-url --schema --format --json --yes --no-input --connect-timeout --actor --color --quiet --help --version bash elvish fish powershell zsh"
+            opts="-o -y -q -h -V --database-url --schema --format --json --yes --no-input --connect-timeout --statement-timeout --actor --color --quiet --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -269,6 +287,10 @@ _keyadm() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --statement-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --actor)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -285,7 +307,7 @@ _keyadm() {
             return 0
             ;;
         keyadm__subcmd__create)
-            opts="-o -y -q -h -V --org --name --scope --meta --expires-in --expires-at --prefix --secret-file --database-url --schema --format --json --yes --no-input --connect-timeout --actor --color --quiet --help --version"
+            opts="-o -y -q -h -V --org --name --scope --meta --expires-in --expires-at --prefix --secret-file --database-url --schema --format --json --yes --no-input --connect-timeout --statement-timeout --actor --color --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -343,6 +365,56 @@ _keyadm() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --statement-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --actor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyadm__subcmd__doctor)
+            opts="-o -y -q -h -V --database-url --schema --format --json --yes --no-input --connect-timeout --statement-timeout --actor --color --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --schema)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --statement-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --actor)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -359,7 +431,7 @@ _keyadm() {
             return 0
             ;;
         keyadm__subcmd__expire)
-            opts="-o -y -q -h -V --older-than --unused-for --org --grace --dry-run --database-url --schema --format --json --yes --no-input --connect-timeout --actor --color --quiet --help --version"
+            opts="-o -y -q -h -V --older-than --unused-for --org --grace --dry-run --database-url --schema --format --json --yes --no-input --connect-timeout --statement-timeout --actor --color --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -401,6 +473,10 @@ _keyadm() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --statement-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --actor)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -417,7 +493,7 @@ _keyadm() {
             return 0
             ;;
         keyadm__subcmd__help)
-            opts="init create list show revoke rotate check expire prune audit update completions help"
+            opts="init create list show revoke rotate check expire prune audit update doctor completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -473,6 +549,20 @@ _keyadm() {
             return 0
             ;;
         keyadm__subcmd__help__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyadm__subcmd__help__subcmd__doctor)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -613,7 +703,7 @@ _keyadm() {
             return 0
             ;;
         keyadm__subcmd__init)
-            opts="-o -y -q -h -V --status --grant-verify --database-url --schema --format --json --yes --no-input --connect-timeout --actor --color --quiet --help --version"
+            opts="-o -y -q -h -V --status --grant-verify --database-url --schema --format --json --yes --no-input --connect-timeout --statement-timeout --actor --color --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -643,6 +733,10 @@ _keyadm() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --statement-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --actor)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -659,7 +753,7 @@ _keyadm() {
             return 0
             ;;
         keyadm__subcmd__list)
-            opts="-o -y -q -h -V --org --status --expiring-within --limit --database-url --schema --format --json --yes --no-input --connect-timeout --actor --color --quiet --help --version"
+            opts="-o -y -q -h -V --org --status --expiring-within --limit --database-url --schema --format --json --yes --no-input --connect-timeout --statement-timeout --actor --color --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -701,6 +795,10 @@ _keyadm() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --statement-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --actor)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -717,7 +815,7 @@ _keyadm() {
             return 0
             ;;
         keyadm__subcmd__prune)
-            opts="-o -y -q -h -V --dead-for --org --dry-run --database-url --schema --format --json --yes --no-input --connect-timeout --actor --color --quiet --help --version"
+            opts="-o -y -q -h -V --dead-for --org --dry-run --database-url --schema --format --json --yes --no-input --connect-timeout --statement-timeout --actor --color --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -751,6 +849,10 @@ _keyadm() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --statement-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --actor)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -767,7 +869,7 @@ _keyadm() {
             return 0
             ;;
         keyadm__subcmd__revoke)
-            opts="-o -y -q -h -V --reason --org --all --database-url --schema --format --json --yes --no-input --connect-timeout --actor --color --quiet --help --version"
+            opts="-o -y -q -h -V --reason --org --all --database-url --schema --format --json --yes --no-input --connect-timeout --statement-timeout --actor --color --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -801,6 +903,10 @@ _keyadm() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --statement-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --actor)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -817,7 +923,7 @@ _keyadm() {
             return 0
             ;;
         keyadm__subcmd__rotate)
-            opts="-o -y -q -h -V --org --grace --expires-in --expires-at --database-url --schema --format --json --yes --no-input --connect-timeout --actor --color --quiet --help --version"
+            opts="-o -y -q -h -V --org --grace --expires-in --expires-at --database-url --schema --format --json --yes --no-input --connect-timeout --statement-timeout --actor --color --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -859,6 +965,10 @@ _keyadm() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --statement-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --actor)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -875,7 +985,7 @@ _keyadm() {
             return 0
             ;;
         keyadm__subcmd__show)
-            opts="-o -y -q -h -V --org --database-url --schema --format --json --yes --no-input --connect-timeout --actor --color --quiet --help --version"
+            opts="-o -y -q -h -V --org --database-url --schema --format --json --yes --no-input --connect-timeout --statement-timeout --actor --color --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -905,6 +1015,10 @@ _keyadm() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --statement-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --actor)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -921,7 +1035,7 @@ _keyadm() {
             return 0
             ;;
         keyadm__subcmd__update)
-            opts="-o -y -q -h -V --org --name --add-scope --remove-scope --meta --unset-meta --expires-in --expires-at --no-expiry --database-url --schema --format --json --yes --no-input --connect-timeout --actor --color --quiet --help --version"
+            opts="-o -y -q -h -V --org --name --add-scope --remove-scope --meta --unset-meta --expires-in --expires-at --no-expiry --database-url --schema --format --json --yes --no-input --connect-timeout --statement-timeout --actor --color --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -976,6 +1090,10 @@ _keyadm() {
                     return 0
                     ;;
                 --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --statement-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_keyadm_global_optspecs
-    string join \n database-url= schema= o/format= json y/yes no-input connect-timeout= actor= color= q/quiet h/help V/version
+    string join \n database-url= schema= o/format= json y/yes no-input connect-timeout= statement-timeout= actor= color= q/quiet h/help V/version
 end
 
 function __fish_keyadm_needs_command
@@ -29,6 +29,7 @@ complete -c keyadm -n "__fish_keyadm_needs_command" -l schema -d 'Schema holding
 complete -c keyadm -n "__fish_keyadm_needs_command" -s o -l format -d 'Output format' -r -f -a "table\t'Tables for people'
 json\t'JSON for scripts'"
 complete -c keyadm -n "__fish_keyadm_needs_command" -l connect-timeout -d 'Give up connecting after this long [default: 10s]' -r
+complete -c keyadm -n "__fish_keyadm_needs_command" -l statement-timeout -d 'Cancel any statement running longer than this [default: no limit]' -r
 complete -c keyadm -n "__fish_keyadm_needs_command" -l actor -d 'Who is acting, as recorded in the audit log [default: the OS user]' -r
 complete -c keyadm -n "__fish_keyadm_needs_command" -l color -d 'When to use colour (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
@@ -50,6 +51,7 @@ complete -c keyadm -n "__fish_keyadm_needs_command" -f -a "expire" -d 'Cron job:
 complete -c keyadm -n "__fish_keyadm_needs_command" -f -a "prune" -d 'Cron job: delete keys dead for a while (their events stay)'
 complete -c keyadm -n "__fish_keyadm_needs_command" -f -a "audit" -d 'The event log, newest first'
 complete -c keyadm -n "__fish_keyadm_needs_command" -f -a "update" -d 'Change a live key\'s name, scopes, metadata or expiry'
+complete -c keyadm -n "__fish_keyadm_needs_command" -f -a "doctor" -d 'Check the connection, TLS, pooler, schema version and privileges'
 complete -c keyadm -n "__fish_keyadm_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c keyadm -n "__fish_keyadm_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c keyadm -n "__fish_keyadm_using_subcommand init" -l grant-verify -d 'Let this existing role call verify_key, verify_key_hash and record_key_use (and nothing else)' -r
@@ -58,6 +60,7 @@ complete -c keyadm -n "__fish_keyadm_using_subcommand init" -l schema -d 'Schema
 complete -c keyadm -n "__fish_keyadm_using_subcommand init" -s o -l format -d 'Output format' -r -f -a "table\t'Tables for people'
 json\t'JSON for scripts'"
 complete -c keyadm -n "__fish_keyadm_using_subcommand init" -l connect-timeout -d 'Give up connecting after this long [default: 10s]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand init" -l statement-timeout -d 'Cancel any statement running longer than this [default: no limit]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand init" -l actor -d 'Who is acting, as recorded in the audit log [default: the OS user]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand init" -l color -d 'When to use colour (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
@@ -82,6 +85,7 @@ complete -c keyadm -n "__fish_keyadm_using_subcommand create" -l schema -d 'Sche
 complete -c keyadm -n "__fish_keyadm_using_subcommand create" -s o -l format -d 'Output format' -r -f -a "table\t'Tables for people'
 json\t'JSON for scripts'"
 complete -c keyadm -n "__fish_keyadm_using_subcommand create" -l connect-timeout -d 'Give up connecting after this long [default: 10s]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand create" -l statement-timeout -d 'Cancel any statement running longer than this [default: no limit]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand create" -l actor -d 'Who is acting, as recorded in the audit log [default: the OS user]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand create" -l color -d 'When to use colour (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
@@ -104,6 +108,7 @@ complete -c keyadm -n "__fish_keyadm_using_subcommand list" -l schema -d 'Schema
 complete -c keyadm -n "__fish_keyadm_using_subcommand list" -s o -l format -d 'Output format' -r -f -a "table\t'Tables for people'
 json\t'JSON for scripts'"
 complete -c keyadm -n "__fish_keyadm_using_subcommand list" -l connect-timeout -d 'Give up connecting after this long [default: 10s]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand list" -l statement-timeout -d 'Cancel any statement running longer than this [default: no limit]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand list" -l actor -d 'Who is acting, as recorded in the audit log [default: the OS user]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand list" -l color -d 'When to use colour (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
@@ -120,6 +125,7 @@ complete -c keyadm -n "__fish_keyadm_using_subcommand show" -l schema -d 'Schema
 complete -c keyadm -n "__fish_keyadm_using_subcommand show" -s o -l format -d 'Output format' -r -f -a "table\t'Tables for people'
 json\t'JSON for scripts'"
 complete -c keyadm -n "__fish_keyadm_using_subcommand show" -l connect-timeout -d 'Give up connecting after this long [default: 10s]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand show" -l statement-timeout -d 'Cancel any statement running longer than this [default: no limit]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand show" -l actor -d 'Who is acting, as recorded in the audit log [default: the OS user]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand show" -l color -d 'When to use colour (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
@@ -137,6 +143,7 @@ complete -c keyadm -n "__fish_keyadm_using_subcommand revoke" -l schema -d 'Sche
 complete -c keyadm -n "__fish_keyadm_using_subcommand revoke" -s o -l format -d 'Output format' -r -f -a "table\t'Tables for people'
 json\t'JSON for scripts'"
 complete -c keyadm -n "__fish_keyadm_using_subcommand revoke" -l connect-timeout -d 'Give up connecting after this long [default: 10s]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand revoke" -l statement-timeout -d 'Cancel any statement running longer than this [default: no limit]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand revoke" -l actor -d 'Who is acting, as recorded in the audit log [default: the OS user]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand revoke" -l color -d 'When to use colour (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
@@ -157,6 +164,7 @@ complete -c keyadm -n "__fish_keyadm_using_subcommand rotate" -l schema -d 'Sche
 complete -c keyadm -n "__fish_keyadm_using_subcommand rotate" -s o -l format -d 'Output format' -r -f -a "table\t'Tables for people'
 json\t'JSON for scripts'"
 complete -c keyadm -n "__fish_keyadm_using_subcommand rotate" -l connect-timeout -d 'Give up connecting after this long [default: 10s]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand rotate" -l statement-timeout -d 'Cancel any statement running longer than this [default: no limit]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand rotate" -l actor -d 'Who is acting, as recorded in the audit log [default: the OS user]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand rotate" -l color -d 'When to use colour (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
@@ -173,6 +181,7 @@ complete -c keyadm -n "__fish_keyadm_using_subcommand check" -l schema -d 'Schem
 complete -c keyadm -n "__fish_keyadm_using_subcommand check" -s o -l format -d 'Output format' -r -f -a "table\t'Tables for people'
 json\t'JSON for scripts'"
 complete -c keyadm -n "__fish_keyadm_using_subcommand check" -l connect-timeout -d 'Give up connecting after this long [default: 10s]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand check" -l statement-timeout -d 'Cancel any statement running longer than this [default: no limit]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand check" -l actor -d 'Who is acting, as recorded in the audit log [default: the OS user]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand check" -l color -d 'When to use colour (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
@@ -193,6 +202,7 @@ complete -c keyadm -n "__fish_keyadm_using_subcommand expire" -l schema -d 'Sche
 complete -c keyadm -n "__fish_keyadm_using_subcommand expire" -s o -l format -d 'Output format' -r -f -a "table\t'Tables for people'
 json\t'JSON for scripts'"
 complete -c keyadm -n "__fish_keyadm_using_subcommand expire" -l connect-timeout -d 'Give up connecting after this long [default: 10s]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand expire" -l statement-timeout -d 'Cancel any statement running longer than this [default: no limit]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand expire" -l actor -d 'Who is acting, as recorded in the audit log [default: the OS user]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand expire" -l color -d 'When to use colour (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
@@ -211,6 +221,7 @@ complete -c keyadm -n "__fish_keyadm_using_subcommand prune" -l schema -d 'Schem
 complete -c keyadm -n "__fish_keyadm_using_subcommand prune" -s o -l format -d 'Output format' -r -f -a "table\t'Tables for people'
 json\t'JSON for scripts'"
 complete -c keyadm -n "__fish_keyadm_using_subcommand prune" -l connect-timeout -d 'Give up connecting after this long [default: 10s]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand prune" -l statement-timeout -d 'Cancel any statement running longer than this [default: no limit]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand prune" -l actor -d 'Who is acting, as recorded in the audit log [default: the OS user]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand prune" -l color -d 'When to use colour (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
@@ -230,6 +241,7 @@ complete -c keyadm -n "__fish_keyadm_using_subcommand audit" -l schema -d 'Schem
 complete -c keyadm -n "__fish_keyadm_using_subcommand audit" -s o -l format -d 'Output format' -r -f -a "table\t'Tables for people'
 json\t'JSON for scripts'"
 complete -c keyadm -n "__fish_keyadm_using_subcommand audit" -l connect-timeout -d 'Give up connecting after this long [default: 10s]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand audit" -l statement-timeout -d 'Cancel any statement running longer than this [default: no limit]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand audit" -l actor -d 'Who is acting, as recorded in the audit log [default: the OS user]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand audit" -l color -d 'When to use colour (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
@@ -253,6 +265,7 @@ complete -c keyadm -n "__fish_keyadm_using_subcommand update" -l schema -d 'Sche
 complete -c keyadm -n "__fish_keyadm_using_subcommand update" -s o -l format -d 'Output format' -r -f -a "table\t'Tables for people'
 json\t'JSON for scripts'"
 complete -c keyadm -n "__fish_keyadm_using_subcommand update" -l connect-timeout -d 'Give up connecting after this long [default: 10s]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand update" -l statement-timeout -d 'Cancel any statement running longer than this [default: no limit]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand update" -l actor -d 'Who is acting, as recorded in the audit log [default: the OS user]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand update" -l color -d 'When to use colour (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
@@ -264,11 +277,28 @@ complete -c keyadm -n "__fish_keyadm_using_subcommand update" -l no-input -d 'Ne
 complete -c keyadm -n "__fish_keyadm_using_subcommand update" -s q -l quiet -d 'Print only what was asked for: no notes, warnings or progress'
 complete -c keyadm -n "__fish_keyadm_using_subcommand update" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c keyadm -n "__fish_keyadm_using_subcommand update" -s V -l version -d 'Print version'
+complete -c keyadm -n "__fish_keyadm_using_subcommand doctor" -l database-url -d 'PostgreSQL URL or libpq key=value string (also KEYADM_DATABASE_URL, then DATABASE_URL)' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand doctor" -l schema -d 'Schema holding keyadm\'s tables' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand doctor" -s o -l format -d 'Output format' -r -f -a "table\t'Tables for people'
+json\t'JSON for scripts'"
+complete -c keyadm -n "__fish_keyadm_using_subcommand doctor" -l connect-timeout -d 'Give up connecting after this long [default: 10s]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand doctor" -l statement-timeout -d 'Cancel any statement running longer than this [default: no limit]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand doctor" -l actor -d 'Who is acting, as recorded in the audit log [default: the OS user]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand doctor" -l color -d 'When to use colour (NO_COLOR is honoured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c keyadm -n "__fish_keyadm_using_subcommand doctor" -l json -d 'Same as --format json'
+complete -c keyadm -n "__fish_keyadm_using_subcommand doctor" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c keyadm -n "__fish_keyadm_using_subcommand doctor" -l no-input -d 'Never prompt, even on a terminal'
+complete -c keyadm -n "__fish_keyadm_using_subcommand doctor" -s q -l quiet -d 'Print only what was asked for: no notes, warnings or progress'
+complete -c keyadm -n "__fish_keyadm_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c keyadm -n "__fish_keyadm_using_subcommand doctor" -s V -l version -d 'Print version'
 complete -c keyadm -n "__fish_keyadm_using_subcommand completions" -l database-url -d 'PostgreSQL URL or libpq key=value string (also KEYADM_DATABASE_URL, then DATABASE_URL)' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand completions" -l schema -d 'Schema holding keyadm\'s tables' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand completions" -s o -l format -d 'Output format' -r -f -a "table\t'Tables for people'
 json\t'JSON for scripts'"
 complete -c keyadm -n "__fish_keyadm_using_subcommand completions" -l connect-timeout -d 'Give up connecting after this long [default: 10s]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand completions" -l statement-timeout -d 'Cancel any statement running longer than this [default: no limit]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand completions" -l actor -d 'Who is acting, as recorded in the audit log [default: the OS user]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand completions" -l color -d 'When to use colour (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
@@ -279,16 +309,17 @@ complete -c keyadm -n "__fish_keyadm_using_subcommand completions" -l no-input -
 complete -c keyadm -n "__fish_keyadm_using_subcommand completions" -s q -l quiet -d 'Print only what was asked for: no notes, warnings or progress'
 complete -c keyadm -n "__fish_keyadm_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c keyadm -n "__fish_keyadm_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c keyadm -n "__fish_keyadm_using_subcommand help; and not __fish_seen_subcommand_from init create list show revoke rotate check expire prune audit update completions help" -f -a "init" -d 'Create the schema and apply migrations (idempotent)'
-complete -c keyadm -n "__fish_keyadm_using_subcommand help; and not __fish_seen_subcommand_from init create list show revoke rotate check expire prune audit update completions help" -f -a "create" -d 'Make a key and print its secret once'
-complete -c keyadm -n "__fish_keyadm_using_subcommand help; and not __fish_seen_subcommand_from init create list show revoke rotate check expire prune audit update completions help" -f -a "list" -d 'List keys, newest first'
-complete -c keyadm -n "__fish_keyadm_using_subcommand help; and not __fish_seen_subcommand_from init create list show revoke rotate check expire prune audit update completions help" -f -a "show" -d 'Show one key, its rotation chain and its recent events'
-complete -c keyadm -n "__fish_keyadm_using_subcommand help; and not __fish_seen_subcommand_from init create list show revoke rotate check expire prune audit update completions help" -f -a "revoke" -d 'Revoke keys now'
-complete -c keyadm -n "__fish_keyadm_using_subcommand help; and not __fish_seen_subcommand_from init create list show revoke rotate check expire prune audit update completions help" -f -a "rotate" -d 'Replace a key with a new one, keeping the old one valid for a grace period'
-complete -c keyadm -n "__fish_keyadm_using_subcommand help; and not __fish_seen_subcommand_from init create list show revoke rotate check expire prune audit update completions help" -f -a "check" -d 'Verify a secret (read from stdin by default), or one per line with --batch'
-complete -c keyadm -n "__fish_keyadm_using_subcommand help; and not __fish_seen_subcommand_from init create list show revoke rotate check expire prune audit update completions help" -f -a "expire" -d 'Cron job: make old or unused keys expire (after a grace period)'
-complete -c keyadm -n "__fish_keyadm_using_subcommand help; and not __fish_seen_subcommand_from init create list show revoke rotate check expire prune audit update completions help" -f -a "prune" -d 'Cron job: delete keys dead for a while (their events stay)'
-complete -c keyadm -n "__fish_keyadm_using_subcommand help; and not __fish_seen_subcommand_from init create list show revoke rotate check expire prune audit update completions help" -f -a "audit" -d 'The event log, newest first'
-complete -c keyadm -n "__fish_keyadm_using_subcommand help; and not __fish_seen_subcommand_from init create list show revoke rotate check expire prune audit update completions help" -f -a "update" -d 'Change a live key\'s name, scopes, metadata or expiry'
-complete -c keyadm -n "__fish_keyadm_using_subcommand help; and not __fish_seen_subcommand_from init create list show revoke rotate check expire prune audit update completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c keyadm -n "__fish_keyadm_using_subcommand help; and not __fish_seen_subcommand_from init create list show revoke rotate check expire prune audit update completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c keyadm -n "__fish_keyadm_using_subcommand help; and not __fish_seen_subcommand_from init create list show revoke rotate check expire prune audit update doctor completions help" -f -a "init" -d 'Create the schema and apply migrations (idempotent)'
+complete -c keyadm -n "__fish_keyadm_using_subcommand help; and not __fish_seen_subcommand_from init create list show revoke rotate check expire prune audit update doctor completions help" -f -a "create" -d 'Make a key and print its secret once'
+complete -c keyadm -n "__fish_keyadm_using_subcommand help; and not __fish_seen_subcommand_from init create list show revoke rotate check expire prune audit update doctor completions help" -f -a "list" -d 'List keys, newest first'
+complete -c keyadm -n "__fish_keyadm_using_subcommand help; and not __fish_seen_subcommand_from init create list show revoke rotate check expire prune audit update doctor completions help" -f -a "show" -d 'Show one key, its rotation chain and its recent events'
+complete -c keyadm -n "__fish_keyadm_using_subcommand help; and not __fish_seen_subcommand_from init create list show revoke rotate check expire prune audit update doctor completions help" -f -a "revoke" -d 'Revoke keys now'
+complete -c keyadm -n "__fish_keyadm_using_subcommand help; and not __fish_seen_subcommand_from init create list show revoke rotate check expire prune audit update doctor completions help" -f -a "rotate" -d 'Replace a key with a new one, keeping the old one valid for a grace period'
+complete -c keyadm -n "__fish_keyadm_using_subcommand help; and not __fish_seen_subcommand_from init create list show revoke rotate check expire prune audit update doctor completions help" -f -a "check" -d 'Verify a secret (read from stdin by default), or one per line with --batch'
+complete -c keyadm -n "__fish_keyadm_using_subcommand help; and not __fish_seen_subcommand_from init create list show revoke rotate check expire prune audit update doctor completions help" -f -a "expire" -d 'Cron job: make old or unused keys expire (after a grace period)'
+complete -c keyadm -n "__fish_keyadm_using_subcommand help; and not __fish_seen_subcommand_from init create list show revoke rotate check expire prune audit update doctor completions help" -f -a "prune" -d 'Cron job: delete keys dead for a while (their events stay)'
+complete -c keyadm -n "__fish_keyadm_using_subcommand help; and not __fish_seen_subcommand_from init create list show revoke rotate check expire prune audit update doctor completions help" -f -a "audit" -d 'The event log, newest first'
+complete -c keyadm -n "__fish_keyadm_using_subcommand help; and not __fish_seen_subcommand_from init create list show revoke rotate check expire prune audit update doctor completions help" -f -a "update" -d 'Change a live key\'s name, scopes, metadata or expiry'
+complete -c keyadm -n "__fish_keyadm_using_subcommand help; and not __fish_seen_subcommand_from init create list show revoke rotate check expire prune audit update doctor completions help" -f -a "doctor" -d 'Check the connection, TLS, pooler, schema version and privileges'
+complete -c keyadm -n "__fish_keyadm_using_subcommand help; and not __fish_seen_subcommand_from init create list show revoke rotate check expire prune audit update doctor completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c keyadm -n "__fish_keyadm_using_subcommand help; and not __fish_seen_subcommand_from init create list show revoke rotate check expire prune audit update doctor completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

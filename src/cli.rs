@@ -85,6 +85,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "DUR", value_parser = parse_duration)]
     pub connect_timeout: Option<Duration>,
 
+    /// Cancel any statement running longer than this [default: no limit]
+    #[arg(long, global = true, value_name = "DUR", value_parser = parse_duration)]
+    pub statement_timeout: Option<Duration>,
+
     /// Who is acting, as recorded in the audit log [default: the OS user]
     #[arg(
         long,
@@ -171,6 +175,11 @@ pub enum Command {
         keyadm update sk_9f86d081 --meta owner=team-infra --expires-in 30d"
     )]
     Update(UpdateArgs),
+    /// Check the connection, TLS, pooler, schema version and privileges
+    #[command(
+        after_long_help = "Examples:\n  keyadm doctor\n  keyadm doctor --json --database-url postgresql://ops@db/app?sslmode=verify-full"
+    )]
+    Doctor,
     /// Print a shell completion script
     #[command(
         after_long_help = "Examples:\n  keyadm completions bash > /etc/bash_completion.d/keyadm\n  \

@@ -83,6 +83,7 @@ fn build_context(cli: &Cli, printer: Printer) -> Result<Context, Error> {
         connect: ConnectOptions {
             database_url: global.database_url.clone(),
             connect_timeout: global.connect_timeout,
+            statement_timeout: global.statement_timeout,
         },
         schema: global.schema.clone(),
         actor,

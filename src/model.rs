@@ -168,3 +168,44 @@ pub enum SweepKind {
     Expire,
     Prune,
 }
+
+/// The TLS state of `doctor`'s connection.
+#[derive(Debug, Clone, Serialize)]
+pub struct TlsState {
+    pub enabled: bool,
+    pub protocol: Option<String>,
+    pub cipher: Option<String>,
+    /// Whether the server's certificate was checked against trusted roots.
+    pub verified: bool,
+}
+
+/// keyadm's schema as `doctor` found it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SchemaState {
+    pub name: String,
+    pub database_version: Option<i32>,
+    pub binary_version: i32,
+    pub state: String,
+}
+
+/// The privileges a group of commands lacks, with the statements that would grant them.
+#[derive(Debug, Clone, Serialize)]
+pub struct PrivilegeCheck {
+    pub commands: String,
+    pub missing: Vec<String>,
+    pub grants: Vec<String>,
+}
+
+/// What `doctor` found.
+#[derive(Debug, Clone, Serialize)]
+pub struct DoctorReport {
+    pub address: String,
+    pub server_version: String,
+    pub user: String,
+    pub database: String,
+    pub tls: TlsState,
+    pub pooler: Option<String>,
+    pub schema: SchemaState,
+    pub privileges: Vec<PrivilegeCheck>,
+    pub ok: bool,
+}

@@ -144,3 +144,55 @@ fn a_role_without_privileges_gets_exit_8_with_a_grant_hint() {
         .stderr_has("permission denied");
     assert!(out.stderr.contains("GRANT"), "{}", out.stderr);
 }
+
+#[test]
+fn an_unknown_host_name_exits_7_naming_it() {
+    Run::new(&[
+        "list",
+        "--database-url",
+        "postgresql://u@no-such-host.invalid/db",
+    ])
+    .run()
+    .code(7)
+    .one_line_error()
+    .stderr_has("cannot resolve host name \"no-such-host.invalid\"");
+}
+
+#[test]
+fn too_many_connections_exits_7_with_a_hint() {
+    let db = TestDb::new();
+    let role = format!("{}_limited", db.name);
+    db.client()
+        .batch_execute(&format!("CREATE ROLE {role} LOGIN CONNECTION LIMIT 0"))
+        .unwrap();
+    Run::new(&[
+        "list",
+        "--database-url",
+        &format!("{} user={role}", db.conninfo),
+    ])
+    .run()
+    .code(7)
+    .one_line_error()
+    .stderr_has("no free connection slots")
+    .stderr_has("PgBouncer");
+}
+
+#[test]
+fn statement_timeout_cancels_a_blocked_command() {
+    let db = TestDb::new();
+    let key = db.create("acme", "ci", &[]).key;
+    let mut holder = db.client();
+    let mut tx = holder.transaction().unwrap();
+    tx.batch_execute("SELECT * FROM keyadm.api_keys FOR UPDATE")
+        .unwrap();
+    db.keyadm(&["rotate", &key.id, "--statement-timeout", "1s"])
+        .run()
+        .code(8)
+        .one_line_error()
+        .stderr_has("statement timeout");
+    tx.rollback().unwrap();
+    assert_eq!(db.scalar("SELECT count(*) FROM keyadm.api_keys"), 1);
+    db.keyadm(&["rotate", &key.id, "--statement-timeout", "10s"])
+        .run()
+        .success();
+}

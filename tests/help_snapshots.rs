@@ -3,7 +3,7 @@
 
 use crate::support::Run;
 
-const COMMANDS: [&str; 13] = [
+const COMMANDS: [&str; 14] = [
     "",
     "init",
     "create",
@@ -16,6 +16,7 @@ const COMMANDS: [&str; 13] = [
     "prune",
     "audit",
     "update",
+    "doctor",
     "completions",
 ];
 

@@ -8,6 +8,7 @@ mod check;
 mod cli;
 mod connect;
 mod create;
+mod doctor;
 mod expire;
 mod generated;
 mod help_snapshots;

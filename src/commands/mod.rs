@@ -4,6 +4,7 @@
 mod audit;
 mod check;
 mod create;
+mod doctor;
 mod expire;
 mod init;
 mod list;
@@ -43,13 +44,18 @@ pub struct Context {
 }
 
 impl Context {
-    /// Connects without checking the schema (for `init`).
-    fn open_store(&self) -> Result<Store> {
+    /// Where to connect, from the options and the environment (warnings printed).
+    fn target(&self) -> Result<connect::Target> {
         let target = connect::resolve(&self.connect, &|name| std::env::var(name).ok())?;
         for warning in &target.warnings {
             self.printer.warning(warning);
         }
-        Store::open(&target, &self.schema)
+        Ok(target)
+    }
+
+    /// Connects without checking the schema (for `init`).
+    fn open_store(&self) -> Result<Store> {
+        Store::open(&self.target()?, &self.schema)
     }
 
     /// Connects and makes sure the schema is initialised and matches this binary.
@@ -74,6 +80,7 @@ pub fn run(context: &Context, command: Command) -> Result<Outcome> {
         Command::Prune(args) => prune::run(context, &args),
         Command::Audit(args) => audit::run(context, &args),
         Command::Update(args) => update::run(context, args),
+        Command::Doctor => doctor::run(context),
         Command::Completions(args) => {
             context.printer.help(&crate::docs::completion(args.shell))?;
             Ok(Outcome::Success)

@@ -95,6 +95,8 @@ pub struct Target {
     pub options: Option<String>,
     pub channel_binding: Option<String>,
     pub target_session_attrs: Option<String>,
+    /// Applied to every statement through the startup `options`.
+    pub statement_timeout: Option<Duration>,
     /// Things the user should know, such as an ignored world-readable `.pgpass`.
     pub warnings: Vec<String>,
     /// The home directory, where libpq looks for `.postgresql/root.crt`.
@@ -114,6 +116,8 @@ pub struct ConnectOptions {
     pub database_url: Option<String>,
     /// `--connect-timeout`.
     pub connect_timeout: Option<Duration>,
+    /// `--statement-timeout`.
+    pub statement_timeout: Option<Duration>,
 }
 
 /// Resolves the target from the options and the environment (`env` reads a variable).
@@ -248,6 +252,7 @@ fn build(
         options: params.options,
         channel_binding: params.channel_binding,
         target_session_attrs: params.target_session_attrs,
+        statement_timeout: options.statement_timeout,
         warnings: Vec::new(),
         home: env("HOME").map(PathBuf::from),
     };
@@ -361,8 +366,15 @@ impl Target {
         if let Some(password) = &self.password {
             config.password(password);
         }
-        if let Some(options) = &self.options {
-            config.options(options);
+        let timeout = self
+            .statement_timeout
+            .map(|t| format!("-c statement_timeout={}", t.as_millis().max(1)));
+        let options: Vec<&str> = [self.options.as_deref(), timeout.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        if !options.is_empty() {
+            config.options(&options.join(" "));
         }
         if let Some(timeout) = self.connect_timeout {
             config.connect_timeout(timeout);
@@ -409,6 +421,7 @@ mod tests {
         let options = ConnectOptions {
             database_url: url.map(str::to_owned),
             connect_timeout: None,
+            statement_timeout: None,
         };
         resolve(&options, &|name| vars.get(name).cloned())
     }

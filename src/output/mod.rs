@@ -13,8 +13,8 @@ use crate::error::{Error, Result};
 use serde::Serialize;
 
 use crate::model::{
-    CheckOutcome, Event, InitReport, Key, KeyDetail, MigrationState, RevokeOutcome, Rotation,
-    SweepKind, UpdateOutcome,
+    CheckOutcome, DoctorReport, Event, InitReport, Key, KeyDetail, MigrationState, RevokeOutcome,
+    Rotation, SweepKind, UpdateOutcome,
 };
 
 pub use progress::Progress;
@@ -317,6 +317,15 @@ impl Printer {
             ));
         }
         self.line(&text)
+    }
+
+    /// `doctor`.
+    pub fn doctor(&self, report: &DoctorReport) -> Result<()> {
+        if self.is_json() {
+            self.line(&json::item(report))
+        } else {
+            self.stdout(&table::doctor(report))
+        }
     }
 
     /// `init --status`.

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use comfy_table::presets::NOTHING;
 use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table, Width};
 
-use crate::model::{Event, Key, KeyDetail, KeyStatus, MigrationState};
+use crate::model::{DoctorReport, Event, Key, KeyDetail, KeyStatus, MigrationState};
 
 /// Columns of `list`.
 const KEY_HEADER: [&str; 6] = ["START", "ORG", "NAME", "STATUS", "CREATED", "EXPIRES"];
@@ -275,6 +275,94 @@ pub fn event_page(events: &[Event], header: bool, widths: &mut Vec<u16>, style: 
     }
     set_padding(&mut table);
     format!("{}\n", table.trim_fmt())
+}
+
+/// `doctor`: one section each for the connection, the schema and the privileges.
+pub fn doctor(report: &DoctorReport) -> String {
+    let tls = if report.tls.enabled {
+        format!(
+            "{} ({}), certificate {}",
+            report.tls.protocol.as_deref().unwrap_or("TLS"),
+            report.tls.cipher.as_deref().unwrap_or("?"),
+            if report.tls.verified {
+                "verified"
+            } else {
+                "not verified (use sslmode=verify-full)"
+            }
+        )
+    } else if report.address.starts_with("socket") {
+        "not used over a Unix socket (local connection)".into()
+    } else {
+        "off: the connection is not encrypted".into()
+    };
+    let mut connection = plain_table(false);
+    connection.add_row(vec![
+        "server".to_owned(),
+        format!("{} (PostgreSQL {})", report.address, report.server_version),
+    ]);
+    connection.add_row(vec![
+        "database".to_owned(),
+        format!("{} as {}", report.database, report.user),
+    ]);
+    connection.add_row(vec!["TLS".to_owned(), tls]);
+    connection.add_row(vec![
+        "pooler".to_owned(),
+        report
+            .pooler
+            .clone()
+            .unwrap_or_else(|| "none detected".into()),
+    ]);
+    let schema = &report.schema;
+    let version = schema
+        .database_version
+        .map_or_else(|| "none".to_owned(), |v| v.to_string());
+    let mut privileges = plain_table(false);
+    for check in &report.privileges {
+        let state = if check.missing.is_empty() {
+            "ok".to_owned()
+        } else {
+            format!("missing {}", check.missing.join(", "))
+        };
+        privileges.add_row(vec![check.commands.clone(), state]);
+    }
+    for table in [&mut connection, &mut privileges] {
+        set_padding(table);
+    }
+    let mut text = format!("Connection\n{}\n\nSchema\n", indent(&connection.trim_fmt()));
+    text.push_str(&format!(
+        "  {}  version {version} (this keyadm: {}): {}\n",
+        schema.name, schema.binary_version, schema.state
+    ));
+    if !report.privileges.is_empty() {
+        text.push_str(&format!(
+            "\nPrivileges\n{}\n",
+            indent(&privileges.trim_fmt())
+        ));
+    }
+    let grants: Vec<&String> = report.privileges.iter().flat_map(|p| &p.grants).collect();
+    if !grants.is_empty() {
+        text.push_str("\nTo fix, as the schema's owner:\n");
+        let mut seen = Vec::new();
+        for grant in grants {
+            if !seen.contains(&grant) {
+                text.push_str(&format!("  {grant}\n"));
+                seen.push(grant);
+            }
+        }
+    }
+    text.push_str(if report.ok {
+        "\nEverything is usable.\n"
+    } else {
+        "\nSome commands cannot work here (see above).\n"
+    });
+    text
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// `init --status`.

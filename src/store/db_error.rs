@@ -149,6 +149,15 @@ pub fn connect_error(err: &postgres::Error, target: &Target) -> Error {
         );
     }
     if let Some(io) = io_cause(err) {
+        if io.to_string().contains("lookup address") {
+            let host = address
+                .rsplit_once(':')
+                .map_or(address.as_str(), |(host, _)| host);
+            return unavailable(
+                format!("cannot resolve host name \"{host}\": {io}"),
+                "check the host name in the URL or PGHOST (and the machine's DNS)",
+            );
+        }
         return match io.kind() {
             io::ErrorKind::ConnectionRefused => unavailable(
                 format!("connection refused by {address}"),

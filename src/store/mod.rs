@@ -5,6 +5,7 @@
 //! PgBouncer in transaction mode (PITFALLS.md). Only hashes of secrets are ever sent.
 
 mod db_error;
+mod doctor;
 mod events;
 mod keys;
 mod migrations;

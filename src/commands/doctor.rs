@@ -1,0 +1,40 @@
+//! `keyadm doctor`: what keyadm connected to and whether it can work there.
+
+use crate::connect::tls;
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+use super::{Context, Outcome};
+
+/// Prints the diagnosis; exits 0 only when every command can work (6 for a schema problem,
+/// 8 for missing privileges, 7 when the server cannot be reached at all).
+pub fn run(context: &Context) -> Result<Outcome> {
+    let target = context.target()?;
+    let store = Store::open(&target, &context.schema)?;
+    let mut report = store.diagnose(target.ports[0], tls::verifies(&target))?;
+    report.address = target.address();
+    context.printer.doctor(&report)?;
+    if report.ok {
+        return Ok(Outcome::Success);
+    }
+    if report.schema.database_version != Some(report.schema.binary_version) {
+        return Err(Error::Schema {
+            message: format!(
+                "schema \"{}\" is {}",
+                report.schema.name, report.schema.state
+            ),
+            hint: match report.schema.database_version {
+                Some(v) if v > report.schema.binary_version => "upgrade keyadm".into(),
+                _ => "run `keyadm init` (as a role allowed to create the schema)".into(),
+            },
+        });
+    }
+    let missing: usize = report.privileges.iter().map(|p| p.missing.len()).sum();
+    Err(Error::Failure {
+        message: format!(
+            "user \"{}\" lacks {missing} privilege(s) some commands need",
+            report.user
+        ),
+        hint: Some("run the GRANT statements above as the schema's owner".into()),
+    })
+}

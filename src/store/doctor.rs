@@ -1,0 +1,238 @@
+//! What `doctor` asks the server: who and where we are, TLS, poolers, schema, privileges.
+
+use postgres::types::Type;
+
+use crate::error::Result;
+use crate::model::{DoctorReport, PrivilegeCheck, SchemaState, TlsState};
+
+use super::Store;
+use super::migrations::binary_version;
+
+/// The privileges each group of commands needs on keyadm's tables, besides USAGE on the schema
+/// and SELECT on the migration history (every command checks the schema version).
+const NEEDS: [(&str, &[(&str, &str)]); 5] = [
+    (
+        "list, show, check, audit",
+        &[("api_keys", "SELECT"), ("key_events", "SELECT")],
+    ),
+    (
+        "create, rotate, update",
+        &[
+            ("api_keys", "SELECT"),
+            ("api_keys", "INSERT"),
+            ("api_keys", "UPDATE"),
+            ("key_events", "INSERT"),
+        ],
+    ),
+    (
+        "revoke, expire",
+        &[
+            ("api_keys", "SELECT"),
+            ("api_keys", "UPDATE"),
+            ("key_events", "INSERT"),
+        ],
+    ),
+    (
+        "prune",
+        &[
+            ("api_keys", "SELECT"),
+            ("api_keys", "DELETE"),
+            ("key_events", "INSERT"),
+        ],
+    ),
+    ("init (pending migrations)", &[]),
+];
+
+impl Store {
+    /// Inspects the connection and the schema; changes nothing.
+    pub fn diagnose(
+        &self,
+        connected_port: u16,
+        verifies_certificate: bool,
+    ) -> Result<DoctorReport> {
+        let mut conn = self.conn()?;
+        let row = conn.query_typed_one(
+            "SELECT current_setting('server_version'), current_user::text, current_database()::text,
+                    current_setting('port')::int, pg_backend_pid()",
+            &[],
+        )?;
+        let (server_version, user, database): (String, String, String) =
+            (row.get(0), row.get(1), row.get(2));
+        let server_port: i32 = row.get(3);
+        let first_pid: i32 = row.get(4);
+        let ssl = conn.query_typed_opt(
+            "SELECT ssl, version, cipher FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )?;
+        let tls = match ssl {
+            Some(row) if row.get::<_, bool>(0) => TlsState {
+                enabled: true,
+                protocol: row.get(1),
+                cipher: row.get(2),
+                verified: verifies_certificate,
+            },
+            _ => TlsState {
+                enabled: false,
+                protocol: None,
+                cipher: None,
+                verified: false,
+            },
+        };
+        // A transaction pooler hands each transaction to whichever server connection is free.
+        let mut pids = vec![first_pid];
+        for _ in 0..3 {
+            pids.push(conn.query_typed_one("SELECT pg_backend_pid()", &[])?.get(0));
+        }
+        let pooler = if pids.iter().any(|pid| *pid != first_pid) {
+            Some("transaction pooling (PgBouncer or similar): every command works; init uses a transaction-scoped lock".to_owned())
+        } else if i64::from(server_port) != i64::from(connected_port) {
+            Some(format!(
+                "a proxy or pooler: connected to port {connected_port}, the server listens on {server_port}"
+            ))
+        } else {
+            None
+        };
+
+        let schema_exists = !conn
+            .query_typed(
+                "SELECT 1 FROM pg_namespace WHERE nspname = $1",
+                &[(&self.schema_name, Type::TEXT)],
+            )?
+            .is_empty();
+        let history = self.history_version(&mut conn)?;
+        let expected = binary_version();
+        let schema = SchemaState {
+            name: self.schema_name.clone(),
+            database_version: history,
+            binary_version: expected,
+            state: match history {
+                None => "not initialised",
+                Some(v) if v < expected => "behind: run keyadm init",
+                Some(v) if v > expected => "newer than this keyadm: upgrade keyadm",
+                Some(_) => "up to date",
+            }
+            .into(),
+        };
+
+        let mut privileges = Vec::new();
+        let role = super::quote_ident(&user);
+        for (commands, needs) in NEEDS {
+            let mut missing = Vec::new();
+            let mut grants = Vec::new();
+            if commands.starts_with("init") {
+                let (object, privilege, grant) = if schema_exists {
+                    (
+                        "schema",
+                        "CREATE",
+                        format!("GRANT CREATE ON SCHEMA {} TO {role};", self.schema_ident),
+                    )
+                } else {
+                    (
+                        "database",
+                        "CREATE",
+                        format!(
+                            "GRANT CREATE ON DATABASE {} TO {role};",
+                            super::quote_ident(&database)
+                        ),
+                    )
+                };
+                let sql = if schema_exists {
+                    "SELECT has_schema_privilege($1, 'CREATE')"
+                } else {
+                    "SELECT has_database_privilege(current_database(), 'CREATE')"
+                };
+                let name = if schema_exists {
+                    self.schema_name.clone()
+                } else {
+                    database.clone()
+                };
+                let ok: bool = conn.query_typed_one(sql, &[(&name, Type::TEXT)])?.get(0);
+                if !ok && history != Some(expected) {
+                    missing.push(format!("{privilege} on the {object}"));
+                    grants.push(grant);
+                }
+                privileges.push(PrivilegeCheck {
+                    commands: commands.into(),
+                    missing,
+                    grants,
+                });
+                continue;
+            }
+            if !schema_exists || history.is_none() {
+                continue;
+            }
+            let usage: bool = conn
+                .query_typed_one(
+                    "SELECT has_schema_privilege($1, 'USAGE')",
+                    &[(&self.schema_name, Type::TEXT)],
+                )?
+                .get(0);
+            if !usage {
+                missing.push("USAGE on the schema".into());
+                grants.push(format!(
+                    "GRANT USAGE ON SCHEMA {} TO {role};",
+                    self.schema_ident
+                ));
+            }
+            let mut checks: Vec<(&str, &str)> = vec![("refinery_schema_history", "SELECT")];
+            checks.extend_from_slice(needs);
+            for (table, privilege) in checks {
+                let qualified = self.table(table);
+                let ok: bool = conn
+                    .query_typed_one(
+                        "SELECT has_table_privilege($1, $2)",
+                        &[(&qualified, Type::TEXT), (&privilege, Type::TEXT)],
+                    )?
+                    .get(0);
+                if !ok {
+                    missing.push(format!("{privilege} on {qualified}"));
+                    grants.push(format!("GRANT {privilege} ON {qualified} TO {role};"));
+                }
+            }
+            privileges.push(PrivilegeCheck {
+                commands: commands.into(),
+                missing,
+                grants,
+            });
+        }
+        let ok = history == Some(expected) && privileges.iter().all(|p| p.missing.is_empty());
+        Ok(DoctorReport {
+            server_version,
+            user,
+            database,
+            tls,
+            pooler,
+            schema,
+            privileges,
+            ok,
+            address: String::new(),
+        })
+    }
+
+    fn history_version(&self, conn: &mut super::pool::Connection) -> Result<Option<i32>> {
+        let sql = format!(
+            "SELECT max(version) FROM {}.refinery_schema_history",
+            self.schema_ident
+        );
+        // Probe under a savepoint-free check: a missing table is an answer, not an error.
+        let exists: bool = conn
+            .query_typed_one(
+                "SELECT to_regclass($1) IS NOT NULL",
+                &[(
+                    &format!("{}.refinery_schema_history", self.schema_ident),
+                    Type::TEXT,
+                )],
+            )?
+            .get(0);
+        if !exists {
+            return Ok(None);
+        }
+        match conn.query_typed_one(&sql, &[]) {
+            Ok(row) => Ok(row.get(0)),
+            Err(err) if err.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) => {
+                Ok(None)
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+}

@@ -1,0 +1,172 @@
+use crate::support::cluster::{TLS_ONLY_DB, TlsSetup};
+use crate::support::{Run, TestDb, cluster};
+
+#[derive(Debug, serde::Deserialize)]
+struct Report {
+    server_version: String,
+    user: String,
+    database: String,
+    tls: Tls,
+    pooler: Option<String>,
+    schema: Schema,
+    privileges: Vec<Privileges>,
+    ok: bool,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Tls {
+    enabled: bool,
+    protocol: Option<String>,
+    verified: bool,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Schema {
+    database_version: Option<i32>,
+    binary_version: i32,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Privileges {
+    commands: String,
+    missing: Vec<String>,
+    grants: Vec<String>,
+}
+
+fn tls() -> &'static TlsSetup {
+    cluster()
+        .tls
+        .as_ref()
+        .expect("the doctor tests need the suite's own cluster")
+}
+
+#[test]
+fn doctor_on_a_healthy_database() {
+    let db = TestDb::new();
+    let report: Report = db.keyadm(&["doctor", "--json"]).run().success().json();
+    assert!(report.ok);
+    assert!(
+        report.server_version.starts_with(char::is_numeric),
+        "{}",
+        report.server_version
+    );
+    assert_eq!(
+        (report.user.as_str(), report.database.as_str()),
+        ("postgres", db.name.as_str())
+    );
+    assert_eq!(
+        report.schema.database_version,
+        Some(report.schema.binary_version)
+    );
+    assert!(!report.tls.enabled);
+    assert_eq!(report.pooler, None);
+    assert!(report.privileges.iter().all(|p| p.missing.is_empty()));
+    let table = db.keyadm(&["doctor"]).run().success();
+    assert!(
+        table.stdout.contains("Everything is usable."),
+        "{}",
+        table.stdout
+    );
+}
+
+#[test]
+fn doctor_over_verified_tls() {
+    let ca = tls().ca.display().to_string();
+    let url = format!(
+        "host=localhost port={} user=postgres dbname={TLS_ONLY_DB}",
+        tls().port
+    );
+    Run::new(&["init", "--database-url", &format!("{url} sslmode=require")])
+        .run()
+        .success();
+    let verified: Report = Run::new(&[
+        "doctor",
+        "--json",
+        "--database-url",
+        &format!("{url} sslmode=verify-full sslrootcert={ca}"),
+    ])
+    .run()
+    .success()
+    .json();
+    assert!(verified.tls.enabled && verified.tls.verified);
+    assert!(verified.tls.protocol.unwrap().starts_with("TLSv1."));
+    let unverified = Run::new(&[
+        "doctor",
+        "--database-url",
+        &format!("{url} sslmode=require"),
+    ])
+    .run()
+    .success();
+    assert!(
+        unverified.stdout.contains("not verified"),
+        "{}",
+        unverified.stdout
+    );
+}
+
+#[test]
+fn doctor_on_an_uninitialised_database_exits_6() {
+    let db = TestDb::empty();
+    let out = db.keyadm(&["doctor"]).run().code(6);
+    assert!(out.stdout.contains("not initialised"), "{}", out.stdout);
+    assert!(out.stderr.contains("keyadm init"), "{}", out.stderr);
+}
+
+#[test]
+fn doctor_names_missing_privileges_and_the_grants() {
+    let db = TestDb::new();
+    let role = format!("{}_reader", db.name);
+    db.client()
+        .batch_execute(&format!(
+            "CREATE ROLE {role} LOGIN; GRANT USAGE ON SCHEMA keyadm TO {role};
+             GRANT SELECT ON ALL TABLES IN SCHEMA keyadm TO {role}"
+        ))
+        .unwrap();
+    let conninfo = format!("{} user={role}", db.conninfo);
+    let out = Run::new(&["doctor", "--json", "--database-url", &conninfo])
+        .run()
+        .code(8);
+    let report: Report = out.json();
+    assert!(!report.ok);
+    let by = |commands: &str| {
+        report
+            .privileges
+            .iter()
+            .find(|p| p.commands.starts_with(commands))
+            .unwrap()
+    };
+    assert!(by("list").missing.is_empty());
+    assert!(by("create").grants.contains(&format!(
+        "GRANT INSERT ON \"keyadm\".api_keys TO \"{role}\";"
+    )));
+    assert!(by("prune").missing.iter().any(|m| m.starts_with("DELETE")));
+    // The grants it suggests are exactly what is needed.
+    for grant in report.privileges.iter().flat_map(|p| &p.grants) {
+        if !grant.contains("CREATE") {
+            db.client().batch_execute(grant).unwrap();
+        }
+    }
+    let fixed: Report = Run::new(&["doctor", "--json", "--database-url", &conninfo])
+        .run()
+        .json();
+    assert!(
+        fixed
+            .privileges
+            .iter()
+            .filter(|p| !p.commands.starts_with("init"))
+            .all(|p| p.missing.is_empty())
+    );
+    let key = Run::new(&[
+        "create",
+        "--org",
+        "a",
+        "--name",
+        "b",
+        "--json",
+        "--database-url",
+        &conninfo,
+    ])
+    .run()
+    .success();
+    assert!(key.stdout.contains("\"secret\""));
+}
