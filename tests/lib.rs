@@ -16,6 +16,7 @@ mod init;
 mod interactive;
 mod list;
 mod output_snapshots;
+mod pgbouncer;
 mod prune;
 mod readme;
 mod revoke;

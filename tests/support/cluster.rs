@@ -26,6 +26,8 @@ static CLUSTER: OnceLock<Cluster> = OnceLock::new();
 /// and 127.0.0.1 signed by a test CA, and `pg_hba.conf` rules the connection tests use.
 pub struct TlsSetup {
     pub port: u16,
+    /// The cluster's directory (its socket is here); the test PgBouncer lives here too.
+    pub dir: PathBuf,
     /// The CA that signed the server's certificate.
     pub ca: PathBuf,
     /// A CA that did not.
@@ -229,7 +231,12 @@ impl Cluster {
                 quote(&dir.display().to_string())
             ),
             log: Some(log.clone()),
-            tls: Some(TlsSetup { port, ca, other_ca }),
+            tls: Some(TlsSetup {
+                port,
+                dir: dir.clone(),
+                ca,
+                other_ca,
+            }),
             _guardian: Some(Mutex::new(stdin)),
         };
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -269,7 +276,7 @@ impl Cluster {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -278,7 +285,7 @@ fn free_port() -> u16 {
 }
 
 /// PostgreSQL refuses to run as root: run it as `postgres` (or `nobody`) when we are root.
-fn server_user() -> (Option<u32>, Option<u32>) {
+pub fn server_user() -> (Option<u32>, Option<u32>) {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
         return (None, None);
@@ -295,7 +302,7 @@ fn server_user() -> (Option<u32>, Option<u32>) {
     panic!("running as root and there is no 'postgres' or 'nobody' user to run the test server as");
 }
 
-fn as_user(command: &mut Command, uid: Option<u32>, gid: Option<u32>) {
+pub fn as_user(command: &mut Command, uid: Option<u32>, gid: Option<u32>) {
     use std::os::unix::process::CommandExt;
     if let Some(gid) = gid {
         command.gid(gid);

@@ -1,0 +1,116 @@
+//! Every command through PgBouncer in transaction pooling mode, several at once.
+
+use crate::support::pgbouncer::bouncer;
+use crate::support::{Created, KeyJson, Output, Run, TestDb};
+
+fn through(db: &TestDb, args: &[&str]) -> Run {
+    db.keyadm(args)
+        .env("KEYADM_DATABASE_URL", Some(&bouncer().conninfo(&db.name)))
+}
+
+#[test]
+fn every_command_works_through_pgbouncer() {
+    let db = TestDb::empty();
+    through(&db, &["init"]).run().success();
+    through(&db, &["init", "--status"]).run().success();
+    let created: Created = through(&db, &["create", "--org", "acme", "--name", "ci", "--json"])
+        .run()
+        .success()
+        .json();
+    through(&db, &["list"])
+        .run()
+        .success()
+        .stdout_has(&created.key.start);
+    through(&db, &["show", "ci"]).run().success();
+    through(&db, &["check"])
+        .stdin(&created.secret)
+        .run()
+        .success();
+    through(&db, &["check", "--batch"])
+        .stdin(&format!("{}\nnope\n", created.secret))
+        .run()
+        .code(1);
+    through(&db, &["update", "ci", "--add-scope", "read"])
+        .run()
+        .success();
+    let rotated: Created = through(&db, &["rotate", "ci", "--grace", "1h", "--json"])
+        .run()
+        .success()
+        .json();
+    through(&db, &["audit", "--org", "acme"])
+        .run()
+        .success()
+        .stdout_has("rotated");
+    through(&db, &["expire", "--older-than", "0s", "--yes"])
+        .run()
+        .success();
+    through(&db, &["revoke", &rotated.key.id, "--yes"])
+        .run()
+        .success();
+    through(&db, &["prune", "--dead-for", "0s", "--yes"])
+        .run()
+        .success();
+    let left: Vec<KeyJson> = through(&db, &["list", "--status", "all", "--json"])
+        .run()
+        .success()
+        .json();
+    assert!(left.len() <= 1, "{left:?}");
+    let doctor = through(&db, &["doctor"]).run().success();
+    assert!(
+        doctor.stdout.contains("pooler") && !doctor.stdout.contains("none detected"),
+        "{}",
+        doctor.stdout
+    );
+}
+
+#[test]
+fn many_commands_at_once_through_pgbouncer() {
+    let db = TestDb::new();
+    let seed: Created = through(
+        &db,
+        &["create", "--org", "acme", "--name", "seed", "--json"],
+    )
+    .run()
+    .success()
+    .json();
+    let mut children = Vec::new();
+    for i in 0..8 {
+        children.push(
+            through(
+                &db,
+                &["create", "--org", "acme", "--name", &format!("k{i}")],
+            )
+            .spawn(),
+        );
+        children.push(through(&db, &["check"]).stdin(&seed.secret).spawn());
+        children.push(through(&db, &["list", "--json"]).spawn());
+    }
+    for child in children {
+        Output::from(child.wait_with_output().unwrap()).success();
+    }
+    assert_eq!(db.scalar("SELECT count(*) FROM keyadm.api_keys"), 9);
+    let mut rotations = Vec::new();
+    for _ in 0..6 {
+        // By id: rotations of one key. (By name, each would rotate whatever the head is then.)
+        rotations.push(through(&db, &["rotate", &seed.key.id]).spawn());
+    }
+    let codes: Vec<i32> = rotations
+        .into_iter()
+        .map(|c| Output::from(c.wait_with_output().unwrap()).code)
+        .collect();
+    assert_eq!(codes.iter().filter(|c| **c == 0).count(), 1, "{codes:?}");
+    assert!(codes.iter().all(|c| *c == 0 || *c == 4), "{codes:?}");
+}
+
+#[test]
+fn concurrent_inits_through_pgbouncer_are_safe() {
+    let db = TestDb::empty();
+    let children: Vec<_> = (0..6).map(|_| through(&db, &["init"]).spawn()).collect();
+    for child in children {
+        Output::from(child.wait_with_output().unwrap()).success();
+    }
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM keyadm.refinery_schema_history"),
+        db.scalar("SELECT max(version)::bigint FROM keyadm.refinery_schema_history")
+    );
+}
