@@ -21,6 +21,7 @@ mod prune;
 mod readme;
 mod revoke;
 mod rotate;
+mod security;
 mod show;
 mod tls;
 mod update;
