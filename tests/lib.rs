@@ -10,6 +10,7 @@ mod connect;
 mod create;
 mod doctor;
 mod expire;
+mod faults;
 mod generated;
 mod help_snapshots;
 mod init;

@@ -23,11 +23,28 @@ fn no_secret_reaches_the_server_log_a_dump_stderr_or_the_audit_log() {
             command = command.stdin(stdin);
         }
         let out = command.run();
-        outputs.push(Output { code: out.code, stdout: String::new(), stderr: out.stderr.clone() });
+        outputs.push(Output {
+            code: out.code,
+            stdout: String::new(),
+            stderr: out.stderr.clone(),
+        });
         out
     };
     let a: Created = run(&["create", "--org", "acme", "--name", "a", "--json"], None).json();
-    let b: Created = run(&["create", "--org", "acme", "--name", "b", "--json", "--expires-in", "1d"], None).json();
+    let b: Created = run(
+        &[
+            "create",
+            "--org",
+            "acme",
+            "--name",
+            "b",
+            "--json",
+            "--expires-in",
+            "1d",
+        ],
+        None,
+    )
+    .json();
     let a2: Created = run(&["rotate", "a", "--grace", "1h", "--json"], None).json();
     secrets.extend([a.secret.clone(), b.secret.clone(), a2.secret.clone()]);
     run(&["check"], Some(&a.secret)).success();
@@ -36,23 +53,42 @@ fn no_secret_reaches_the_server_log_a_dump_stderr_or_the_audit_log() {
     run(&["revoke", &b.key.id, "--yes"], None).success();
     run(&["update", "a", "--add-scope", "x"], None).success();
     run(&["expire", "--older-than", "0s", "--yes"], None).success();
-    db.client().batch_execute("UPDATE keyadm.api_keys SET expires_at = now() - interval '2 days'").unwrap();
+    db.client()
+        .batch_execute("UPDATE keyadm.api_keys SET expires_at = now() - interval '2 days'")
+        .unwrap();
     run(&["prune", "--dead-for", "1d", "--yes"], None).success();
     run(&["audit"], None).success();
 
     let server_log = std::fs::read_to_string(log).unwrap();
-    let dump = Command::new("pg_dump").arg(&db.conninfo).output().expect("pg_dump");
-    assert!(dump.status.success(), "{}", String::from_utf8_lossy(&dump.stderr));
+    let dump = Command::new("pg_dump")
+        .arg(&db.conninfo)
+        .output()
+        .expect("pg_dump");
+    assert!(
+        dump.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dump.stderr)
+    );
     let dump = String::from_utf8_lossy(&dump.stdout);
     let events = db.dump_text("key_events");
-    assert!(events.contains("pruned") && events.contains("rotated"), "the scenario did not run");
+    assert!(
+        events.contains("pruned") && events.contains("rotated"),
+        "the scenario did not run"
+    );
     for secret in &secrets {
         let hidden = body(secret);
-        assert!(!server_log.contains(hidden), "a secret is in the server's statement log");
+        assert!(
+            !server_log.contains(hidden),
+            "a secret is in the server's statement log"
+        );
         assert!(!dump.contains(hidden), "a secret is in pg_dump's output");
         assert!(!events.contains(hidden), "a secret is in key_events");
         for out in &outputs {
-            assert!(!out.stderr.contains(hidden), "a secret is on stderr: {}", out.stderr);
+            assert!(
+                !out.stderr.contains(hidden),
+                "a secret is on stderr: {}",
+                out.stderr
+            );
         }
     }
 }
@@ -62,33 +98,55 @@ fn the_documented_operator_grants_run_every_command() {
     let db = TestDb::new();
     let role = format!("{}_ops", db.name);
     let grants = readme_operator_grants().replace("keyadm_ops", &role);
-    db.client().batch_execute(&format!("CREATE ROLE {role} LOGIN; {grants}")).unwrap();
+    db.client()
+        .batch_execute(&format!("CREATE ROLE {role} LOGIN; {grants}"))
+        .unwrap();
     let ops = |args: &[&str]| -> Run {
-        db.keyadm(args).env("KEYADM_DATABASE_URL", Some(&format!("{} user={role}", db.conninfo)))
+        db.keyadm(args).env(
+            "KEYADM_DATABASE_URL",
+            Some(&format!("{} user={role}", db.conninfo)),
+        )
     };
-    let key: Created = ops(&["create", "--org", "acme", "--name", "ci", "--json"]).run().success().json();
+    let key: Created = ops(&["create", "--org", "acme", "--name", "ci", "--json"])
+        .run()
+        .success()
+        .json();
     ops(&["list"]).run().success();
     ops(&["show", "ci"]).run().success();
     ops(&["check"]).stdin(&key.secret).run().success();
-    ops(&["check", "--batch"]).stdin(&key.secret).run().success();
+    ops(&["check", "--batch"])
+        .stdin(&key.secret)
+        .run()
+        .success();
     ops(&["update", "ci", "--meta", "k=v"]).run().success();
     ops(&["rotate", "ci", "--grace", "1h"]).run().success();
     ops(&["audit"]).run().success();
-    ops(&["expire", "--older-than", "0s", "--yes"]).run().success();
+    ops(&["expire", "--older-than", "0s", "--yes"])
+        .run()
+        .success();
     ops(&["revoke", &key.key.id, "--yes"]).run().success();
     ops(&["prune", "--dead-for", "0s", "--yes"]).run().success();
     ops(&["doctor"]).run().success();
     // ...and they do not let the operator rewrite history or change the schema.
     let mut client =
-        postgres::Client::connect(&format!("{} user={role}", db.conninfo), postgres::NoTls).unwrap();
-    assert!(client.batch_execute("DELETE FROM keyadm.key_events").is_err());
+        postgres::Client::connect(&format!("{} user={role}", db.conninfo), postgres::NoTls)
+            .unwrap();
+    assert!(
+        client
+            .batch_execute("DELETE FROM keyadm.key_events")
+            .is_err()
+    );
     assert!(client.batch_execute("DROP TABLE keyadm.api_keys").is_err());
 }
 
 /// The GRANT statements in the README's "Roles and grants" section.
 fn readme_operator_grants() -> String {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let start = readme.find("```sql\n-- operator grants").expect("README documents the operator grants") + 7;
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find("```sql\n-- operator grants")
+        .expect("README documents the operator grants")
+        + 7;
     let end = start + readme[start..].find("```").unwrap();
     readme[start..end].to_owned()
 }
@@ -101,6 +159,10 @@ fn a_secret_argument_works_but_warns() {
         .env("KEYADM_DATABASE_URL", Some(&db.conninfo))
         .run()
         .success();
-    assert!(out.stderr.contains("warning") && out.stderr.contains("stdin"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("warning") && out.stderr.contains("stdin"),
+        "{}",
+        out.stderr
+    );
     assert!(!out.stderr.contains(body(&key.secret)));
 }

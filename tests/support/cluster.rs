@@ -15,6 +15,8 @@ pub struct Cluster {
     pub log: Option<PathBuf>,
     /// TLS and TCP details of the suite's own cluster.
     pub tls: Option<TlsSetup>,
+    /// How to stop and start the server (the suite's own clusters only).
+    control: Option<Control>,
     /// Keeps the guardian's stdin open: when the test process exits, the guardian stops the
     /// server and removes its directory.
     _guardian: Option<Mutex<ChildStdin>>,
@@ -32,6 +34,14 @@ pub struct TlsSetup {
     pub ca: PathBuf,
     /// A CA that did not.
     pub other_ca: PathBuf,
+}
+
+/// What `pg_ctl` needs.
+struct Control {
+    bindir: PathBuf,
+    data: PathBuf,
+    uid: Option<u32>,
+    gid: Option<u32>,
 }
 
 /// A database that accepts only TLS connections over TCP.
@@ -134,6 +144,7 @@ impl Cluster {
             base: parts.join(" "),
             log: None,
             tls: None,
+            control: None,
             _guardian: None,
         }
     }
@@ -197,18 +208,24 @@ impl Cluster {
         }
         let port = free_port();
         let log = dir.join("server.log");
+        let settings = format!(
+            "\nlisten_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{dir}'\n\
+             fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 300\n\
+             log_connections = on\nlog_statement = 'all'\nssl = on\n\
+             ssl_cert_file = '{dir}/tls/server.crt'\nssl_key_file = '{dir}/tls/server.key'\n",
+            dir = dir.display()
+        );
+        let conf = data.join("postgresql.conf");
+        let mut text = std::fs::read_to_string(&conf).map_err(|e| e.to_string())?;
+        text.push_str(&settings);
+        std::fs::write(&conf, text).map_err(|e| e.to_string())?;
         // The guardian shell starts the server, waits for its stdin to close (when this
-        // process exits, however it exits), then stops the server and deletes everything.
+        // process exits, however it exits, or the Cluster is dropped), then stops the server
+        // and deletes everything.
         let script = r#"
-            "$1/postgres" -D "$2/data" -k "$2" -h 127.0.0.1 -p "$3" \
-                -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-                -c max_connections=300 -c log_connections=on -c log_statement=all \
-                -c ssl=on -c ssl_cert_file="$2/tls/server.crt" -c ssl_key_file="$2/tls/server.key" \
-                >"$2/server.log" 2>&1 &
-            pid=$!
+            "$1/pg_ctl" -D "$2/data" -l "$2/server.log" -w start >/dev/null
             cat >/dev/null
-            kill -INT "$pid"
-            wait "$pid"
+            "$1/pg_ctl" -D "$2/data" -m immediate -w stop >/dev/null 2>&1
             rm -rf "$2"
         "#;
         let mut guardian = Command::new("sh");
@@ -216,7 +233,6 @@ impl Cluster {
             .args(["-c", script, "sh"])
             .arg(&bindir)
             .arg(&dir)
-            .arg(port.to_string())
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
@@ -236,6 +252,12 @@ impl Cluster {
                 dir: dir.clone(),
                 ca,
                 other_ca,
+            }),
+            control: Some(Control {
+                bindir,
+                data,
+                uid,
+                gid,
             }),
             _guardian: Some(Mutex::new(stdin)),
         };
@@ -262,6 +284,56 @@ impl Cluster {
                 Err(_) => std::thread::sleep(Duration::from_millis(50)),
             }
         }
+    }
+
+    /// A cluster of the caller's own, for tests that stop or restart the server. It is
+    /// stopped and deleted when dropped.
+    pub fn private() -> Cluster {
+        Cluster::start().unwrap_or_else(|err| panic!("cannot start a private test cluster: {err}"))
+    }
+
+    fn pg_ctl(&self, args: &[&str]) {
+        let control = self
+            .control
+            .as_ref()
+            .expect("only the suite's own clusters can be controlled");
+        let mut command = Command::new(control.bindir.join("pg_ctl"));
+        command
+            .arg("-D")
+            .arg(&control.data)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        as_user(&mut command, control.uid, control.gid);
+        let status = command.status().expect("run pg_ctl");
+        assert!(status.success(), "pg_ctl {args:?} failed");
+    }
+
+    /// Stops the server at once (as a crash would).
+    pub fn stop_now(&self) {
+        self.pg_ctl(&["-m", "immediate", "-w", "stop"]);
+    }
+
+    /// Starts the server again and waits until it accepts connections.
+    pub fn start_again(&self) {
+        let log = self
+            .log
+            .as_ref()
+            .expect("own cluster")
+            .display()
+            .to_string();
+        self.pg_ctl(&["-l", &log, "-w", "start"]);
+    }
+
+    /// Restarts the server.
+    pub fn restart(&self) {
+        let log = self
+            .log
+            .as_ref()
+            .expect("own cluster")
+            .display()
+            .to_string();
+        self.pg_ctl(&["-l", &log, "-m", "fast", "-w", "restart"]);
     }
 
     /// Connection parameters for one database.

@@ -27,7 +27,11 @@ pub struct TestDb {
 impl TestDb {
     /// A new empty database (keyadm not initialised).
     pub fn empty() -> TestDb {
-        let cluster = cluster();
+        TestDb::empty_on(cluster())
+    }
+
+    /// A new empty database on `cluster`.
+    pub fn empty_on(cluster: &cluster::Cluster) -> TestDb {
         let name = format!(
             "keyadm_t{}_{}",
             std::process::id(),
@@ -46,7 +50,12 @@ impl TestDb {
 
     /// A new database with `keyadm init` done.
     pub fn new() -> TestDb {
-        let db = TestDb::empty();
+        TestDb::new_on(cluster())
+    }
+
+    /// A new database with `keyadm init` done, on `cluster`.
+    pub fn new_on(cluster: &cluster::Cluster) -> TestDb {
+        let db = TestDb::empty_on(cluster);
         db.keyadm(&["init"]).run().success();
         db
     }
