@@ -11,6 +11,15 @@ use crate::store::KeyLookup;
 /// The shortest id prefix accepted.
 const MIN_ID_PREFIX: usize = 8;
 
+/// How a KEY is echoed in messages: escaped, and cut after 60 characters.
+pub fn shown(input: &str) -> String {
+    let escaped: String = input.escape_debug().collect();
+    match escaped.char_indices().nth(60) {
+        Some((at, _)) => format!("{}…", &escaped[..at]),
+        None => escaped,
+    }
+}
+
 /// Every form `input` could take as a KEY.
 pub fn lookup_for(input: &str) -> Result<KeyLookup> {
     if Secret::parse(input).is_ok() || looks_like_secret(input) {
@@ -49,7 +58,7 @@ pub fn lookup_for(input: &str) -> Result<KeyLookup> {
     if lookup == KeyLookup::default() {
         return Err(Error::usage(format!(
             "'{}' is not a key id, id prefix, start handle or name",
-            input.escape_debug()
+            shown(input)
         )));
     }
     Ok(lookup)

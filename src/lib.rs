@@ -11,6 +11,7 @@ pub mod commands;
 pub mod connect;
 pub mod docs;
 pub mod error;
+mod fuzz;
 pub mod key_ref;
 pub mod label;
 pub mod model;

@@ -289,3 +289,38 @@ fn a_failed_create_leaves_no_secret_file() {
     .code(4);
     assert!(!path.exists());
 }
+
+#[test]
+fn ten_kilobyte_values_are_refused_and_change_nothing() {
+    let db = TestDb::new();
+    let big = "x".repeat(10 * 1024);
+    let meta = format!("k={big}");
+    for args in [
+        vec!["create", "--org", &big, "--name", "k"],
+        vec!["create", "--org", "acme", "--name", &big],
+        vec!["create", "--org", "acme", "--name", "k", "--meta", &meta],
+        vec!["create", "--org", "acme", "--name", "k", "--scope", &big],
+        vec!["show", &big],
+    ] {
+        let out = db.keyadm(&args).run();
+        assert!(
+            out.code == 2 || (args[0] == "show" && out.code == 3),
+            "{:?}: {}",
+            &args[..3],
+            out.stderr
+        );
+        out.one_line_error();
+    }
+    assert_eq!(key_count(&db), 0);
+}
+
+#[test]
+fn a_huge_key_is_not_echoed_whole() {
+    let db = TestDb::new();
+    let out = db
+        .keyadm(&["show", &"y".repeat(10 * 1024)])
+        .run()
+        .code(2)
+        .one_line_error();
+    assert!(out.stderr.len() < 400, "{}", out.stderr.len());
+}

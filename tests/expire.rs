@@ -248,3 +248,32 @@ fn two_overlapping_runs_expire_each_key_exactly_once_in_bounded_batches() {
     );
     assert!(largest <= 1000, "one transaction changed {largest} keys");
 }
+
+#[test]
+fn overlapping_expire_and_prune_runs_over_50k_keys_act_once_per_key() {
+    let db = TestDb::new();
+    seed_old_keys(&db, 50_000);
+    // Half the keys are long dead (for prune); the other half are old and active (for expire).
+    db.client()
+        .batch_execute("UPDATE keyadm.api_keys SET revoked_at = now() - interval '40 days' WHERE name LIKE '%0' OR name LIKE '%2' OR name LIKE '%4' OR name LIKE '%6' OR name LIKE '%8'")
+        .unwrap();
+    let expire = db.keyadm(&["expire", "--older-than", "30d", "--yes", "--quiet"]);
+    let prune = db.keyadm(&["prune", "--dead-for", "30d", "--yes", "--quiet"]);
+    let children = vec![expire.spawn(), prune.spawn(), expire.spawn(), prune.spawn()];
+    for child in children {
+        Output::from(child.wait_with_output().unwrap()).success();
+    }
+    let count = |action: &str| -> (i64, i64) {
+        let row = db
+            .client()
+            .query_one(
+                "SELECT count(*), count(DISTINCT key_id) FROM keyadm.key_events WHERE action = $1",
+                &[&action],
+            )
+            .unwrap();
+        (row.get(0), row.get(1))
+    };
+    assert_eq!(count("expired"), (25_000, 25_000));
+    assert_eq!(count("pruned"), (25_000, 25_000));
+    assert_eq!(db.scalar("SELECT count(*) FROM keyadm.api_keys"), 25_000);
+}

@@ -117,11 +117,11 @@ fn rotating_a_rotated_revoked_or_expired_key_is_a_conflict() {
 }
 
 #[test]
-fn of_eight_concurrent_rotations_exactly_one_wins() {
+fn of_sixteen_concurrent_rotations_exactly_one_wins() {
     let db = TestDb::new();
     let old = db.create("acme", "ci", &[]).key;
     let run = db.keyadm(&["rotate", &old.id, "--grace", "1h"]);
-    let children: Vec<_> = (0..8).map(|_| run.spawn()).collect();
+    let children: Vec<_> = (0..16).map(|_| run.spawn()).collect();
     let outputs: Vec<Output> = children
         .into_iter()
         .map(|c| Output::from(c.wait_with_output().unwrap()))
@@ -138,4 +138,42 @@ fn of_eight_concurrent_rotations_exactly_one_wins() {
         db.scalar("SELECT count(*) FROM keyadm.key_events WHERE action = 'rotated'"),
         1
     );
+}
+
+#[test]
+fn revoke_racing_rotate_ends_in_one_consistent_state() {
+    for round in 0..6 {
+        let db = TestDb::new();
+        let old = db.create("acme", &format!("race{round}"), &[]).key;
+        let rotate = db.keyadm(&["rotate", &old.id, "--grace", "1h"]).spawn();
+        let revoke = db.keyadm(&["revoke", &old.id, "--yes"]).spawn();
+        let rotate = Output::from(rotate.wait_with_output().unwrap());
+        let revoke = Output::from(revoke.wait_with_output().unwrap());
+        revoke.success();
+        let row = db
+            .client()
+            .query_one(
+                "SELECT revoked_at IS NOT NULL, rotated_to::text,
+                        (SELECT count(*) FROM keyadm.api_keys WHERE rotated_from = $1::text::uuid)
+                 FROM keyadm.api_keys WHERE id = $1::text::uuid",
+                &[&old.id],
+            )
+            .unwrap();
+        let (revoked, rotated_to, successors): (bool, Option<String>, i64) =
+            (row.get(0), row.get(1), row.get(2));
+        assert!(revoked, "the revoke was lost");
+        match rotate.code {
+            // Rotation first: the successor stands (it has its own secret); the old key is revoked.
+            0 => assert!(
+                rotated_to.is_some() && successors == 1,
+                "{rotated_to:?} {successors}"
+            ),
+            // Revocation first: the rotation was refused and made nothing.
+            4 => assert!(
+                rotated_to.is_none() && successors == 0,
+                "{rotated_to:?} {successors}"
+            ),
+            other => panic!("rotate exited {other}: {}", rotate.stderr),
+        }
+    }
 }

@@ -96,13 +96,16 @@ fn resolve_key(store: &Store, input: &str, org: Option<&str>) -> Result<Key> {
     match keys.len() {
         0 => Err(Error::NotFound {
             message: match org {
-                Some(org) => format!("no key matches '{input}' in org \"{org}\""),
-                None => format!("no key matches '{input}'"),
+                Some(org) => format!(
+                    "no key matches '{}' in org \"{org}\"",
+                    key_ref::shown(input)
+                ),
+                None => format!("no key matches '{}'", key_ref::shown(input)),
             },
         }),
         1 => Ok(keys.remove(0)),
         _ => Err(Error::Ambiguous {
-            input: input.to_owned(),
+            input: key_ref::shown(input),
             candidates: keys
                 .iter()
                 .map(|k| {

@@ -276,6 +276,26 @@ fn default_socket_dir(port: u16) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(DEFAULT_SOCKET_DIRS[0]))
 }
 
+/// `.pgpass` matching, for the property tests.
+#[cfg(test)]
+pub fn pgpass_lookup_for_tests(
+    text: &str,
+    host: &str,
+    port: &str,
+    dbname: &str,
+    user: &str,
+) -> Option<String> {
+    pgpass::find_in(
+        text,
+        &pgpass::Lookup {
+            host,
+            port,
+            dbname,
+            user,
+        },
+    )
+}
+
 /// The operating system user, libpq's default user name.
 pub fn os_user() -> Result<String> {
     whoami::username().map_err(|err| Error::Usage {
