@@ -160,25 +160,7 @@ impl Store {
     ) -> Result<Key> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
-        // Serialise creators of one org/name; a partial unique index cannot express "live"
-        // because liveness depends on the clock.
-        let lock_key = format!(
-            "keyadm name {}\u{1f}{}\u{1f}{}",
-            self.schema_name, new.org, new.name
-        );
-        tx.query_typed(
-            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-            &[(&lock_key, Type::TEXT)],
-        )?;
-        let existing = tx.query_typed_opt(
-            &format!(
-                "SELECT start FROM {} WHERE org = $1 AND name = $2 AND rotated_to IS NULL AND {LIVE} LIMIT 1",
-                self.table("api_keys")
-            ),
-            &[(&new.org, Type::TEXT), (&new.name, Type::TEXT)],
-        )?;
-        if let Some(row) = existing {
-            let start: String = row.get(0);
+        if let Some(start) = self.lock_name(&mut tx, new.org, new.name, None)? {
             return Err(Error::Conflict {
                 message: format!(
                     "org \"{}\" already has a live key named \"{}\" ({start})",
@@ -433,15 +415,7 @@ impl Store {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
         let keys = self.table("api_keys");
-        let old = tx
-            .query_typed_opt(
-                &format!("SELECT {KEY_COLUMNS} FROM {keys} WHERE id = $1 FOR UPDATE"),
-                &[(&old_id, Type::UUID)],
-            )?
-            .map(|row| key_from_row(&row))
-            .ok_or_else(|| Error::NotFound {
-                message: format!("key {old_id} no longer exists"),
-            })?;
+        let old = self.lock_key(&mut tx, old_id)?;
         if let Some(next) = old.rotated_to {
             return Err(Error::Conflict {
                 message: format!("key {} was already rotated (successor {next})", old.label()),
@@ -570,15 +544,7 @@ impl Store {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
         let keys = self.table("api_keys");
-        let old = tx
-            .query_typed_opt(
-                &format!("SELECT {KEY_COLUMNS} FROM {keys} WHERE id = $1 FOR UPDATE"),
-                &[(&id, Type::UUID)],
-            )?
-            .map(|row| key_from_row(&row))
-            .ok_or_else(|| Error::NotFound {
-                message: format!("key {id} no longer exists"),
-            })?;
+        let old = self.lock_key(&mut tx, id)?;
         if old.status != KeyStatus::Active {
             return Err(Error::Conflict {
                 message: format!(
@@ -590,28 +556,13 @@ impl Store {
             });
         }
         let name = changes.name.clone().unwrap_or_else(|| old.name.clone());
-        if name != old.name {
-            let lock_key = format!(
-                "keyadm name {}\u{1f}{}\u{1f}{}",
-                self.schema_name, old.org, name
-            );
-            tx.query_typed(
-                "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-                &[(&lock_key, Type::TEXT)],
-            )?;
-            let taken = tx.query_typed_opt(
-                &format!(
-                    "SELECT start FROM {keys} WHERE org = $1 AND name = $2 AND id <> $3 AND rotated_to IS NULL AND {LIVE} LIMIT 1"
-                ),
-                &[(&old.org, Type::TEXT), (&name, Type::TEXT), (&id, Type::UUID)],
-            )?;
-            if let Some(row) = taken {
-                let start: String = row.get(0);
-                return Err(Error::conflict(format!(
-                    "org \"{}\" already has a live key named \"{name}\" ({start})",
-                    old.org
-                )));
-            }
+        if name != old.name
+            && let Some(start) = self.lock_name(&mut tx, &old.org, &name, Some(id))?
+        {
+            return Err(Error::conflict(format!(
+                "org \"{}\" already has a live key named \"{name}\" ({start})",
+                old.org
+            )));
         }
         let mut scopes = old.scopes.clone();
         scopes.extend(changes.add_scopes.iter().cloned());
@@ -684,6 +635,49 @@ impl Store {
             key: new,
             changes: diff,
         })
+    }
+}
+
+impl Store {
+    /// Locks a key's row for the rest of the transaction and returns it.
+    fn lock_key(&self, tx: &mut postgres::Transaction<'_>, id: Uuid) -> Result<Key> {
+        tx.query_typed_opt(
+            &format!(
+                "SELECT {KEY_COLUMNS} FROM {} WHERE id = $1 FOR UPDATE",
+                self.table("api_keys")
+            ),
+            &[(&id, Type::UUID)],
+        )?
+        .map(|row| key_from_row(&row))
+        .ok_or_else(|| Error::NotFound {
+            message: format!("key {id} no longer exists"),
+        })
+    }
+
+    /// Serialises writers of one org and name for the rest of the transaction (a partial
+    /// unique index cannot say "live", which depends on the clock), and returns the start
+    /// handle of a live, unrotated key with that name other than `except`, if there is one.
+    fn lock_name(
+        &self,
+        tx: &mut postgres::Transaction<'_>,
+        org: &str,
+        name: &str,
+        except: Option<Uuid>,
+    ) -> Result<Option<String>> {
+        let lock_key = format!("keyadm name {}\u{1f}{org}\u{1f}{name}", self.schema_name);
+        tx.query_typed(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            &[(&lock_key, Type::TEXT)],
+        )?;
+        let row = tx.query_typed_opt(
+            &format!(
+                "SELECT start FROM {} WHERE org = $1 AND name = $2 AND ($3::uuid IS NULL OR id <> $3)
+                   AND rotated_to IS NULL AND {LIVE} LIMIT 1",
+                self.table("api_keys")
+            ),
+            &[(&org, Type::TEXT), (&name, Type::TEXT), (&except, Type::UUID)],
+        )?;
+        Ok(row.map(|row| row.get(0)))
     }
 }
 
