@@ -3,10 +3,9 @@
 use crate::cli::ExpireArgs;
 use crate::error::{Error, Result};
 use crate::model::SweepKind;
-use crate::output::Progress;
 use crate::store::ExpirePolicy;
 
-use super::{Context, Outcome};
+use super::{Context, Outcome, sweep};
 
 /// Sets old or unused active keys to expire after the grace, in bounded batches.
 pub fn run(context: &Context, args: &ExpireArgs) -> Result<Outcome> {
@@ -28,25 +27,14 @@ pub fn run(context: &Context, args: &ExpireArgs) -> Result<Outcome> {
         return Ok(Outcome::Success);
     }
     let count = store.count_expirable(policy, org, args.grace)?;
-    if count > 0 {
-        let scope = org.map_or_else(String::new, |org| format!(" of org \"{org}\""));
-        let when = if args.grace.is_zero() {
-            "now".to_owned()
-        } else {
-            format!("in {}", humantime::format_duration(args.grace))
-        };
-        context
-            .prompter
-            .confirm(&format!("Set {count} key(s){scope} to expire {when}?"))?;
-    }
-    let progress = Progress::new(&context.printer, Some(count.max(0) as u64), "expiring");
-    let mut report = context.printer.sweep(SweepKind::Expire, false);
-    let result = store.expire_keys(policy, org, args.grace, &context.actor, &mut |batch| {
-        progress.advance(batch.len() as u64);
-        batch.into_iter().try_for_each(|key| report.push(key))
-    });
-    progress.finish();
-    result?;
-    report.finish()?;
-    Ok(Outcome::Success)
+    let scope = org.map_or_else(String::new, |org| format!(" of org \"{org}\""));
+    let when = if args.grace.is_zero() {
+        "now".to_owned()
+    } else {
+        format!("in {}", humantime::format_duration(args.grace))
+    };
+    let question = format!("Set {count} key(s){scope} to expire {when}?");
+    sweep::run(context, SweepKind::Expire, count, &question, |on_batch| {
+        store.expire_keys(policy, org, args.grace, &context.actor, on_batch)
+    })
 }

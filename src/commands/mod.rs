@@ -12,6 +12,7 @@ mod prune;
 mod revoke;
 mod rotate;
 mod show;
+mod sweep;
 mod update;
 
 use chrono::Utc;

@@ -3,9 +3,8 @@
 use crate::cli::PruneArgs;
 use crate::error::{Error, Result};
 use crate::model::SweepKind;
-use crate::output::Progress;
 
-use super::{Context, Outcome};
+use super::{Context, Outcome, sweep};
 
 /// Deletes keys revoked or expired more than `--dead-for` ago, in bounded batches.
 pub fn run(context: &Context, args: &PruneArgs) -> Result<Outcome> {
@@ -21,21 +20,12 @@ pub fn run(context: &Context, args: &PruneArgs) -> Result<Outcome> {
         return Ok(Outcome::Success);
     }
     let count = store.count_prunable(dead_for, org)?;
-    if count > 0 {
-        let scope = org.map_or_else(String::new, |org| format!(" of org \"{org}\""));
-        context.prompter.confirm(&format!(
-            "Delete {count} key(s){scope} dead for more than {}? Their events stay in the audit log.",
-            humantime::format_duration(dead_for)
-        ))?;
-    }
-    let progress = Progress::new(&context.printer, Some(count.max(0) as u64), "pruning");
-    let mut report = context.printer.sweep(SweepKind::Prune, false);
-    let result = store.prune_keys(dead_for, org, &context.actor, &mut |batch| {
-        progress.advance(batch.len() as u64);
-        batch.into_iter().try_for_each(|key| report.push(key))
-    });
-    progress.finish();
-    result?;
-    report.finish()?;
-    Ok(Outcome::Success)
+    let scope = org.map_or_else(String::new, |org| format!(" of org \"{org}\""));
+    let question = format!(
+        "Delete {count} key(s){scope} dead for more than {}? Their events stay in the audit log.",
+        humantime::format_duration(dead_for)
+    );
+    sweep::run(context, SweepKind::Prune, count, &question, |on_batch| {
+        store.prune_keys(dead_for, org, &context.actor, on_batch)
+    })
 }

@@ -108,6 +108,11 @@ pub fn key_page(keys: &[Key], header: bool, widths: &mut Vec<u16>, style: Style)
             ),
         ]);
     }
+    finish_page(&mut table, widths)
+}
+
+/// Renders a streamed page: the first page fixes the column widths, later pages keep them.
+fn finish_page(table: &mut Table, widths: &mut Vec<u16>) -> String {
     if widths.is_empty() {
         *widths = table.column_max_content_widths();
     } else {
@@ -117,7 +122,7 @@ pub fn key_page(keys: &[Key], header: bool, widths: &mut Vec<u16>, style: Style)
                 .map(|w| ColumnConstraint::LowerBoundary(Width::Fixed(*w))),
         );
     }
-    set_padding(&mut table);
+    set_padding(table);
     format!("{}\n", table.trim_fmt())
 }
 
@@ -264,17 +269,7 @@ pub fn event_page(events: &[Event], header: bool, widths: &mut Vec<u16>, style: 
             event.detail.to_string(),
         ]);
     }
-    if widths.is_empty() {
-        *widths = table.column_max_content_widths();
-    } else {
-        table.set_constraints(
-            widths
-                .iter()
-                .map(|w| ColumnConstraint::LowerBoundary(Width::Fixed(*w))),
-        );
-    }
-    set_padding(&mut table);
-    format!("{}\n", table.trim_fmt())
+    finish_page(&mut table, widths)
 }
 
 /// `doctor`: one section each for the connection, the schema and the privileges.

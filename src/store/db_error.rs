@@ -20,6 +20,12 @@ fn io_cause(err: &postgres::Error) -> Option<&io::Error> {
     None
 }
 
+/// Whether a connection attempt failed in the TLS handshake (libpq's `prefer` then retries
+/// without TLS).
+pub fn is_tls_failure(err: &postgres::Error) -> bool {
+    tls_cause(err).is_some()
+}
+
 /// The TLS error at the root of a driver error, if any.
 fn tls_cause(err: &postgres::Error) -> Option<&rustls::Error> {
     let mut source = err.source();

@@ -85,15 +85,7 @@ impl Store {
             (&filter.since_seconds, Type::FLOAT8),
             (&filter.limit, Type::INT8),
         ];
-        let mut conn = self.conn()?;
-        let mut rows = conn.query_typed_raw(&sql, params)?;
-        let mut count = 0;
-        use postgres::fallible_iterator::FallibleIterator;
-        while let Some(row) = rows.next()? {
-            sink(event_from_row(&row))?;
-            count += 1;
-        }
-        Ok(count)
+        self.stream_rows(&sql, &params, &mut |row| sink(event_from_row(row)))
     }
 
     /// Ids of keys that only the log still knows (deleted by `prune`), by id or start handle.

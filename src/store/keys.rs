@@ -304,12 +304,23 @@ impl Store {
         params: &[Param<'_>],
         sink: &mut dyn FnMut(Key) -> Result<()>,
     ) -> Result<u64> {
+        self.stream_rows(sql, params, &mut |row| sink(key_from_row(row)))
+    }
+
+    /// Runs a query and hands each row to `sink` as it arrives from the server.
+    pub(super) fn stream_rows(
+        &self,
+        sql: &str,
+        params: &[Param<'_>],
+        sink: &mut dyn FnMut(&Row) -> Result<()>,
+    ) -> Result<u64> {
+        use postgres::fallible_iterator::FallibleIterator;
         let mut conn = self.conn()?;
         let mut rows =
             conn.query_typed_raw(sql, params.iter().map(|(value, ty)| (*value, ty.clone())))?;
         let mut count = 0;
-        while let Some(row) = fallible_next(&mut rows)? {
-            sink(key_from_row(&row))?;
+        while let Some(row) = rows.next()? {
+            sink(&row)?;
             count += 1;
         }
         Ok(count)
@@ -679,10 +690,4 @@ impl Store {
         )?;
         Ok(row.map(|row| row.get(0)))
     }
-}
-
-/// `RowIter::next` from fallible-iterator, without importing that crate.
-fn fallible_next(rows: &mut postgres::RowIter<'_>) -> Result<Option<Row>> {
-    use postgres::fallible_iterator::FallibleIterator;
-    Ok(rows.next()?)
 }

@@ -73,7 +73,7 @@ pub fn open(target: &Target) -> Result<Pool> {
         Err((err, _))
             if target.sslmode == SslMode::Prefer
                 && plan.driver_mode == DriverSsl::Prefer
-                && is_tls_failure(&err) =>
+                && err.as_ref().is_some_and(db_error::is_tls_failure) =>
         {
             config.ssl_mode(DriverSsl::Disable);
             connect_within(&config, &plan.connector, target)
@@ -97,14 +97,6 @@ pub fn open(target: &Target) -> Result<Pool> {
         .connection_timeout(target.connect_timeout.unwrap_or(Duration::from_secs(3600)))
         .error_handler(Box::new(r2d2::NopErrorHandler))
         .build_unchecked(manager))
-}
-
-/// A handshake that failed (as opposed to a server that refused or went away).
-fn is_tls_failure(err: &Option<postgres::Error>) -> bool {
-    err.as_ref().is_some_and(|err| {
-        let text = format!("{err:?}");
-        text.contains("TLS") || text.contains("tls") || text.contains("InvalidCertificate")
-    })
 }
 
 /// The server's refusal of an unencrypted connection (pg_hba.conf `hostssl` only).
