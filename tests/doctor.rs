@@ -170,3 +170,29 @@ fn doctor_names_missing_privileges_and_the_grants() {
     .success();
     assert!(key.stdout.contains("\"secret\""));
 }
+
+#[test]
+fn doctor_tells_an_unreadable_history_from_a_missing_schema() {
+    let db = TestDb::new();
+    let role = format!("{}_blind", db.name);
+    db.client()
+        .batch_execute(&format!(
+            "CREATE ROLE {role} LOGIN; GRANT USAGE ON SCHEMA keyadm TO {role}"
+        ))
+        .unwrap();
+    let out = Run::new(&[
+        "doctor",
+        "--database-url",
+        &format!("{} user={role}", db.conninfo),
+    ])
+    .run()
+    .code(6);
+    assert!(out.stdout.contains("unreadable"), "{}", out.stdout);
+    assert!(!out.stdout.contains("not initialised"), "{}", out.stdout);
+    assert!(
+        out.stderr
+            .contains("GRANT SELECT ON \"keyadm\".refinery_schema_history"),
+        "{}",
+        out.stderr
+    );
+}

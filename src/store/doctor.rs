@@ -99,13 +99,20 @@ impl Store {
                 &[(&self.schema_name, Type::TEXT)],
             )?
             .is_empty();
-        let history = self.history_version(&mut conn)?;
+        let (history, unreadable) = match self.schema_version(&mut conn) {
+            Ok(version) => (version, false),
+            Err(err) if err.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) => {
+                (None, true)
+            }
+            Err(err) => return Err(err.into()),
+        };
         let expected = binary_version();
         let schema = SchemaState {
             name: self.schema_name.clone(),
             database_version: history,
             binary_version: expected,
             state: match history {
+                None if unreadable => "unreadable: this user may not SELECT the migration history",
                 None => "not initialised",
                 Some(v) if v < expected => "behind: run keyadm init",
                 Some(v) if v > expected => "newer than this keyadm: upgrade keyadm",
@@ -207,32 +214,5 @@ impl Store {
             ok,
             address: String::new(),
         })
-    }
-
-    fn history_version(&self, conn: &mut super::pool::Connection) -> Result<Option<i32>> {
-        let sql = format!(
-            "SELECT max(version) FROM {}.refinery_schema_history",
-            self.schema_ident
-        );
-        // Probe under a savepoint-free check: a missing table is an answer, not an error.
-        let exists: bool = conn
-            .query_typed_one(
-                "SELECT to_regclass($1) IS NOT NULL",
-                &[(
-                    &format!("{}.refinery_schema_history", self.schema_ident),
-                    Type::TEXT,
-                )],
-            )?
-            .get(0);
-        if !exists {
-            return Ok(None);
-        }
-        match conn.query_typed_one(&sql, &[]) {
-            Ok(row) => Ok(row.get(0)),
-            Err(err) if err.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) => {
-                Ok(None)
-            }
-            Err(err) => Err(err.into()),
-        }
     }
 }

@@ -239,17 +239,22 @@ impl Store {
         Ok(states)
     }
 
+    /// The newest applied migration, or `None` when keyadm's schema or history is missing.
+    pub(super) fn schema_version(
+        &self,
+        conn: &mut super::pool::Connection,
+    ) -> std::result::Result<Option<i32>, postgres::Error> {
+        let sql = format!("SELECT max(version) FROM {}", self.history_table());
+        match conn.query_typed_one(&sql, &[]) {
+            Ok(row) => Ok(row.get(0)),
+            Err(err) if is_missing_schema(&err) => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+
     /// Refuses to work on a schema that is missing, behind, or ahead of this binary (exit 6).
     pub fn ensure_schema_current(&self) -> Result<()> {
-        let row = self.conn()?.query_typed_one(
-            &format!("SELECT max(version) FROM {}", self.history_table()),
-            &[],
-        );
-        let version: Option<i32> = match row {
-            Ok(row) => row.get(0),
-            Err(err) if is_missing_schema(&err) => None,
-            Err(err) => return Err(err.into()),
-        };
+        let version = self.schema_version(&mut self.conn()?)?;
         let expected = binary_version();
         match version {
             None => Err(Error::Schema {
