@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::expire::seed_old_keys;
 use crate::support::cluster::Cluster;
-use crate::support::{Output, TestDb, cluster};
+use crate::support::{Output, TestDb};
 
 const KEYS: i64 = 50_000;
 
@@ -248,5 +248,4 @@ fn a_server_restart_between_commands_is_invisible() {
         .run()
         .success()
         .stdout_has(&key.key.start);
-    let _ = cluster();
 }

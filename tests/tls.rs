@@ -189,3 +189,53 @@ fn channel_binding_and_passwords_over_tls() {
     assert!(!out.stderr.contains("wrong-pw"));
     list(&base).code(7).one_line_error().stderr_has("password");
 }
+
+#[test]
+fn pgpass_supplies_the_password_with_libpqs_rules() {
+    use std::os::unix::fs::PermissionsExt;
+    let db = TestDb::new();
+    let role = format!("{}_pgpass", db.name);
+    db.client()
+        .batch_execute(&format!(
+            "CREATE ROLE {role} LOGIN PASSWORD 'from-pgpass' IN ROLE {PASSWORD_GROUP};
+             GRANT USAGE ON SCHEMA keyadm TO {role}; GRANT SELECT ON ALL TABLES IN SCHEMA keyadm TO {role}"
+        ))
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let pgpass = home.path().join(".pgpass");
+    std::fs::write(
+        &pgpass,
+        format!(
+            "# keyadm test\nlocalhost:{}:{}:{role}:from-pgpass\n",
+            tls().port,
+            db.name
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let url = format!("postgresql://{role}@localhost:{}/{}", tls().port, db.name);
+    let run = |env: &[(&str, &str)]| {
+        let mut run = Run::new(&["list", "--database-url", &url]);
+        for (name, value) in env {
+            run = run.env(name, Some(value));
+        }
+        run.run()
+    };
+    let home_text = home.path().to_str().unwrap();
+    run(&[("HOME", home_text)]).success();
+    // PGPASSFILE names another file.
+    let other = tempfile::tempdir().unwrap();
+    let moved = other.path().join("passwords");
+    std::fs::rename(&pgpass, &moved).unwrap();
+    run(&[("HOME", home_text)]).code(7).stderr_has("password");
+    run(&[("HOME", home_text), ("PGPASSFILE", moved.to_str().unwrap())]).success();
+    // A file others can read is ignored, with a warning, as libpq does.
+    std::fs::set_permissions(&moved, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = run(&[("PGPASSFILE", moved.to_str().unwrap())]).code(7);
+    assert!(
+        out.stderr.contains("warning") && out.stderr.contains("0600"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("from-pgpass"));
+}
