@@ -307,7 +307,7 @@ _keyadm() {
             return 0
             ;;
         keyadm__subcmd__create)
-            opts="-o -y -q -h -V --org --name --scope --meta --expires-in --expires-at --prefix --secret-file --database-url --schema --format --json --yes --no-input --connect-timeout --statement-timeout --actor --color --quiet --help --version"
+            opts="-o -y -q -h -V --org --name --scope --meta --expires-in --expires-at --prefix --secret-file --count --database-url --schema --format --json --yes --no-input --connect-timeout --statement-timeout --actor --color --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -342,6 +342,10 @@ _keyadm() {
                     return 0
                     ;;
                 --secret-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --count)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -80,6 +80,7 @@ complete -c keyadm -n "__fish_keyadm_using_subcommand create" -l expires-in -d '
 complete -c keyadm -n "__fish_keyadm_using_subcommand create" -l expires-at -d 'Expire at this time (RFC 3339 or YYYY-MM-DD, midnight UTC)' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand create" -l prefix -d 'Secret prefix: a lowercase letter, then up to 15 of a-z, 0-9 and _' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand create" -l secret-file -d 'Write the secret to this new file (mode 0600) instead of printing it' -r -F
+complete -c keyadm -n "__fish_keyadm_using_subcommand create" -l count -d 'Create N keys at once, named NAME-1 to NAME-N, all or none (secrets one per line)' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand create" -l database-url -d 'PostgreSQL URL or libpq key=value string (also KEYADM_DATABASE_URL, then DATABASE_URL)' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand create" -l schema -d 'Schema holding keyadm\'s tables' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand create" -s o -l format -d 'Output format' -r -f -a "table\t'Tables for people'

@@ -258,6 +258,10 @@ pub struct CreateArgs {
     /// Write the secret to this new file (mode 0600) instead of printing it
     #[arg(long, value_name = "PATH")]
     pub secret_file: Option<PathBuf>,
+
+    /// Create N keys at once, named NAME-1 to NAME-N, all or none (secrets one per line)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub count: Option<u32>,
 }
 
 /// Key statuses to list.

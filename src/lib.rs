@@ -73,11 +73,9 @@ where
 
 fn build_context(cli: &Cli, printer: Printer) -> Result<Context, Error> {
     let global = &cli.global;
-    let actor = match &global.actor {
-        Some(actor) => actor.clone(),
-        None => connect::os_user()?,
-    };
-    label::check_label("actor", &actor).map_err(Error::usage)?;
+    if let Some(actor) = &global.actor {
+        label::check_label("actor", actor).map_err(Error::usage)?;
+    }
     Ok(Context {
         printer,
         prompter: Prompter::new(global.yes, global.no_input),
@@ -87,7 +85,7 @@ fn build_context(cli: &Cli, printer: Printer) -> Result<Context, Error> {
             statement_timeout: global.statement_timeout,
         },
         schema: global.schema.clone(),
-        actor,
+        actor: global.actor.clone(),
     })
 }
 

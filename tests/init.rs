@@ -35,6 +35,16 @@ fn commands_on_an_uninitialised_database_exit_6_with_a_hint() {
         .run()
         .code(6);
     assert!(out.stdout.is_empty());
+    // check folds the schema check into its lookup: a well-formed secret still gets exit 6.
+    let secret = TestDb::new().create("a", "elsewhere", &[]).secret;
+    let out = db
+        .keyadm(&["check"])
+        .stdin(&secret)
+        .run()
+        .code(6)
+        .one_line_error()
+        .stderr_has("keyadm init");
+    assert!(out.stdout.is_empty());
     assert_eq!(
         db.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'keyadm'"),
         0
@@ -107,6 +117,7 @@ fn eight_concurrent_inits_all_succeed_with_one_schema() {
 #[test]
 fn a_schema_newer_than_the_binary_is_refused_with_exit_6() {
     let db = TestDb::new();
+    let key = db.create("acme", "before-the-upgrade", &[]).secret;
     db.client()
         .batch_execute(
             "INSERT INTO keyadm.refinery_schema_history (version, name, applied_on, checksum)
@@ -118,6 +129,14 @@ fn a_schema_newer_than_the_binary_is_refused_with_exit_6() {
         .code(6)
         .one_line_error()
         .stderr_has("upgrade keyadm");
+    let out = db
+        .keyadm(&["check"])
+        .stdin(&key)
+        .run()
+        .code(6)
+        .one_line_error()
+        .stderr_has("upgrade keyadm");
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
     db.keyadm(&["init"])
         .run()
         .code(6)
@@ -147,6 +166,15 @@ fn another_schema_can_be_used() {
         .json();
     assert_eq!(db.scalar("SELECT count(*) FROM \"tenant one\".api_keys"), 1);
     db.keyadm(&["list"]).run().code(6);
+    db.keyadm(&["check"])
+        .stdin(&created.secret)
+        .run()
+        .code(6)
+        .stderr_has("keyadm init");
+    db.keyadm(&["check", "--schema", "tenant one"])
+        .stdin(&created.secret)
+        .run()
+        .success();
     db.keyadm(&["show", &created.key.id])
         .env("KEYADM_SCHEMA", Some("tenant one"))
         .run()

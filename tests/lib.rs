@@ -4,6 +4,7 @@ mod support;
 
 mod audit;
 mod batch;
+mod bulk_create;
 mod check;
 mod cli;
 mod connect;

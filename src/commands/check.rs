@@ -28,7 +28,8 @@ pub fn run(context: &Context, args: &CheckArgs) -> Result<Outcome> {
         // A malformed secret is judged here: nothing is sent anywhere.
         Err(_) => malformed(),
         Ok(secret) => {
-            let store = context.store()?;
+            // The schema check rides in the lookup itself: one round trip in all.
+            let store = context.open_store()?;
             verdict(store.key_by_hash(&secret.hash(), args.expiring_within)?)
         }
     };

@@ -1,4 +1,4 @@
-//! `keyadm create`: make a key and show its secret once.
+//! `keyadm create`: make a key and show its secret once (`--count N`: see bulk_create).
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -10,9 +10,9 @@ use crate::cli::CreateArgs;
 use crate::error::{Error, Result};
 use crate::label;
 use crate::secret::Secret;
-use crate::store::{Expiry, NewKey};
+use crate::store::{Expiry, KeyTemplate, NewKey};
 
-use super::{Context, Outcome, requested_expiry};
+use super::{Context, Outcome, bulk_create, requested_expiry};
 
 fn check_org(text: &str) -> Result<(), String> {
     label::check_label("org", text)
@@ -53,6 +53,27 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<Outcome> {
     };
     let scopes = label::normalize_scopes(&args.scopes);
     let metadata = label::meta_object(&args.meta);
+    if let Some(count) = args.count {
+        let names = bulk_create::names(&name, count)?;
+        let secret_file = match args.secret_file.as_deref() {
+            Some(path) => Some((path, create_secret_file(path)?)),
+            None => None,
+        };
+        let request = bulk_create::Request {
+            template: KeyTemplate {
+                org: &org,
+                prefix: args.prefix.as_str(),
+                scopes: &scopes,
+                metadata: &metadata,
+                expiry,
+            },
+            names,
+            prefix: &args.prefix,
+            secret_file,
+        };
+        bulk_create::run(context, &store, request)?;
+        return Ok(Outcome::Success);
+    }
     let secret = Secret::generate(&args.prefix).map_err(Error::failure)?;
     // The file is made before the key, so a key is never stored whose secret was lost.
     let mut file = args
@@ -72,7 +93,7 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<Outcome> {
         metadata: &metadata,
         expiry,
     };
-    let created = store.create_key(&new, &context.actor, |_| match file.as_mut() {
+    let created = store.create_key(&new, &context.actor()?, |_| match file.as_mut() {
         Some(file) => write_secret(file, &secret),
         None => Ok(()),
     });

@@ -35,6 +35,6 @@ pub fn run(context: &Context, args: &ExpireArgs) -> Result<Outcome> {
     };
     let question = format!("Set {count} key(s){scope} to expire {when}?");
     sweep::run(context, SweepKind::Expire, count, &question, |on_batch| {
-        store.expire_keys(policy, org, args.grace, &context.actor, on_batch)
+        store.expire_keys(policy, org, args.grace, &context.actor()?, on_batch)
     })
 }

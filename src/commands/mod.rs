@@ -2,6 +2,7 @@
 //! and hands values to the printer.
 
 mod audit;
+mod bulk_create;
 mod check;
 mod create;
 mod doctor;
@@ -41,7 +42,8 @@ pub struct Context {
     pub prompter: Prompter,
     pub connect: ConnectOptions,
     pub schema: String,
-    pub actor: String,
+    /// `--actor`, already checked; without it, the operating system user.
+    pub actor: Option<String>,
 }
 
 impl Context {
@@ -52,6 +54,17 @@ impl Context {
             self.printer.warning(warning);
         }
         Ok(target)
+    }
+
+    /// Who is acting, for the audit log. The operating system user is looked up only by the
+    /// commands that write events: a read-only command starts faster without it.
+    fn actor(&self) -> Result<String> {
+        if let Some(actor) = &self.actor {
+            return Ok(actor.clone());
+        }
+        let actor = connect::os_user()?;
+        crate::label::check_label("actor", &actor).map_err(Error::usage)?;
+        Ok(actor)
     }
 
     /// Connects without checking the schema (for `init`).

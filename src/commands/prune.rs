@@ -26,6 +26,6 @@ pub fn run(context: &Context, args: &PruneArgs) -> Result<Outcome> {
         humantime::format_duration(dead_for)
     );
     sweep::run(context, SweepKind::Prune, count, &question, |on_batch| {
-        store.prune_keys(dead_for, org, &context.actor, on_batch)
+        store.prune_keys(dead_for, org, &context.actor()?, on_batch)
     })
 }

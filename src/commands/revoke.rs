@@ -22,7 +22,7 @@ pub fn run(context: &Context, args: &RevokeArgs) -> Result<Outcome> {
                 "Revoke all {count} unrevoked key(s) of org \"{org}\"?"
             ))?;
         }
-        let revoked = store.revoke_keys(None, Some(org), &context.actor, reason)?;
+        let revoked = store.revoke_keys(None, Some(org), &context.actor()?, reason)?;
         let outcomes: Vec<RevokeOutcome> = revoked
             .into_iter()
             .map(|key| RevokeOutcome { key, changed: true })
@@ -48,7 +48,7 @@ pub fn run(context: &Context, args: &RevokeArgs) -> Result<Outcome> {
     } else {
         context.prompter.confirm(&question(&pending))?;
         let ids: Vec<_> = pending.iter().map(|k| k.id).collect();
-        store.revoke_keys(Some(&ids), None, &context.actor, reason)?
+        store.revoke_keys(Some(&ids), None, &context.actor()?, reason)?
     };
     let outcomes: Vec<RevokeOutcome> = targets
         .into_iter()

@@ -21,7 +21,7 @@ pub fn run(context: &Context, args: &RotateArgs) -> Result<Outcome> {
         start: secret.start(),
         hash: secret.hash(),
     };
-    let rotation = store.rotate_key(key.id, &successor, args.grace, expiry, &context.actor)?;
+    let rotation = store.rotate_key(key.id, &successor, args.grace, expiry, &context.actor()?)?;
     context.printer.rotated(&rotation, secret.expose())?;
     Ok(Outcome::Success)
 }

@@ -225,6 +225,14 @@ impl Printer {
         }
     }
 
+    /// `create --count N`: one line per key, written as each chunk is stored.
+    pub fn created_keys(&self) -> CreatedKeys<'_> {
+        CreatedKeys {
+            printer: self,
+            out: io::BufWriter::new(io::stdout().lock()),
+        }
+    }
+
     /// `update`: the key as it is now and what changed.
     pub fn updated(&self, outcome: &UpdateOutcome) -> Result<()> {
         if self.is_json() {
@@ -454,6 +462,61 @@ impl BatchResults<'_> {
     /// Ends the results.
     pub fn finish(mut self) -> Result<()> {
         self.out.flush().map_err(write_error)
+    }
+}
+
+/// The keys of `create --count N`, one line each: a JSON object (as `create --json` prints),
+/// under `--quiet` only the secret, else the key's label and its secret.
+pub struct CreatedKeys<'a> {
+    printer: &'a Printer,
+    out: io::BufWriter<io::StdoutLock<'static>>,
+}
+
+impl CreatedKeys<'_> {
+    /// Writes one created key; `secret` is `None` when it went to `--secret-file`.
+    pub fn push(
+        &mut self,
+        key: &Key,
+        secret: Option<&str>,
+        secret_file: Option<&Path>,
+    ) -> Result<()> {
+        let line = if self.printer.is_json() {
+            json::created(key, secret, secret_file)
+        } else if self.printer.quiet {
+            match secret {
+                Some(secret) => secret.to_owned(),
+                None => return Ok(()),
+            }
+        } else {
+            match secret {
+                Some(secret) => format!("{}  {secret}", key.label()),
+                None => key.label(),
+            }
+        };
+        self.out
+            .write_all(line.as_bytes())
+            .and_then(|()| self.out.write_all(b"\n"))
+            .map_err(write_error)
+    }
+
+    /// Flushes what is buffered (before the keys are committed).
+    pub fn flush(&mut self) -> Result<()> {
+        self.out.flush().map_err(write_error)
+    }
+
+    /// Ends the list with a note for people on stderr.
+    pub fn finish(mut self, count: u64, secret_file: Option<&Path>) -> Result<()> {
+        self.flush()?;
+        match secret_file {
+            Some(path) => self.printer.note(&format!(
+                "Created {count} keys; their secrets are in {} (mode 0600), one per line, in this order.",
+                path.display()
+            )),
+            None => self.printer.note(&format!(
+                "Created {count} keys; their secrets are shown only this once: store them now."
+            )),
+        }
+        Ok(())
     }
 }
 

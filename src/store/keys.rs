@@ -22,7 +22,7 @@ pub(super) const KEY_COLUMNS: &str = "id, org, name, prefix, start, scopes, meta
           WHEN expires_at <= now() THEN 'expired' ELSE 'active' END AS status";
 
 /// The SQL condition of a key that is neither revoked nor expired.
-const LIVE: &str = "revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())";
+pub(super) const LIVE: &str = "revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())";
 
 /// How many candidates a KEY lookup reports at most.
 const MAX_CANDIDATES: i64 = 10;
@@ -43,7 +43,7 @@ pub enum Expiry {
 
 impl Expiry {
     /// `(at, seconds)` parameters for [`EXPIRY_SQL`].
-    fn params(self) -> (Option<DateTime<Utc>>, Option<f64>) {
+    pub(super) fn params(self) -> (Option<DateTime<Utc>>, Option<f64>) {
         match self {
             Expiry::Never => (None, None),
             Expiry::In(duration) => (None, Some(seconds(duration))),
@@ -250,7 +250,9 @@ impl Store {
         Ok(rows.iter().map(key_from_row).collect())
     }
 
-    /// The key with this hash, and whether it expires within `within` (server clock).
+    /// The key with this hash, and whether it expires within `within`. The schema version
+    /// check rides in the same statement (open the store without it), so verifying one secret
+    /// costs one round trip after connecting.
     pub fn key_by_hash(
         &self,
         hash: &[u8; 32],
@@ -258,16 +260,20 @@ impl Store {
     ) -> Result<Option<(Key, bool)>> {
         let hash: &[u8] = hash;
         let within = within.map(seconds);
-        let row = self.conn()?.query_typed_opt(
-            &format!(
-                "SELECT {KEY_COLUMNS},
-                        ($2::float8 IS NOT NULL AND expires_at <= now() + $2 * interval '1 second') AS expiring
-                 FROM {} WHERE key_hash = $1",
-                self.table("api_keys")
-            ),
-            &[(&hash, Type::BYTEA), (&within, Type::FLOAT8)],
-        )?;
-        Ok(row.map(|row| (key_from_row(&row), row.get("expiring"))))
+        let sql = format!(
+            "SELECT schema.version, {KEY_COLUMNS},
+                    ($2::float8 IS NOT NULL AND expires_at <= now() + $2 * interval '1 second') AS expiring
+             FROM ({history}) AS schema LEFT JOIN {keys} ON key_hash = $1",
+            history = self.schema_version_sql(),
+            keys = self.table("api_keys"),
+        );
+        let row = self
+            .conn()?
+            .query_typed_one(&sql, &[(&hash, Type::BYTEA), (&within, Type::FLOAT8)])
+            .map_err(|err| self.schema_or_query_error(err))?;
+        self.judge_schema_version(row.get("version"))?;
+        let found: Option<Uuid> = row.get("id");
+        Ok(found.map(|_| (key_from_row(&row), row.get("expiring"))))
     }
 
     /// Streams keys, newest first, to `sink`; memory does not grow with the number of keys.
@@ -665,6 +671,20 @@ impl Store {
         })
     }
 
+    fn org_lock_key(&self, org: &str) -> String {
+        format!("keyadm org {}\u{1f}{org}", self.schema_name)
+    }
+
+    /// Holds off every writer that names keys in `org` (create, rotate, rename) for the rest
+    /// of the transaction: a bulk create checks and takes many names at once.
+    pub(super) fn lock_org(&self, tx: &mut postgres::Transaction<'_>, org: &str) -> Result<()> {
+        tx.query_typed(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            &[(&self.org_lock_key(org), Type::TEXT)],
+        )?;
+        Ok(())
+    }
+
     /// Serialises writers of one org and name for the rest of the transaction (a partial
     /// unique index cannot say "live", which depends on the clock), and returns the start
     /// handle of a live, unrotated key with that name other than `except`, if there is one.
@@ -675,10 +695,15 @@ impl Store {
         name: &str,
         except: Option<Uuid>,
     ) -> Result<Option<String>> {
-        let lock_key = format!("keyadm name {}\u{1f}{org}\u{1f}{name}", self.schema_name);
+        // Shared on the org (a bulk create holds it exclusively), then exclusive on the name.
+        let name_key = format!("keyadm name {}\u{1f}{org}\u{1f}{name}", self.schema_name);
         tx.query_typed(
-            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-            &[(&lock_key, Type::TEXT)],
+            "SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0)),
+                    pg_advisory_xact_lock(hashtextextended($2, 0))",
+            &[
+                (&self.org_lock_key(org), Type::TEXT),
+                (&name_key, Type::TEXT),
+            ],
         )?;
         let row = tx.query_typed_opt(
             &format!(

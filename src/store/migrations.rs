@@ -32,9 +32,14 @@ fn known_migrations() -> Vec<Migration> {
     migrations
 }
 
-/// The schema version this binary expects.
+/// The schema version this binary expects: the newest embedded migration, worked out by
+/// `build.rs` (asking refinery would parse every migration name with a fresh regex).
 pub fn binary_version() -> i32 {
-    known_migrations().last().map_or(0, Migration::version)
+    const VERSION: i32 = match i32::from_str_radix(env!("KEYADM_SCHEMA_VERSION"), 10) {
+        Ok(version) => version,
+        Err(_) => panic!("build.rs sets KEYADM_SCHEMA_VERSION to a number"),
+    };
+    VERSION
 }
 
 /// Failure inside the migration transaction.
@@ -255,6 +260,29 @@ impl Store {
     /// Refuses to work on a schema that is missing, behind, or ahead of this binary (exit 6).
     pub fn ensure_schema_current(&self) -> Result<()> {
         let version = self.schema_version(&mut self.conn()?)?;
+        self.judge_schema_version(version)
+    }
+
+    /// `SELECT max(version)` of the history, for a statement that checks the schema version
+    /// in the same round trip as its real work (see [`Store::judge_schema_version`]).
+    pub(super) fn schema_version_sql(&self) -> String {
+        format!(
+            "SELECT max(version) AS version FROM {}",
+            self.history_table()
+        )
+    }
+
+    /// A statement that also read the schema version failed: when the schema is missing,
+    /// behind or ahead, that is the error to report (exit 6), else the statement's own.
+    pub(super) fn schema_or_query_error(&self, err: postgres::Error) -> Error {
+        match self.ensure_schema_current() {
+            Err(schema) => schema,
+            Ok(()) => err.into(),
+        }
+    }
+
+    /// The verdict on the schema version a statement read (`None`: no history).
+    pub(super) fn judge_schema_version(&self, version: Option<i32>) -> Result<()> {
         let expected = binary_version();
         match version {
             None => Err(Error::Schema {
@@ -280,4 +308,16 @@ fn is_missing_schema(err: &postgres::Error) -> bool {
     use postgres::error::SqlState;
     err.code()
         .is_some_and(|c| *c == SqlState::UNDEFINED_TABLE || *c == SqlState::INVALID_SCHEMA_NAME)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_version_is_the_newest_embedded_migration() {
+        let newest = known_migrations().last().map(Migration::version);
+        assert_eq!(Some(binary_version()), newest);
+        assert!(binary_version() >= 3);
+    }
 }

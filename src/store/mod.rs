@@ -4,6 +4,7 @@
 //! prepared statement outlives its transaction: that is what keeps keyadm working behind
 //! PgBouncer in transaction mode (PITFALLS.md). Only hashes of secrets are ever sent.
 
+mod bulk;
 mod db_error;
 mod doctor;
 mod events;
@@ -12,6 +13,7 @@ mod migrations;
 mod pool;
 mod sweeps;
 
+pub use bulk::{BulkKey, CHUNK_SIZE, KeyTemplate};
 pub use events::AuditFilter;
 pub use keys::{Expiry, KeyChanges, KeyLookup, ListFilter, NewKey, StatusFilter, Successor};
 pub use migrations::binary_version;

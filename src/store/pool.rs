@@ -6,8 +6,8 @@
 //! (see PITFALLS.md). So keyadm connects once itself, within `--connect-timeout`, to report the
 //! real reason, and hands that connection to the pool as its first.
 
-use std::sync::Mutex;
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
@@ -15,6 +15,7 @@ use postgres::Client;
 use postgres::config::SslMode as DriverSsl;
 use postgres::error::SqlState;
 use r2d2_postgres::PostgresConnectionManager;
+use scheduled_thread_pool::ScheduledThreadPool;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::connect::{SslMode, Target, tls};
@@ -91,6 +92,9 @@ pub fn open(target: &Target) -> Result<Pool> {
         inner: PostgresConnectionManager::new(config, plan.connector),
     };
     Ok(r2d2::Pool::builder()
+        // r2d2 starts three helper threads by default; they only open extra connections,
+        // which a one-connection command never needs, and each costs start-up time.
+        .thread_pool(Arc::new(ScheduledThreadPool::new(1)))
         .max_size(MAX_CONNECTIONS)
         .min_idle(Some(0))
         .test_on_check_out(false)

@@ -1,0 +1,100 @@
+//! `keyadm create --count N`: many keys in one transaction, named NAME-1 to NAME-N.
+//!
+//! Secrets are made and written a chunk at a time (memory does not grow with N), to stdout or
+//! to `--secret-file` (one per line, in name order, so `keyadm check --batch` reads it back),
+//! and flushed (the file synced to disk) before the commit: a secret that cannot be handed
+//! over leaves no key behind.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+use crate::label;
+use crate::secret::{Prefix, Secret};
+use crate::store::{BulkKey, CHUNK_SIZE, KeyTemplate, Store};
+
+use super::Context;
+
+/// What `create` settled, for the bulk path.
+pub struct Request<'a> {
+    pub template: KeyTemplate<'a>,
+    /// From [`names`].
+    pub names: Vec<String>,
+    pub prefix: &'a Prefix,
+    /// `--secret-file`, already created (mode 0600).
+    pub secret_file: Option<(&'a Path, File)>,
+}
+
+/// The names of a bulk create: NAME-1 to NAME-N.
+pub fn names(name: &str, count: u32) -> Result<Vec<String>> {
+    let last = format!("{name}-{count}");
+    label::check_label("name", &last)
+        .map_err(|err| Error::usage(format!("--count {count} makes names too long: {err}")))?;
+    Ok((1..=count).map(|i| format!("{name}-{i}")).collect())
+}
+
+/// Creates the keys and prints them (with their secrets, unless they go to the file).
+pub fn run(context: &Context, store: &Store, request: Request<'_>) -> Result<()> {
+    let names = request.names;
+    let (path, mut file) = match request.secret_file {
+        Some((path, file)) => (Some(path), Some(BufWriter::new(file))),
+        None => (None, None),
+    };
+    let mut printed = context.printer.created_keys();
+    let mut pending = names.iter();
+    let mut next_chunk = || -> Result<Vec<(BulkKey, Secret)>> {
+        let mut chunk = Vec::with_capacity(CHUNK_SIZE);
+        for name in pending.by_ref().take(CHUNK_SIZE) {
+            let secret = Secret::generate(request.prefix).map_err(Error::failure)?;
+            let key = BulkKey {
+                id: Uuid::now_v7(),
+                name: name.clone(),
+                start: secret.start(),
+                hash: secret.hash(),
+            };
+            chunk.push((key, secret));
+        }
+        Ok(chunk)
+    };
+    let mut on_chunk = |keys: Vec<(crate::model::Key, Secret)>| -> Result<()> {
+        for (key, secret) in &keys {
+            match file.as_mut() {
+                Some(file) => {
+                    writeln!(file, "{}", secret.expose()).map_err(file_error)?;
+                    printed.push(key, None, path)?;
+                }
+                None => printed.push(key, Some(secret.expose()), None)?,
+            }
+        }
+        if let Some(file) = file.as_mut() {
+            file.flush()
+                .and_then(|()| file.get_ref().sync_all())
+                .map_err(file_error)?;
+        }
+        printed.flush()
+    };
+    let actor = context.actor()?;
+    let created = store.create_keys(
+        &request.template,
+        &names,
+        &actor,
+        &mut next_chunk,
+        &mut on_chunk,
+    );
+    match created {
+        Ok(count) => printed.finish(count, path),
+        Err(err) => {
+            if let Some(path) = path {
+                let _ = std::fs::remove_file(path);
+            }
+            Err(err)
+        }
+    }
+}
+
+fn file_error(err: std::io::Error) -> Error {
+    Error::failure(format!("cannot write the secret file: {err}"))
+}
