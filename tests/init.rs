@@ -120,8 +120,11 @@ fn a_schema_newer_than_the_binary_is_refused_with_exit_6() {
     let key = db.create("acme", "before-the-upgrade", &[]).secret;
     db.client()
         .batch_execute(
+            // What a migration of a newer keyadm does: a history row, and schema_version().
             "INSERT INTO keyadm.refinery_schema_history (version, name, applied_on, checksum)
-             VALUES (99, 'from_the_future', '2030-01-01T00:00:00Z', '1')",
+             VALUES (99, 'from_the_future', '2030-01-01T00:00:00Z', '1');
+             CREATE OR REPLACE FUNCTION keyadm.schema_version() RETURNS integer
+             LANGUAGE sql IMMUTABLE AS 'SELECT 99'",
         )
         .unwrap();
     db.keyadm(&["list"])
@@ -179,4 +182,40 @@ fn another_schema_can_be_used() {
         .env("KEYADM_SCHEMA", Some("tenant one"))
         .run()
         .success();
+}
+
+#[test]
+fn the_schema_version_function_matches_the_newest_migration() {
+    let db = TestDb::new();
+    let function = db.scalar("SELECT keyadm.schema_version()::bigint");
+    assert_eq!(
+        function,
+        migration_count(),
+        "a migration forgot to redefine schema_version()"
+    );
+    assert_eq!(
+        db.scalar("SELECT max(version)::bigint FROM keyadm.refinery_schema_history"),
+        function
+    );
+}
+
+#[test]
+fn check_on_a_schema_one_migration_behind_asks_for_init_then_works() {
+    let db = TestDb::new();
+    let secret = db.create("acme", "old", &[]).secret;
+    db.client()
+        .batch_execute(
+            "DROP FUNCTION keyadm.schema_version();
+             DELETE FROM keyadm.refinery_schema_history WHERE version = 4",
+        )
+        .unwrap();
+    db.keyadm(&["check"])
+        .stdin(&secret)
+        .run()
+        .code(6)
+        .one_line_error()
+        .stderr_has("version 3")
+        .stderr_has("keyadm init");
+    db.keyadm(&["init"]).run().success();
+    db.keyadm(&["check"]).stdin(&secret).run().success();
 }

@@ -261,10 +261,10 @@ impl Store {
         let hash: &[u8] = hash;
         let within = within.map(seconds);
         let sql = format!(
-            "SELECT schema.version, {KEY_COLUMNS},
+            "SELECT {version} AS version, {KEY_COLUMNS},
                     ($2::float8 IS NOT NULL AND expires_at <= now() + $2 * interval '1 second') AS expiring
-             FROM ({history}) AS schema LEFT JOIN {keys} ON key_hash = $1",
-            history = self.schema_version_sql(),
+             FROM (VALUES (1)) AS one (x) LEFT JOIN {keys} ON key_hash = $1",
+            version = self.schema_version_expr(),
             keys = self.table("api_keys"),
         );
         let row = self
