@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::error::{Error, Result};
 use crate::label;
 use crate::secret::{Prefix, Secret};
-use crate::store::{BulkKey, CHUNK_SIZE, KeyTemplate, Store};
+use crate::store::{CHUNK_SIZE, KeyTemplate, NewKey, Store};
 
 use super::Context;
 
@@ -45,11 +45,11 @@ pub fn run(context: &Context, store: &Store, request: Request<'_>) -> Result<()>
     };
     let mut printed = context.printer.created_keys();
     let mut pending = names.iter();
-    let mut next_chunk = || -> Result<Vec<(BulkKey, Secret)>> {
+    let mut next_chunk = || -> Result<Vec<(NewKey, Secret)>> {
         let mut chunk = Vec::with_capacity(CHUNK_SIZE);
         for name in pending.by_ref().take(CHUNK_SIZE) {
             let secret = Secret::generate(request.prefix).map_err(Error::failure)?;
-            let key = BulkKey {
+            let key = NewKey {
                 id: Uuid::now_v7(),
                 name: name.clone(),
                 start: secret.start(),

@@ -53,6 +53,13 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<Outcome> {
     };
     let scopes = label::normalize_scopes(&args.scopes);
     let metadata = label::meta_object(&args.meta);
+    let template = KeyTemplate {
+        org: &org,
+        prefix: args.prefix.as_str(),
+        scopes: &scopes,
+        metadata: &metadata,
+        expiry,
+    };
     if let Some(count) = args.count {
         let names = bulk_create::names(&name, count)?;
         let secret_file = match args.secret_file.as_deref() {
@@ -60,13 +67,7 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<Outcome> {
             None => None,
         };
         let request = bulk_create::Request {
-            template: KeyTemplate {
-                org: &org,
-                prefix: args.prefix.as_str(),
-                scopes: &scopes,
-                metadata: &metadata,
-                expiry,
-            },
+            template,
             names,
             prefix: &args.prefix,
             secret_file,
@@ -81,19 +82,14 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<Outcome> {
         .as_deref()
         .map(create_secret_file)
         .transpose()?;
-    let start = secret.start();
     let new = NewKey {
         id: Uuid::now_v7(),
-        org: &org,
-        name: &name,
-        prefix: args.prefix.as_str(),
-        start: &start,
+        name: name.clone(),
+        start: secret.start(),
         hash: secret.hash(),
-        scopes: &scopes,
-        metadata: &metadata,
-        expiry,
     };
-    let created = store.create_key(&new, &context.actor()?, |_| match file.as_mut() {
+    let actor = context.actor()?;
+    let created = store.create_key(&template, new, &actor, |_| match file.as_mut() {
         Some(file) => write_secret(file, &secret),
         None => Ok(()),
     });

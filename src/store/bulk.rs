@@ -1,5 +1,6 @@
-//! Many keys at once (`create --count N`): one transaction, so either every key is stored or
-//! none is, written a few thousand rows per statement, each key with its `created` event.
+//! Inserting new keys: the one statement `create` uses for a single key and, a few thousand
+//! rows at a time, for `create --count N`, which stores every key or none (one transaction).
+//! Each key gets its `created` event in the same statement.
 
 use std::collections::HashMap;
 
@@ -16,7 +17,7 @@ use super::keys::{Expiry, KEY_COLUMNS, LIVE, Param, key_from_row};
 /// Keys inserted per statement.
 pub const CHUNK_SIZE: usize = 5000;
 
-/// What the keys of one bulk create share.
+/// What the new keys of one `create` share.
 pub struct KeyTemplate<'a> {
     pub org: &'a str,
     pub prefix: &'a str,
@@ -25,8 +26,9 @@ pub struct KeyTemplate<'a> {
     pub expiry: Expiry,
 }
 
-/// One key of a bulk create. Holds the hash of its secret, never the secret.
-pub struct BulkKey {
+/// What sets one new key apart from the others of its template. Holds the hash of its
+/// secret, never the secret.
+pub struct NewKey {
     pub id: Uuid,
     pub name: String,
     pub start: String,
@@ -45,7 +47,7 @@ impl Store {
         template: &KeyTemplate<'_>,
         names: &[String],
         actor: &str,
-        next_chunk: &mut dyn FnMut() -> Result<Vec<(BulkKey, T)>>,
+        next_chunk: &mut dyn FnMut() -> Result<Vec<(NewKey, T)>>,
         on_chunk: &mut dyn FnMut(Vec<(Key, T)>) -> Result<()>,
     ) -> Result<u64> {
         let mut conn = self.conn()?;
@@ -69,6 +71,29 @@ impl Store {
                 hint: Some("pick another --name, or revoke the keys in the way".into()),
             });
         }
+        let mut total = 0;
+        loop {
+            let chunk = next_chunk()?;
+            if chunk.is_empty() {
+                break;
+            }
+            let keys = self.insert_keys(&mut tx, template, actor, chunk)?;
+            total += keys.len() as u64;
+            on_chunk(keys)?;
+        }
+        tx.commit()?;
+        Ok(total)
+    }
+
+    /// Inserts new keys of one template with their `created` events (one statement) and
+    /// returns them as stored, in the order given, each with what travelled beside it.
+    pub(super) fn insert_keys<T>(
+        &self,
+        tx: &mut postgres::Transaction<'_>,
+        template: &KeyTemplate<'_>,
+        actor: &str,
+        new: Vec<(NewKey, T)>,
+    ) -> Result<Vec<(Key, T)>> {
         let sql = format!(
             "WITH k AS (
                 INSERT INTO {keys} (id, org, name, prefix, start, key_hash, scopes, metadata, created_by, expires_at)
@@ -87,50 +112,38 @@ impl Store {
             events = self.table("key_events"),
         );
         let (at, secs) = template.expiry.params();
-        let mut total = 0;
-        loop {
-            let chunk = next_chunk()?;
-            if chunk.is_empty() {
-                break;
-            }
-            let ids: Vec<Uuid> = chunk.iter().map(|(k, _)| k.id).collect();
-            let chunk_names: Vec<&str> = chunk.iter().map(|(k, _)| k.name.as_str()).collect();
-            let starts: Vec<&str> = chunk.iter().map(|(k, _)| k.start.as_str()).collect();
-            let hashes: Vec<&[u8]> = chunk.iter().map(|(k, _)| k.hash.as_slice()).collect();
-            let params: [Param<'_>; 11] = [
-                (&ids, Type::UUID_ARRAY),
-                (&chunk_names, Type::TEXT_ARRAY),
-                (&starts, Type::TEXT_ARRAY),
-                (&hashes, Type::BYTEA_ARRAY),
-                (&template.org, Type::TEXT),
-                (&template.prefix, Type::TEXT),
-                (&template.scopes, Type::TEXT_ARRAY),
-                (template.metadata, Type::JSONB),
-                (&actor, Type::TEXT),
-                (&at, Type::TIMESTAMPTZ),
-                (&secs, Type::FLOAT8),
-            ];
-            let mut stored: HashMap<Uuid, Key> = tx
-                .query_typed(&sql, &params)?
-                .iter()
-                .map(|row| {
-                    let key = key_from_row(row);
-                    (key.id, key)
-                })
-                .collect();
-            let keys = chunk
-                .into_iter()
-                .map(|(new, carried)| {
-                    stored
-                        .remove(&new.id)
-                        .map(|key| (key, carried))
-                        .ok_or_else(|| Error::failure(format!("key {} was not stored", new.id)))
-                })
-                .collect::<Result<Vec<_>>>()?;
-            total += keys.len() as u64;
-            on_chunk(keys)?;
-        }
-        tx.commit()?;
-        Ok(total)
+        let ids: Vec<Uuid> = new.iter().map(|(k, _)| k.id).collect();
+        let names: Vec<&str> = new.iter().map(|(k, _)| k.name.as_str()).collect();
+        let starts: Vec<&str> = new.iter().map(|(k, _)| k.start.as_str()).collect();
+        let hashes: Vec<&[u8]> = new.iter().map(|(k, _)| k.hash.as_slice()).collect();
+        let params: [Param<'_>; 11] = [
+            (&ids, Type::UUID_ARRAY),
+            (&names, Type::TEXT_ARRAY),
+            (&starts, Type::TEXT_ARRAY),
+            (&hashes, Type::BYTEA_ARRAY),
+            (&template.org, Type::TEXT),
+            (&template.prefix, Type::TEXT),
+            (&template.scopes, Type::TEXT_ARRAY),
+            (template.metadata, Type::JSONB),
+            (&actor, Type::TEXT),
+            (&at, Type::TIMESTAMPTZ),
+            (&secs, Type::FLOAT8),
+        ];
+        let mut stored: HashMap<Uuid, Key> = tx
+            .query_typed(&sql, &params)?
+            .iter()
+            .map(|row| {
+                let key = key_from_row(row);
+                (key.id, key)
+            })
+            .collect();
+        new.into_iter()
+            .map(|(new, carried)| {
+                stored
+                    .remove(&new.id)
+                    .map(|key| (key, carried))
+                    .ok_or_else(|| Error::failure(format!("key {} was not stored", new.id)))
+            })
+            .collect()
     }
 }

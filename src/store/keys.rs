@@ -14,6 +14,7 @@ use crate::model::{Key, KeyDetail, KeyStatus, Rotation, UpdateOutcome};
 use crate::timespec::seconds;
 
 use super::Store;
+use super::bulk::{KeyTemplate, NewKey};
 
 /// The columns of a [`Key`], with its status computed by the server's clock.
 pub(super) const KEY_COLUMNS: &str = "id, org, name, prefix, start, scopes, metadata, created_at, created_by, \
@@ -50,19 +51,6 @@ impl Expiry {
             Expiry::At(at) => (Some(at), None),
         }
     }
-}
-
-/// A key about to be inserted. Holds the hash of its secret, never the secret.
-pub struct NewKey<'a> {
-    pub id: Uuid,
-    pub org: &'a str,
-    pub name: &'a str,
-    pub prefix: &'a str,
-    pub start: &'a str,
-    pub hash: [u8; 32],
-    pub scopes: &'a [String],
-    pub metadata: &'a Value,
-    pub expiry: Expiry,
 }
 
 /// The new key of a rotation: everything else is copied from the key it replaces.
@@ -154,59 +142,28 @@ impl Store {
     /// transaction, so a secret that cannot be handed over leaves no key behind.
     pub fn create_key(
         &self,
-        new: &NewKey<'_>,
+        template: &KeyTemplate<'_>,
+        new: NewKey,
         actor: &str,
         before_commit: impl FnOnce(&Key) -> Result<()>,
     ) -> Result<Key> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
-        if let Some(start) = self.lock_name(&mut tx, new.org, new.name, None)? {
+        if let Some(start) = self.lock_name(&mut tx, template.org, &new.name, None)? {
             return Err(Error::Conflict {
                 message: format!(
                     "org \"{}\" already has a live key named \"{}\" ({start})",
-                    new.org, new.name
+                    template.org, new.name
                 ),
                 hint: Some(format!(
                     "rotate it (`keyadm rotate {start}`), revoke it, or pick another name"
                 )),
             });
         }
-        let (at, secs) = new.expiry.params();
-        let hash: &[u8] = &new.hash;
-        let params: [Param<'_>; 12] = [
-            (&new.id, Type::UUID),
-            (&new.org, Type::TEXT),
-            (&new.name, Type::TEXT),
-            (&new.prefix, Type::TEXT),
-            (&new.start, Type::TEXT),
-            (&hash, Type::BYTEA),
-            (&new.scopes, Type::TEXT_ARRAY),
-            (new.metadata, Type::JSONB),
-            (&actor, Type::TEXT),
-            (&at, Type::TIMESTAMPTZ),
-            (&secs, Type::FLOAT8),
-            (&"created", Type::TEXT),
-        ];
-        let row = tx.query_typed_one(
-            &format!(
-                "WITH k AS (
-                    INSERT INTO {keys} (id, org, name, prefix, start, key_hash, scopes, metadata, created_by, expires_at)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
-                            COALESCE($10, now() + $11 * interval '1 second'))
-                    RETURNING *),
-                 e AS (
-                    INSERT INTO {events} (key_id, org, actor, action, detail)
-                    SELECT id, org, $9, $12, jsonb_build_object(
-                        'name', name, 'start', start, 'scopes', scopes, 'metadata', metadata,
-                        'expires_at', expires_at)
-                    FROM k)
-                 SELECT {KEY_COLUMNS} FROM k",
-                keys = self.table("api_keys"),
-                events = self.table("key_events"),
-            ),
-            &params,
-        )?;
-        let key = key_from_row(&row);
+        let (key, ()) = self
+            .insert_keys(&mut tx, template, actor, vec![(new, ())])?
+            .pop()
+            .ok_or_else(|| Error::failure("the new key was not stored"))?;
         before_commit(&key)?;
         tx.commit()?;
         Ok(key)

@@ -13,9 +13,9 @@ mod migrations;
 mod pool;
 mod sweeps;
 
-pub use bulk::{BulkKey, CHUNK_SIZE, KeyTemplate};
+pub use bulk::{CHUNK_SIZE, KeyTemplate, NewKey};
 pub use events::AuditFilter;
-pub use keys::{Expiry, KeyChanges, KeyLookup, ListFilter, NewKey, StatusFilter, Successor};
+pub use keys::{Expiry, KeyChanges, KeyLookup, ListFilter, StatusFilter, Successor};
 pub use migrations::binary_version;
 pub use sweeps::{BATCH_SIZE, ExpirePolicy};
 
