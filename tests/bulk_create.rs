@@ -230,3 +230,22 @@ fn a_concurrent_single_create_of_one_of_the_names_never_duplicates_it() {
         "exactly one of the two creates wins"
     );
 }
+
+#[test]
+fn a_reader_that_stops_early_leaves_no_keys_and_a_failure() {
+    let db = TestDb::new();
+    let out = std::process::Command::new("bash")
+        .args([
+            "-c",
+            r#"set -o pipefail; "$0" create --org pipe --name k --count 30000 | head -n 1 > /dev/null"#,
+        ])
+        .arg(crate::support::binary())
+        .env("KEYADM_DATABASE_URL", &db.conninfo)
+        .env("KEYADM_ACTOR", "tester")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(8), "{stderr}");
+    assert!(stderr.contains("no key was created"), "{stderr}");
+    assert_eq!(db.scalar("SELECT count(*) FROM keyadm.api_keys"), 0);
+}

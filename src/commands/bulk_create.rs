@@ -86,6 +86,11 @@ pub fn run(context: &Context, store: &Store, request: Request<'_>) -> Result<()>
     );
     match created {
         Ok(count) => printed.finish(count, path),
+        // Unlike a reader of `list` stopping early, a closed stdout here means secrets were
+        // not handed over: the keys were not committed, and that is a failure.
+        Err(Error::BrokenPipe) => Err(Error::failure(
+            "stdout was closed before every secret was written; no key was created",
+        )),
         Err(err) => {
             if let Some(path) = path {
                 let _ = std::fs::remove_file(path);
