@@ -324,3 +324,12 @@ fn a_huge_key_is_not_echoed_whole() {
         .one_line_error();
     assert!(out.stderr.len() < 400, "{}", out.stderr.len());
 }
+
+#[test]
+fn a_secret_that_cannot_be_printed_leaves_no_key() {
+    let db = TestDb::new();
+    let out = db.run_into_closed_pipe(&["create", "--org", "acme", "--name", "lost"]);
+    out.code(8).stderr_has("no key was created");
+    assert_eq!(key_count(&db), 0);
+    assert_eq!(db.scalar("SELECT count(*) FROM keyadm.key_events"), 0);
+}

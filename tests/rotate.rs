@@ -177,3 +177,19 @@ fn revoke_racing_rotate_ends_in_one_consistent_state() {
         }
     }
 }
+
+#[test]
+fn a_new_secret_that_cannot_be_printed_rotates_nothing() {
+    let db = TestDb::new();
+    let old = db.create("acme", "svc", &[]);
+    let out = db.run_into_closed_pipe(&["rotate", &old.key.start, "--grace", "1d"]);
+    out.code(8).stderr_has("nothing was rotated");
+    assert_eq!(db.scalar("SELECT count(*) FROM keyadm.api_keys"), 1);
+    assert_eq!(
+        db.scalar(
+            "SELECT count(*) FROM keyadm.api_keys WHERE expires_at IS NULL AND rotated_to IS NULL"
+        ),
+        1
+    );
+    db.keyadm(&["check"]).stdin(&old.secret).run().success();
+}

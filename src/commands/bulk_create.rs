@@ -16,7 +16,7 @@ use crate::label;
 use crate::secret::{Prefix, Secret};
 use crate::store::{CHUNK_SIZE, KeyTemplate, NewKey, Store};
 
-use super::Context;
+use super::{Context, not_handed_over};
 
 /// What `create` settled, for the bulk path.
 pub struct Request<'a> {
@@ -86,16 +86,11 @@ pub fn run(context: &Context, store: &Store, request: Request<'_>) -> Result<()>
     );
     match created {
         Ok(count) => printed.finish(count, path),
-        // Unlike a reader of `list` stopping early, a closed stdout here means secrets were
-        // not handed over: the keys were not committed, and that is a failure.
-        Err(Error::BrokenPipe) => Err(Error::failure(
-            "stdout was closed before every secret was written; no key was created",
-        )),
         Err(err) => {
             if let Some(path) = path {
                 let _ = std::fs::remove_file(path);
             }
-            Err(err)
+            Err(not_handed_over(err, "no key was created"))
         }
     }
 }

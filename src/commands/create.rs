@@ -12,7 +12,7 @@ use crate::label;
 use crate::secret::Secret;
 use crate::store::{Expiry, KeyTemplate, NewKey};
 
-use super::{Context, Outcome, bulk_create, requested_expiry};
+use super::{Context, Outcome, bulk_create, not_handed_over, requested_expiry};
 
 fn check_org(text: &str) -> Result<(), String> {
     label::check_label("org", text)
@@ -89,9 +89,14 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<Outcome> {
         hash: secret.hash(),
     };
     let actor = context.actor()?;
-    let created = store.create_key(&template, new, &actor, |_| match file.as_mut() {
+    // The secret is handed over (file or stdout) before the commit: if that fails, no key is
+    // stored whose secret nobody has.
+    let created = store.create_key(&template, new, &actor, |key| match file.as_mut() {
         Some(file) => write_secret(file, &secret),
-        None => Ok(()),
+        None => context
+            .printer
+            .created(key, secret.expose(), None)
+            .map_err(|err| not_handed_over(err, "no key was created")),
     });
     let key = match created {
         Ok(key) => key,
@@ -102,9 +107,9 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<Outcome> {
             return Err(err);
         }
     };
-    context
-        .printer
-        .created(&key, secret.expose(), args.secret_file.as_deref())?;
+    if let Some(path) = args.secret_file.as_deref() {
+        context.printer.created(&key, secret.expose(), Some(path))?;
+    }
     Ok(Outcome::Success)
 }
 

@@ -80,6 +80,18 @@ impl Context {
     }
 }
 
+/// An error from handing a new secret over before its commit: a closed stdout, which is a
+/// quiet success when a reader of a listing stops early, is a failure here (`outcome` says
+/// what did not happen).
+fn not_handed_over(err: Error, outcome: &str) -> Error {
+    match err {
+        Error::BrokenPipe => Error::failure(format!(
+            "stdout was closed before the secret was written; {outcome}"
+        )),
+        err => err,
+    }
+}
+
 /// Runs one subcommand.
 pub fn run(context: &Context, command: Command) -> Result<Outcome> {
     match command {

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::secret::{Prefix, Secret};
 use crate::store::Successor;
 
-use super::{Context, Outcome, requested_expiry, resolve_key};
+use super::{Context, Outcome, not_handed_over, requested_expiry, resolve_key};
 
 /// Makes the successor, prints its secret once, and lets the old key live for the grace.
 pub fn run(context: &Context, args: &RotateArgs) -> Result<Outcome> {
@@ -21,7 +21,13 @@ pub fn run(context: &Context, args: &RotateArgs) -> Result<Outcome> {
         start: secret.start(),
         hash: secret.hash(),
     };
-    let rotation = store.rotate_key(key.id, &successor, args.grace, expiry, &context.actor()?)?;
-    context.printer.rotated(&rotation, secret.expose())?;
+    let actor = context.actor()?;
+    // The new secret is printed before the commit: if it cannot be, nothing changes.
+    store.rotate_key(key.id, &successor, args.grace, expiry, &actor, |rotation| {
+        context
+            .printer
+            .rotated(rotation, secret.expose())
+            .map_err(|err| not_handed_over(err, "nothing was rotated"))
+    })?;
     Ok(Outcome::Success)
 }

@@ -385,6 +385,7 @@ impl Store {
         grace: Duration,
         expiry: Option<Expiry>,
         actor: &str,
+        before_commit: impl FnOnce(&Rotation) -> Result<()>,
     ) -> Result<Rotation> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
@@ -476,11 +477,13 @@ impl Store {
                 (&new_key.expires_at, Type::TIMESTAMPTZ),
             ],
         )?;
-        tx.commit()?;
-        Ok(Rotation {
+        let rotation = Rotation {
             successor: new_key,
             predecessor: old_key,
-        })
+        };
+        before_commit(&rotation)?;
+        tx.commit()?;
+        Ok(rotation)
     }
 }
 

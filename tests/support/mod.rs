@@ -89,6 +89,28 @@ impl TestDb {
     }
 
     /// Every row of a table rendered as text, for searching for leaked secrets.
+    /// Runs keyadm with stdout a pipe whose reader is gone (every write fails with EPIPE).
+    pub fn run_into_closed_pipe(&self, args: &[&str]) -> Output {
+        use std::os::fd::FromRawFd;
+        let mut fds = [0; 2];
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        unsafe { libc::close(fds[0]) };
+        // SAFETY: fds[1] is a fresh descriptor that nothing else owns.
+        let stdout = unsafe { Stdio::from_raw_fd(fds[1]) };
+        let out = Command::new(binary())
+            .args(args)
+            .env_clear()
+            .env("KEYADM_DATABASE_URL", &self.conninfo)
+            .env("HOME", self.home.path())
+            .env("KEYADM_ACTOR", "tester")
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(Stdio::piped())
+            .output()
+            .expect("run keyadm");
+        Output::from(out)
+    }
+
     pub fn dump_text(&self, table: &str) -> String {
         self.client()
             .query(&format!("SELECT t::text FROM keyadm.{table} t"), &[])
