@@ -333,3 +333,32 @@ fn a_secret_that_cannot_be_printed_leaves_no_key() {
     assert_eq!(key_count(&db), 0);
     assert_eq!(db.scalar("SELECT count(*) FROM keyadm.key_events"), 0);
 }
+
+#[test]
+fn without_actor_the_operating_system_user_is_recorded() {
+    let db = TestDb::new();
+    let os_user = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap();
+    let os_user = String::from_utf8(os_user.stdout).unwrap().trim().to_owned();
+    let created: Created = db
+        .keyadm(&["create", "--org", "acme", "--name", "by-os-user", "--json"])
+        .env("KEYADM_ACTOR", None)
+        .run()
+        .success()
+        .json();
+    assert_eq!(created.key.created_by, os_user);
+    assert_eq!(
+        db.scalar(&format!(
+            "SELECT count(*) FROM keyadm.key_events WHERE actor = '{os_user}' AND action = 'created'"
+        )),
+        1
+    );
+    // A bad --actor is refused before anything happens, even for a read-only command.
+    db.keyadm(&["list", "--actor", " padded "])
+        .run()
+        .code(2)
+        .one_line_error()
+        .stderr_has("actor must not start or end with white space");
+}

@@ -16,6 +16,7 @@ use crate::label;
 use crate::secret::{Prefix, Secret};
 use crate::store::{CHUNK_SIZE, KeyTemplate, NewKey, Store};
 
+use super::create::secret_file_error;
 use super::{Context, not_handed_over};
 
 /// What `create` settled, for the bulk path.
@@ -63,7 +64,7 @@ pub fn run(context: &Context, store: &Store, request: Request<'_>) -> Result<()>
         for (key, secret) in &keys {
             match file.as_mut() {
                 Some(file) => {
-                    writeln!(file, "{}", secret.expose()).map_err(file_error)?;
+                    writeln!(file, "{}", secret.expose()).map_err(secret_file_error)?;
                     printed.push(key, None, path)?;
                 }
                 None => printed.push(key, Some(secret.expose()), None)?,
@@ -72,7 +73,7 @@ pub fn run(context: &Context, store: &Store, request: Request<'_>) -> Result<()>
         if let Some(file) = file.as_mut() {
             file.flush()
                 .and_then(|()| file.get_ref().sync_all())
-                .map_err(file_error)?;
+                .map_err(secret_file_error)?;
         }
         printed.flush()
     };
@@ -93,8 +94,4 @@ pub fn run(context: &Context, store: &Store, request: Request<'_>) -> Result<()>
             Err(not_handed_over(err, "no key was created"))
         }
     }
-}
-
-fn file_error(err: std::io::Error) -> Error {
-    Error::failure(format!("cannot write the secret file: {err}"))
 }

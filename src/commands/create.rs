@@ -140,5 +140,10 @@ fn create_secret_file(path: &Path) -> Result<File> {
 fn write_secret(file: &mut File, secret: &Secret) -> Result<()> {
     writeln!(file, "{}", secret.expose())
         .and_then(|()| file.sync_all())
-        .map_err(|err| Error::failure(format!("cannot write the secret file: {err}")))
+        .map_err(secret_file_error)
+}
+
+/// A `--secret-file` that could not be written or synced.
+pub(super) fn secret_file_error(err: std::io::Error) -> Error {
+    Error::failure(format!("cannot write the secret file: {err}"))
 }

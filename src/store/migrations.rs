@@ -276,8 +276,10 @@ impl Store {
     /// behind or ahead, that is the error to report (exit 6), else the statement's own.
     pub(super) fn schema_or_query_error(&self, err: postgres::Error) -> Error {
         match self.ensure_schema_current() {
-            Err(schema) => schema,
-            Ok(()) => err.into(),
+            Err(schema @ Error::Schema { .. }) => schema,
+            // Schema fine, or the second look failed too (say the connection broke): the
+            // statement's own error is the one to report.
+            _ => err.into(),
         }
     }
 

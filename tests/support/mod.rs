@@ -88,7 +88,6 @@ impl TestDb {
         self.keyadm(&args).run().success().json()
     }
 
-    /// Every row of a table rendered as text, for searching for leaked secrets.
     /// Runs keyadm with stdout a pipe whose reader is gone (every write fails with EPIPE).
     pub fn run_into_closed_pipe(&self, args: &[&str]) -> Output {
         use std::os::fd::FromRawFd;
@@ -111,6 +110,7 @@ impl TestDb {
         Output::from(out)
     }
 
+    /// Every row of a table rendered as text, for searching for leaked secrets.
     pub fn dump_text(&self, table: &str) -> String {
         self.client()
             .query(&format!("SELECT t::text FROM keyadm.{table} t"), &[])
