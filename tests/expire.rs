@@ -63,11 +63,22 @@ fn expire_by_age_sets_the_expiry_and_logs_the_policy() {
     );
     let event = db
         .client()
-        .query_one("SELECT actor, detail->>'policy', (detail->>'threshold_seconds')::float8 FROM keyadm.key_events WHERE action = 'expired'", &[])
+        .query_one(
+            "SELECT e.actor, e.detail->>'policy', (e.detail->>'threshold_seconds')::float8,
+                    (e.detail->>'expires_at')::timestamptz = k.expires_at, e.key_id::text
+             FROM keyadm.key_events e JOIN keyadm.api_keys k ON k.id = e.key_id
+             WHERE e.action = 'expired'",
+            &[],
+        )
         .unwrap();
     assert_eq!(event.get::<_, String>(0), "cron");
     assert_eq!(event.get::<_, String>(1), "older_than");
     assert_eq!(event.get::<_, f64>(2), 30.0 * 86400.0);
+    assert!(
+        event.get::<_, bool>(3),
+        "the event records the expiry the key got"
+    );
+    assert_eq!(event.get::<_, String>(4), old.id);
 }
 
 #[test]
@@ -117,6 +128,15 @@ fn grace_delays_the_expiry_and_a_rerun_changes_nothing() {
     let left = expires - chrono::Utc::now();
     assert!((left.num_seconds() - 2 * 86400).abs() < 60, "{left}");
     assert_eq!(report.keys[0].status, "active");
+    assert_eq!(
+        db.scalar(
+            "SELECT count(*) FROM keyadm.key_events e JOIN keyadm.api_keys k ON k.id = e.key_id
+             WHERE e.action = 'expired' AND (e.detail->>'grace_seconds')::float8 = 172800
+               AND (e.detail->>'expires_at')::timestamptz = k.expires_at"
+        ),
+        1,
+        "the event records the expiry the key got, grace included"
+    );
     db.keyadm(&["check"]).stdin(&key.secret).run().success();
 
     let again: SweepJson = db

