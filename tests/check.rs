@@ -104,10 +104,8 @@ fn check_changes_nothing() {
     );
 }
 
-#[test]
-fn one_check_opens_one_connection() {
-    let db = TestDb::new();
-    let created = db.create("acme", "ci", &[]);
+/// How many server connections `run` opens to `db`'s database (from `pg_stat_database`).
+fn connections_opened(db: &TestDb, run: impl FnOnce()) -> i64 {
     let mut admin = cluster().admin();
     let mut sessions = || -> i64 {
         admin
@@ -132,7 +130,7 @@ fn one_check_opens_one_connection() {
         }
         before = now;
     }
-    check(&db, &created.secret, &[], 0);
+    run();
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut after = sessions();
     while after == before && Instant::now() < deadline {
@@ -140,12 +138,35 @@ fn one_check_opens_one_connection() {
         after = sessions();
     }
     std::thread::sleep(Duration::from_millis(500));
-    after = sessions();
+    sessions() - before
+}
+
+#[test]
+fn one_check_opens_one_connection() {
+    let db = TestDb::new();
+    let created = db.create("acme", "ci", &[]);
+    let opened = connections_opened(&db, || {
+        check(&db, &created.secret, &[], 0);
+    });
+    assert_eq!(opened, 1, "one check opened {opened} server connections");
+}
+
+#[test]
+fn a_check_that_finds_no_schema_still_opens_one_connection() {
+    // The lookup fails, and keyadm looks at the schema again to say why: on the same
+    // connection, not a second one.
+    let db = TestDb::new();
+    let created = db.create("acme", "ci", &[]);
+    let opened = connections_opened(&db, || {
+        db.keyadm(&["check", "--schema", "nowhere"])
+            .stdin(&created.secret)
+            .run()
+            .code(6)
+            .stderr_has("not initialised");
+    });
     assert_eq!(
-        after - before,
-        1,
-        "one check opened {} server connections",
-        after - before
+        opened, 1,
+        "the failed check opened {opened} server connections"
     );
 }
 

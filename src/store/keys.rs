@@ -224,10 +224,12 @@ impl Store {
             version = self.schema_version_expr(),
             keys = self.table("api_keys"),
         );
-        let row = self
+        // The connection goes back before a failure is explained: the second look at the
+        // schema then reuses it instead of opening another.
+        let found = self
             .conn()?
-            .query_typed_one(&sql, &[(&hash, Type::BYTEA), (&within, Type::FLOAT8)])
-            .map_err(|err| self.schema_or_query_error(err))?;
+            .query_typed_one(&sql, &[(&hash, Type::BYTEA), (&within, Type::FLOAT8)]);
+        let row = found.map_err(|err| self.schema_or_query_error(err))?;
         self.judge_schema_version(row.get("version"))?;
         let found: Option<Uuid> = row.get("id");
         Ok(found.map(|_| (key_from_row(&row), row.get("expiring"))))
