@@ -27,6 +27,8 @@ pub struct Request<'a> {
     pub prefix: &'a Prefix,
     /// `--secret-file`, already created (mode 0600).
     pub secret_file: Option<(&'a Path, File)>,
+    /// Who is acting, for the `created` events.
+    pub actor: &'a str,
 }
 
 /// The names of a bulk create: NAME-1 to NAME-N.
@@ -77,11 +79,10 @@ pub fn run(context: &Context, store: &Store, request: Request<'_>) -> Result<()>
         }
         printed.flush()
     };
-    let actor = context.actor()?;
     let created = store.create_keys(
         &request.template,
         &names,
-        &actor,
+        request.actor,
         &mut next_chunk,
         &mut on_chunk,
     );

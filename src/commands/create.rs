@@ -53,6 +53,8 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<Outcome> {
     };
     let scopes = label::normalize_scopes(&args.scopes);
     let metadata = label::meta_object(&args.meta);
+    // Resolved before anything is written: a failed OS-user lookup leaves no secret file.
+    let actor = context.actor()?;
     let template = KeyTemplate {
         org: &org,
         prefix: args.prefix.as_str(),
@@ -71,6 +73,7 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<Outcome> {
             names,
             prefix: &args.prefix,
             secret_file,
+            actor: &actor,
         };
         bulk_create::run(context, &store, request)?;
         return Ok(Outcome::Success);
@@ -84,11 +87,10 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<Outcome> {
         .transpose()?;
     let new = NewKey {
         id: Uuid::now_v7(),
-        name: name.clone(),
+        name,
         start: secret.start(),
         hash: secret.hash(),
     };
-    let actor = context.actor()?;
     // The secret is handed over (file or stdout) before the commit: if that fails, no key is
     // stored whose secret nobody has.
     let created = store.create_key(&template, new, &actor, |key| match file.as_mut() {

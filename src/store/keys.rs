@@ -226,10 +226,10 @@ impl Store {
         );
         // The connection goes back before a failure is explained: the second look at the
         // schema then reuses it instead of opening another.
-        let found = self
+        let result = self
             .conn()?
             .query_typed_one(&sql, &[(&hash, Type::BYTEA), (&within, Type::FLOAT8)]);
-        let row = found.map_err(|err| self.schema_or_query_error(err))?;
+        let row = result.map_err(|err| self.schema_or_query_error(err))?;
         self.judge_schema_version(row.get("version"))?;
         let found: Option<Uuid> = row.get("id");
         Ok(found.map(|_| (key_from_row(&row), row.get("expiring"))))
