@@ -1,6 +1,4 @@
-use std::time::{Duration, Instant};
-
-use crate::support::{CheckJson, Run, TestDb, cluster};
+use crate::support::{CheckJson, Run, TestDb, cluster, connections_opened};
 
 fn check(db: &TestDb, secret: &str, args: &[&str], code: i32) -> CheckJson {
     let mut all = vec!["check", "--json"];
@@ -102,43 +100,6 @@ fn check_changes_nothing() {
         db.dump_text("api_keys") + &db.dump_text("key_events"),
         before
     );
-}
-
-/// How many server connections `run` opens to `db`'s database (from `pg_stat_database`).
-fn connections_opened(db: &TestDb, run: impl FnOnce()) -> i64 {
-    let mut admin = cluster().admin();
-    let mut sessions = || -> i64 {
-        admin
-            .batch_execute("SELECT pg_stat_clear_snapshot()")
-            .unwrap();
-        admin
-            .query_one(
-                "SELECT sessions FROM pg_stat_database WHERE datname = $1",
-                &[&db.name],
-            )
-            .unwrap()
-            .get(0)
-    };
-    // Wait for the sessions of setup to be counted.
-    let mut before = sessions();
-    let settle = Instant::now();
-    while settle.elapsed() < Duration::from_secs(2) {
-        std::thread::sleep(Duration::from_millis(200));
-        let now = sessions();
-        if now == before {
-            break;
-        }
-        before = now;
-    }
-    run();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut after = sessions();
-    while after == before && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-        after = sessions();
-    }
-    std::thread::sleep(Duration::from_millis(500));
-    sessions() - before
 }
 
 #[test]

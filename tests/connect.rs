@@ -49,6 +49,54 @@ fn a_server_that_never_answers_times_out_within_connect_timeout() {
 }
 
 #[test]
+fn a_connect_timeout_under_json_is_a_json_error() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let url = format!("postgresql://u@127.0.0.1:{port}/d");
+    let out = Run::new(&[
+        "list",
+        "--json",
+        "--connect-timeout",
+        "1s",
+        "--database-url",
+        &url,
+    ])
+    .run()
+    .code(7);
+    assert_eq!(out.stdout, "");
+    let err = out.json_error();
+    assert_eq!(err.code, "unavailable");
+    assert!(
+        err.message
+            .contains("timed out after 1s connecting to 127.0.0.1:"),
+        "{}",
+        err.message
+    );
+    drop(listener);
+}
+
+#[test]
+fn the_connect_timeout_stops_counting_once_connected() {
+    let db = TestDb::new();
+    db.create("acme", "ci", &[]);
+    // Hold a lock that makes `list` wait, after it has connected, for longer than its
+    // connect timeout.
+    let mut locker = db.client();
+    let mut tx = locker.transaction().unwrap();
+    tx.batch_execute("LOCK TABLE keyadm.api_keys IN ACCESS EXCLUSIVE MODE")
+        .unwrap();
+    let child = db
+        .keyadm(&["list", "--json", "--connect-timeout", "1s"])
+        .spawn();
+    std::thread::sleep(Duration::from_millis(2500));
+    tx.commit().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"ci\""));
+}
+
+#[test]
 fn a_missing_database_exits_7_with_a_hint() {
     let url = cluster().conninfo("no_such_database");
     Run::new(&["list", "--database-url", &url])

@@ -25,6 +25,7 @@ mod revoke;
 mod rotate;
 mod security;
 mod show;
+mod store;
 mod tls;
 mod update;
 mod verify;

@@ -2,7 +2,6 @@
 
 use crate::connect::tls;
 use crate::error::{Error, Result};
-use crate::store::Store;
 
 use super::{Context, Outcome};
 
@@ -10,7 +9,7 @@ use super::{Context, Outcome};
 /// 8 for missing privileges, 7 when the server cannot be reached at all).
 pub fn run(context: &Context) -> Result<Outcome> {
     let target = context.target()?;
-    let store = Store::open(&target, &context.schema)?;
+    let store = context.connect_to(&target)?;
     let mut report = store.diagnose(target.ports[0], tls::verifies(&target))?;
     report.address = target.address();
     context.printer.doctor(&report)?;

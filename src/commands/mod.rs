@@ -16,6 +16,8 @@ mod show;
 mod sweep;
 mod update;
 
+use std::sync::Arc;
+
 use chrono::Utc;
 
 use crate::cli::{Command, ExpiryArgs};
@@ -25,7 +27,7 @@ use crate::key_ref;
 use crate::model::Key;
 use crate::output::Printer;
 use crate::prompt::Prompter;
-use crate::store::{Expiry, Store};
+use crate::store::{Expiry, Reporter, Store};
 
 /// How a command that ran to the end went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,9 +69,17 @@ impl Context {
         Ok(actor)
     }
 
+    /// Connects to `target`. A connect that outlives `--connect-timeout` is reported like any
+    /// other error (from the thread that watches the time, which then ends the process).
+    fn connect_to(&self, target: &connect::Target) -> Result<Store> {
+        let printer = self.printer.clone();
+        let report: Reporter = Arc::new(move |err| printer.error(err));
+        Store::open(target, &self.schema, &report)
+    }
+
     /// Connects without checking the schema (for `init`).
     fn open_store(&self) -> Result<Store> {
-        Store::open(&self.target()?, &self.schema)
+        self.connect_to(&self.target()?)
     }
 
     /// Connects and makes sure the schema is initialised and matches this binary.

@@ -9,7 +9,6 @@ use crate::model::Event;
 
 use super::Store;
 use super::keys::{KeyLookup, Param};
-use super::pool::Connection;
 
 /// The columns of an [`Event`], with the handle of its key (from the key, or for a deleted
 /// key from the event that recorded it).
@@ -45,7 +44,7 @@ impl Store {
     /// The most recent `limit` events of one key, newest first.
     pub(super) fn events_of_key(
         &self,
-        conn: &mut Connection,
+        conn: &mut postgres::Client,
         key_id: Uuid,
         limit: i64,
     ) -> Result<Vec<Event>> {

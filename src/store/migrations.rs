@@ -247,7 +247,7 @@ impl Store {
     /// The newest applied migration, or `None` when keyadm's schema or history is missing.
     pub(super) fn schema_version(
         &self,
-        conn: &mut super::pool::Connection,
+        conn: &mut postgres::Client,
     ) -> std::result::Result<Option<i32>, postgres::Error> {
         let sql = format!("SELECT max(version) FROM {}", self.history_table());
         match conn.query_typed_one(&sql, &[]) {
@@ -259,7 +259,8 @@ impl Store {
 
     /// Refuses to work on a schema that is missing, behind, or ahead of this binary (exit 6).
     pub fn ensure_schema_current(&self) -> Result<()> {
-        let version = self.schema_version(&mut self.conn()?)?;
+        let mut conn = self.conn()?;
+        let version = self.schema_version(&mut conn)?;
         self.judge_schema_version(version)
     }
 

@@ -6,6 +6,7 @@
 
 mod bulk;
 mod db_error;
+mod deadline;
 mod doctor;
 mod events;
 mod keys;
@@ -17,6 +18,7 @@ pub use bulk::{CHUNK_SIZE, KeyTemplate, NewKey};
 pub use events::AuditFilter;
 pub use keys::{Expiry, KeyChanges, KeyLookup, ListFilter, StatusFilter, Successor};
 pub use migrations::binary_version;
+pub use pool::Reporter;
 pub use sweeps::{BATCH_SIZE, ExpirePolicy};
 
 use crate::connect::Target;
@@ -50,10 +52,11 @@ pub(crate) fn quote_ident(name: &str) -> String {
 }
 
 impl Store {
-    /// Connects (one server connection) to work in `schema`.
-    pub fn open(target: &Target, schema: &str) -> Result<Store> {
+    /// Connects (one server connection) to work in `schema`. A connect that outlives the
+    /// target's connect timeout is told to `report`, and the process ends (exit 7).
+    pub fn open(target: &Target, schema: &str, report: &Reporter) -> Result<Store> {
         Ok(Store {
-            pool: pool::open(target)?,
+            pool: pool::open(target, report)?,
             schema_name: schema.to_owned(),
             schema_ident: quote_ident(schema),
         })
@@ -69,7 +72,7 @@ impl Store {
         format!("{}.{name}", self.schema_ident)
     }
 
-    fn conn(&self) -> Result<pool::Connection> {
+    fn conn(&self) -> Result<pool::Connection<'_>> {
         self.pool.get().map_err(|err| Error::Unavailable {
             message: format!("cannot get a database connection: {err}"),
             hint: Some("the server may be overloaded or unreachable; retry".into()),

@@ -1,14 +1,15 @@
-//! The connection pool: r2d2 over rust-postgres with rustls, opening exactly one server
-//! connection for a command that needs one.
+//! The store's connections: the one every command opens, and an r2d2 pool for any more.
 //!
-//! r2d2 alone would either open `min_idle` connections up front or, with the server down, retry
-//! for its whole timeout and then report "timed out waiting for connection" without the cause
-//! (see PITFALLS.md). So keyadm connects once itself, within `--connect-timeout`, to report the
-//! real reason, and hands that connection to the pool as its first.
+//! keyadm connects once itself, within `--connect-timeout`, so that a failure reports its
+//! real cause (r2d2 alone would retry for its whole timeout and then say only "timed out
+//! waiting for connection", PITFALLS.md). That first connection is lent out directly. r2d2
+//! hands out even a pool's first connection through a helper thread of its own, and a
+//! one-connection command paid for that thread and the hand-over on every start (about
+//! 0.3 ms of a 6 ms `check`, BENCHMARKS.md); so the pool, and its thread, exist only once a
+//! second connection is wanted while the first is out.
 
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
-use std::thread;
+use std::ops::{Deref, DerefMut};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use postgres::Client;
@@ -22,54 +23,108 @@ use crate::connect::{SslMode, Target, tls};
 use crate::error::{Error, Result};
 
 use super::db_error;
+use super::deadline::Deadline;
 
-/// The most connections a command may open when it works in parallel on purpose.
+/// The most connections a command may hold at once, the first one included.
 const MAX_CONNECTIONS: u32 = 4;
 
-/// An r2d2 manager whose first connection is one made (and checked) beforehand.
-pub struct PrimedManager {
-    primed: Mutex<Option<Client>>,
-    inner: PostgresConnectionManager<MakeRustlsConnect>,
+/// Reports an error just before the process ends: how a connect that outlives
+/// `--connect-timeout` is told (it happens on the watchdog's thread, see [`Deadline`]).
+pub type Reporter = Arc<dyn Fn(&Error) + Send + Sync>;
+
+type Manager = PostgresConnectionManager<MakeRustlsConnect>;
+
+/// The connections of one store.
+pub struct Pool {
+    /// The connection made by [`open`], while no one has it out.
+    first: Mutex<Option<Client>>,
+    /// How to make more: the settings `open` connected with (its TLS mode included).
+    config: postgres::Config,
+    connector: MakeRustlsConnect,
+    more: OnceLock<r2d2::Pool<Manager>>,
+    connect_timeout: Option<Duration>,
 }
 
-impl r2d2::ManageConnection for PrimedManager {
-    type Connection = Client;
-    type Error = postgres::Error;
+/// A connection lent out; it goes back to the store when dropped.
+pub enum Connection<'a> {
+    First {
+        client: Option<Client>,
+        home: &'a Mutex<Option<Client>>,
+    },
+    More(r2d2::PooledConnection<Manager>),
+}
 
-    fn connect(&self) -> Result<Client, postgres::Error> {
-        let primed = self
-            .primed
-            .lock()
-            .map(|mut slot| slot.take())
-            .unwrap_or(None);
-        match primed {
-            Some(client) => Ok(client),
-            None => self.inner.connect(),
+impl Deref for Connection<'_> {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        match self {
+            Connection::First { client, .. } => client.as_ref().expect("held until dropped"),
+            Connection::More(client) => client,
         }
     }
+}
 
-    fn is_valid(&self, client: &mut Client) -> Result<(), postgres::Error> {
-        self.inner.is_valid(client)
-    }
-
-    fn has_broken(&self, client: &mut Client) -> bool {
-        self.inner.has_broken(client)
+impl DerefMut for Connection<'_> {
+    fn deref_mut(&mut self) -> &mut Client {
+        match self {
+            Connection::First { client, .. } => client.as_mut().expect("held until dropped"),
+            Connection::More(client) => client,
+        }
     }
 }
 
-/// The pool type of the store.
-pub type Pool = r2d2::Pool<PrimedManager>;
+impl Drop for Connection<'_> {
+    fn drop(&mut self) {
+        if let Connection::First { client, home } = self {
+            // A closed connection is not given back: the next one asked for is a new one.
+            if let Some(client) = client.take().filter(|c| !c.is_closed())
+                && let Ok(mut slot) = home.lock()
+            {
+                *slot = Some(client);
+            }
+        }
+    }
+}
 
-/// A connection checked out of the pool.
-pub type Connection = r2d2::PooledConnection<PrimedManager>;
+impl Pool {
+    /// The first connection when it is free, else one from the pool (built on first use).
+    pub fn get(&self) -> std::result::Result<Connection<'_>, String> {
+        let first = self.first.lock().ok().and_then(|mut slot| slot.take());
+        if let Some(client) = first {
+            return Ok(Connection::First {
+                client: Some(client),
+                home: &self.first,
+            });
+        }
+        self.more
+            .get_or_init(|| self.build_more())
+            .get()
+            .map(Connection::More)
+            .map_err(|err| err.to_string())
+    }
+
+    fn build_more(&self) -> r2d2::Pool<Manager> {
+        let manager = PostgresConnectionManager::new(self.config.clone(), self.connector.clone());
+        r2d2::Pool::builder()
+            // r2d2 starts three helper threads by default; one is plenty for a CLI.
+            .thread_pool(Arc::new(ScheduledThreadPool::new(1)))
+            .max_size(MAX_CONNECTIONS - 1)
+            .min_idle(Some(0))
+            .test_on_check_out(false)
+            .connection_timeout(self.connect_timeout.unwrap_or(Duration::from_secs(3600)))
+            .error_handler(Box::new(r2d2::NopErrorHandler))
+            .build_unchecked(manager)
+    }
+}
 
 /// Connects once (bounded by the target's connect timeout as a whole, not just the TCP
-/// handshake) and builds a pool around that connection.
-pub fn open(target: &Target) -> Result<Pool> {
+/// handshake; past it, `report` is called and the process ends with exit 7).
+pub fn open(target: &Target, report: &Reporter) -> Result<Pool> {
     let plan = tls::plan(target, target.home.as_deref())?;
     let mut config = target.to_config()?;
     config.ssl_mode(plan.driver_mode);
-    let client = match connect_within(&config, &plan.connector, target) {
+    let client = match connect_within(&config, &plan.connector, target, report) {
         // libpq's `prefer`: when the TLS handshake fails, try again without TLS.
         Err((err, _))
             if target.sslmode == SslMode::Prefer
@@ -77,30 +132,23 @@ pub fn open(target: &Target) -> Result<Pool> {
                 && err.as_ref().is_some_and(db_error::is_tls_failure) =>
         {
             config.ssl_mode(DriverSsl::Disable);
-            connect_within(&config, &plan.connector, target)
+            connect_within(&config, &plan.connector, target, report)
         }
         // libpq's `allow`: when the server insists on TLS, try again with it.
         Err((err, _)) if target.sslmode == SslMode::Allow && requires_tls(&err) => {
             config.ssl_mode(DriverSsl::Require);
-            connect_within(&config, &plan.connector, target)
+            connect_within(&config, &plan.connector, target, report)
         }
         other => other,
     }
     .map_err(|(_, err)| err)?;
-    let manager = PrimedManager {
-        primed: Mutex::new(Some(client)),
-        inner: PostgresConnectionManager::new(config, plan.connector),
-    };
-    Ok(r2d2::Pool::builder()
-        // r2d2 starts three helper threads by default; they only open extra connections,
-        // which a one-connection command never needs, and each costs start-up time.
-        .thread_pool(Arc::new(ScheduledThreadPool::new(1)))
-        .max_size(MAX_CONNECTIONS)
-        .min_idle(Some(0))
-        .test_on_check_out(false)
-        .connection_timeout(target.connect_timeout.unwrap_or(Duration::from_secs(3600)))
-        .error_handler(Box::new(r2d2::NopErrorHandler))
-        .build_unchecked(manager))
+    Ok(Pool {
+        first: Mutex::new(Some(client)),
+        config,
+        connector: plan.connector,
+        more: OnceLock::new(),
+        connect_timeout: target.connect_timeout,
+    })
 }
 
 /// The server's refusal of an unencrypted connection (pg_hba.conf `hostssl` only).
@@ -116,36 +164,32 @@ fn connect_within(
     config: &postgres::Config,
     connector: &MakeRustlsConnect,
     target: &Target,
+    report: &Reporter,
 ) -> std::result::Result<Client, (Option<postgres::Error>, Error)> {
     let fail = |err: postgres::Error| {
         let mapped = db_error::connect_error(&err, target);
         (Some(err), mapped)
     };
-    let Some(timeout) = target.connect_timeout else {
-        return config.connect(connector.clone()).map_err(fail);
+    let _deadline = match target.connect_timeout {
+        Some(timeout) => {
+            let report = Arc::clone(report);
+            let address = target.address();
+            let deadline = Deadline::start(timeout, move || {
+                let err = Error::Unavailable {
+                    message: format!(
+                        "timed out after {} connecting to {address}",
+                        humantime::format_duration(timeout),
+                    ),
+                    hint: Some(
+                        "check the host, port and firewall, or raise --connect-timeout".into(),
+                    ),
+                };
+                report(&err);
+                std::process::exit(err.exit_code().into());
+            });
+            Some(deadline.map_err(|err| (None, err))?)
+        }
+        None => None,
     };
-    let (sender, receiver) = mpsc::channel();
-    let config = config.clone();
-    let connector = connector.clone();
-    // The driver's own timeout covers only the TCP handshake; a server that accepts and then
-    // never answers would hang the startup. The thread is abandoned on timeout: the process
-    // is about to exit with an error anyway.
-    thread::spawn(move || {
-        let _ = sender.send(config.connect(connector));
-    });
-    match receiver.recv_timeout(timeout) {
-        Ok(Ok(client)) => Ok(client),
-        Ok(Err(err)) => Err(fail(err)),
-        Err(_) => Err((
-            None,
-            Error::Unavailable {
-                message: format!(
-                    "timed out after {} connecting to {}",
-                    humantime::format_duration(timeout),
-                    target.address()
-                ),
-                hint: Some("check the host, port and firewall, or raise --connect-timeout".into()),
-            },
-        )),
-    }
+    config.connect(connector.clone()).map_err(fail)
 }

@@ -9,6 +9,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -186,6 +187,43 @@ impl Run {
 }
 
 /// The path of the keyadm binary under test.
+/// How many server connections `run` opens to `db`'s database (from `pg_stat_database`).
+pub fn connections_opened(db: &TestDb, run: impl FnOnce()) -> i64 {
+    let mut admin = cluster().admin();
+    let mut sessions = || -> i64 {
+        admin
+            .batch_execute("SELECT pg_stat_clear_snapshot()")
+            .unwrap();
+        admin
+            .query_one(
+                "SELECT sessions FROM pg_stat_database WHERE datname = $1",
+                &[&db.name],
+            )
+            .unwrap()
+            .get(0)
+    };
+    // Wait for the sessions of setup to be counted.
+    let mut before = sessions();
+    let settle = Instant::now();
+    while settle.elapsed() < Duration::from_secs(2) {
+        std::thread::sleep(Duration::from_millis(200));
+        let now = sessions();
+        if now == before {
+            break;
+        }
+        before = now;
+    }
+    run();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut after = sessions();
+    while after == before && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        after = sessions();
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    sessions() - before
+}
+
 pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_keyadm"))
 }
