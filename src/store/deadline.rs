@@ -8,6 +8,7 @@
 //! allocates (BENCHMARKS.md).
 
 use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
 
@@ -15,24 +16,39 @@ use crate::error::{Error, Result};
 
 /// Cancels the deadline when dropped.
 pub struct Deadline {
-    _cancel: mpsc::Sender<()>,
+    /// Set (under the lock) when the work is done. The watchdog holds the lock while it
+    /// reports and ends the process, so the work either goes on or is reported as timed
+    /// out, never both: a drop that comes too late waits for the end of the process.
+    done: Arc<Mutex<bool>>,
+    _wake: mpsc::Sender<()>,
 }
 
 impl Deadline {
     /// Calls `on_expiry` (which must end the process) if this `Deadline` is still alive after
     /// `timeout`.
     pub fn start(timeout: Duration, on_expiry: impl FnOnce() + Send + 'static) -> Result<Deadline> {
-        let (cancel, cancelled) = mpsc::channel::<()>();
+        let (wake, woken) = mpsc::channel::<()>();
+        let done = Arc::new(Mutex::new(false));
+        let watched = Arc::clone(&done);
         thread::Builder::new()
             .name("keyadm-deadline".into())
             // It only waits: a small stack is quicker to set up.
             .stack_size(64 * 1024)
             .spawn(move || {
-                if let Err(RecvTimeoutError::Timeout) = cancelled.recv_timeout(timeout) {
-                    on_expiry();
+                if let Err(RecvTimeoutError::Timeout) = woken.recv_timeout(timeout) {
+                    let done = watched.lock().unwrap_or_else(PoisonError::into_inner);
+                    if !*done {
+                        on_expiry();
+                    }
                 }
             })
             .map_err(|err| Error::failure(format!("cannot start the connect timer: {err}")))?;
-        Ok(Deadline { _cancel: cancel })
+        Ok(Deadline { done, _wake: wake })
+    }
+}
+
+impl Drop for Deadline {
+    fn drop(&mut self) {
+        *self.done.lock().unwrap_or_else(PoisonError::into_inner) = true;
     }
 }
