@@ -86,9 +86,9 @@ fn the_connect_timeout_stops_counting_once_connected() {
     tx.batch_execute("LOCK TABLE keyadm.api_keys IN ACCESS EXCLUSIVE MODE")
         .unwrap();
     let child = db
-        .keyadm(&["list", "--json", "--connect-timeout", "1s"])
+        .keyadm(&["list", "--json", "--connect-timeout", "2s"])
         .spawn();
-    std::thread::sleep(Duration::from_millis(2500));
+    std::thread::sleep(Duration::from_millis(3500));
     tx.commit().unwrap();
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
