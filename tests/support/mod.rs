@@ -186,7 +186,6 @@ impl Run {
     }
 }
 
-/// The path of the keyadm binary under test.
 /// How many server connections `run` opens to `db`'s database (from `pg_stat_database`).
 pub fn connections_opened(db: &TestDb, run: impl FnOnce()) -> i64 {
     let mut admin = cluster().admin();
@@ -224,6 +223,7 @@ pub fn connections_opened(db: &TestDb, run: impl FnOnce()) -> i64 {
     sessions() - before
 }
 
+/// The path of the keyadm binary under test.
 pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_keyadm"))
 }
