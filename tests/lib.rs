@@ -26,6 +26,7 @@ mod rotate;
 mod security;
 mod show;
 mod store;
+mod time_zone;
 mod tls;
 mod update;
 mod verify;

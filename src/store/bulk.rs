@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::model::Key;
 
 use super::Store;
+use super::json_time::utc_json;
 use super::keys::{Expiry, KEY_COLUMNS, LIVE, Param, key_from_row};
 
 /// Keys inserted per statement.
@@ -105,11 +106,12 @@ impl Store {
                 INSERT INTO {events} (key_id, org, actor, action, detail)
                 SELECT id, org, $9, 'created', jsonb_build_object(
                     'name', name, 'start', start, 'scopes', scopes, 'metadata', metadata,
-                    'expires_at', expires_at)
+                    'expires_at', {expires_at})
                 FROM k)
              SELECT {KEY_COLUMNS} FROM k",
             keys = self.table("api_keys"),
             events = self.table("key_events"),
+            expires_at = utc_json("expires_at"),
         );
         let (at, secs) = template.expiry.params();
         let ids: Vec<Uuid> = new.iter().map(|(k, _)| k.id).collect();

@@ -15,6 +15,7 @@ use crate::timespec::seconds;
 
 use super::Store;
 use super::bulk::{KeyTemplate, NewKey};
+use super::json_time::utc_json;
 
 /// The columns of a [`Key`], with its status computed by the server's clock.
 pub(super) const KEY_COLUMNS: &str = "id, org, name, prefix, start, scopes, metadata, created_at, created_by, \
@@ -423,7 +424,8 @@ impl Store {
                  SELECT $1, org, name, prefix, $2, $3, scopes, metadata, $4,
                         CASE WHEN $5::timestamptz IS NOT NULL THEN $5
                              WHEN $6::float8 IS NOT NULL THEN now() + $6 * interval '1 second'
-                             WHEN $7 AND expires_at IS NOT NULL THEN now() + (expires_at - created_at)
+                             WHEN $7 AND expires_at IS NOT NULL
+                                  THEN now() + extract(epoch FROM expires_at - created_at) * interval '1 second'
                         END,
                         id
                  FROM {keys} WHERE id = $8
@@ -461,11 +463,13 @@ impl Store {
                 "INSERT INTO {events} (key_id, org, actor, action, detail) VALUES
                    ($1, $3, $4, 'rotated', jsonb_build_object(
                        'successor', $2::uuid, 'successor_start', $5::text,
-                       'grace_seconds', $6::float8, 'expires_at', $7::timestamptz)),
+                       'grace_seconds', $6::float8, 'expires_at', {old_expiry})),
                    ($2, $3, $4, 'created', jsonb_build_object(
                        'rotated_from', $1::uuid, 'name', $8::text, 'start', $5::text,
-                       'expires_at', $9::timestamptz))",
+                       'expires_at', {new_expiry}))",
                 events = self.table("key_events"),
+                old_expiry = utc_json("$7::timestamptz"),
+                new_expiry = utc_json("$9::timestamptz"),
             ),
             &[
                 (&old_id, Type::UUID),

@@ -9,6 +9,7 @@ mod db_error;
 mod deadline;
 mod doctor;
 mod events;
+mod json_time;
 mod keys;
 mod migrations;
 mod pool;

@@ -17,6 +17,7 @@ use crate::model::Key;
 use crate::timespec::seconds;
 
 use super::Store;
+use super::json_time::utc_json;
 use super::keys::{KEY_COLUMNS, key_from_row};
 
 /// Rows changed per transaction.
@@ -147,12 +148,13 @@ impl Store {
                 INSERT INTO {events} (key_id, org, actor, action, detail)
                 SELECT id, org, $5, 'expired', (SELECT jsonb_build_object(
                     'policy', $6::text, 'threshold_seconds', $1::float8,
-                    'grace_seconds', $3::float8, 'expires_at', now() + $3 * interval '1 second'))
+                    'grace_seconds', $3::float8, 'expires_at', {expires_at}))
                 FROM changed)
              SELECT {KEY_COLUMNS} FROM changed",
             keys = self.table("api_keys"),
             events = self.table("key_events"),
             condition = expire_condition(policy),
+            expires_at = utc_json("now() + $3 * interval '1 second'"),
         );
         let threshold = policy.threshold();
         let grace = seconds(grace);
@@ -216,12 +218,14 @@ impl Store {
              logged AS (
                 INSERT INTO {events} (key_id, org, actor, action, detail)
                 SELECT id, org, $4, 'pruned', jsonb_build_object(
-                    'name', name, 'start', start, 'revoked_at', revoked_at,
-                    'expires_at', expires_at, 'dead_for_seconds', $1::float8)
+                    'name', name, 'start', start, 'revoked_at', {revoked_at},
+                    'expires_at', {expires_at}, 'dead_for_seconds', $1::float8)
                 FROM deleted)
              SELECT {KEY_COLUMNS} FROM deleted",
             keys = self.table("api_keys"),
             events = self.table("key_events"),
+            revoked_at = utc_json("revoked_at"),
+            expires_at = utc_json("expires_at"),
         );
         let dead_for = seconds(dead_for);
         self.run_batches(

@@ -1,0 +1,22 @@
+//! Times inside event details that SQL writes: RFC 3339 in UTC with `Z`, whatever the
+//! session's `TimeZone`.
+//!
+//! `jsonb_build_object` writes a `timestamptz` in the session's time zone
+//! (`2026-11-24T16:51:36.05261-05:00` on a server set to New York), and the log is
+//! append-only: what a detail says is written once and read as it is forever. keyadm prints
+//! every other time in UTC with `Z` and with the sub-second digits there are (none, 3 or 6,
+//! as chrono does); a detail written through [`utc_json`] reads the same.
+
+/// SQL for `expr` (a `timestamptz`; NULL stays NULL) as text the way keyadm prints times in
+/// JSON. `expr` is evaluated several times: keep it a column, a parameter or a stable
+/// expression.
+pub(super) fn utc_json(expr: &str) -> String {
+    let utc = format!("(({expr}) AT TIME ZONE 'UTC')");
+    let micros = format!("date_part('microseconds', {utc})::int8 % 1000000");
+    format!(
+        "(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || \
+         CASE WHEN {micros} = 0 THEN '' \
+              WHEN {micros} % 1000 = 0 THEN to_char({utc}, '.MS') \
+              ELSE to_char({utc}, '.US') END || 'Z')"
+    )
+}
