@@ -25,7 +25,7 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::Parser;
-use clap::error::ErrorKind;
+use clap::error::{ContextKind, ContextValue, ErrorKind};
 
 use cli::{Cli, ColorChoice, Format};
 use commands::{Context, Outcome};
@@ -109,25 +109,43 @@ fn argument_error(err: &clap::Error, args: &[OsString]) -> u8 {
     }
     let rendered = err.render().to_string();
     let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
-    let message = lines
+    let mut message = lines
         .next()
         .map_or("invalid arguments", |first| {
             first.strip_prefix("error: ").unwrap_or(first)
         })
         .to_owned();
+    // clap lists the missing arguments on lines of their own, after a colon.
+    if err.kind() == ErrorKind::MissingRequiredArgument
+        && let Some(missing) = context_list(err, ContextKind::InvalidArg)
+    {
+        message = format!("{message} {missing}");
+    }
     let tip = rendered
         .lines()
         .map(str::trim)
         .find_map(|l| l.strip_prefix("tip: "))
         .map(str::to_owned);
+    let possible =
+        context_list(err, ContextKind::ValidValue).map(|v| format!("possible values: {v}"));
     let usage = rendered
         .lines()
         .map(str::trim)
         .find(|l| l.starts_with("Usage: "))
         .map(str::to_owned);
-    let hint = tip.or(usage.map(|u| format!("{u} (see --help)")));
+    let hint = tip
+        .or(possible)
+        .or(usage.map(|u| format!("{u} (see --help)")));
     printer.error(&Error::Usage { message, hint });
     exit::USAGE
+}
+
+/// A list from a clap error's context (missing arguments, possible values), comma-separated.
+fn context_list(err: &clap::Error, kind: ContextKind) -> Option<String> {
+    match err.get(kind) {
+        Some(ContextValue::Strings(items)) if !items.is_empty() => Some(items.join(", ")),
+        _ => None,
+    }
 }
 
 /// Whether the raw arguments ask for JSON (used before they could be parsed).

@@ -39,7 +39,13 @@ fn usage_errors_exit_2_with_one_line_and_a_suggestion() {
     Run::new(&["list", "--status", "bogus"])
         .run()
         .code(2)
-        .one_line_error();
+        .one_line_error()
+        .stderr_has("hint: possible values: active, expired, revoked, all");
+    Run::new(&["show"])
+        .run()
+        .code(2)
+        .one_line_error()
+        .stderr_has("error: the following required arguments were not provided: <KEY>\n");
     Run::new(&["list", "--limit", "0"])
         .run()
         .code(2)
