@@ -103,6 +103,13 @@ fn prune_deletes_long_dead_keys_and_keeps_their_story() {
             .json();
         let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
         assert_eq!(actions, ["pruned", "revoked", "created"], "by {ident}");
+        // Each of them under the key's handle, not only those that recorded it.
+        assert!(
+            events
+                .iter()
+                .all(|e| e.key_start.as_deref() == Some(&revoked_long_ago.start[..])),
+            "{events:?}"
+        );
     }
     db.keyadm(&["show", &revoked_long_ago.id]).run().code(3);
     let again: SweepJson = db

@@ -66,16 +66,23 @@ impl Store {
         filter: &AuditFilter,
         sink: &mut dyn FnMut(Event) -> Result<()>,
     ) -> Result<u64> {
+        // The events of one deleted key all get its handle, from the event that recorded it
+        // (an initplan, run once and only if needed), not just the events that carry it.
         let sql = format!(
-            "SELECT {EVENT_COLUMNS} FROM {} e LEFT JOIN {} k ON k.id = e.key_id
+            "SELECT e.id, e.key_id, e.at, e.actor, e.db_user, e.action, e.detail,
+                    COALESCE(k.start, e.detail->>'start',
+                             (SELECT r.detail->>'start' FROM {events} r
+                              WHERE r.key_id = $1 AND r.action IN ('created', 'pruned') LIMIT 1))
+                      AS key_start
+             FROM {events} e LEFT JOIN {keys} k ON k.id = e.key_id
              WHERE ($1::uuid IS NULL OR e.key_id = $1)
                AND ($2::text IS NULL OR e.org = $2)
                AND ($3::timestamptz IS NULL OR e.at >= $3)
                AND ($4::float8 IS NULL OR e.at >= now() - $4 * interval '1 second')
              ORDER BY e.at DESC, e.id DESC
              LIMIT $5",
-            self.table("key_events"),
-            self.table("api_keys"),
+            events = self.table("key_events"),
+            keys = self.table("api_keys"),
         );
         let params: [Param<'_>; 5] = [
             (&filter.key_id, Type::UUID),

@@ -357,6 +357,7 @@ pub struct Created {
 pub struct EventJson {
     pub id: i64,
     pub key_id: String,
+    pub key_start: Option<String>,
     pub at: String,
     pub actor: String,
     pub action: String,
