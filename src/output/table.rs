@@ -360,6 +360,13 @@ fn indent(text: &str) -> String {
         .join("\n")
 }
 
+/// A time from refinery's history table (RFC 3339 text, to the nanosecond), as tables show
+/// times; text that is not RFC 3339 is shown as it is.
+fn history_time(text: &str) -> String {
+    DateTime::parse_from_rfc3339(text)
+        .map_or_else(|_| text.to_owned(), |at| time(&at.with_timezone(&Utc)))
+}
+
 /// `init --status`.
 pub fn migrations(states: &[MigrationState]) -> String {
     let mut table = plain_table(false);
@@ -369,7 +376,10 @@ pub fn migrations(states: &[MigrationState]) -> String {
             state.version.to_string(),
             state.name.clone(),
             if state.applied { "applied" } else { "pending" }.to_owned(),
-            state.applied_on.clone().unwrap_or_else(|| "-".into()),
+            state
+                .applied_on
+                .as_deref()
+                .map_or_else(|| "-".into(), history_time),
         ]);
     }
     set_padding(&mut table);
