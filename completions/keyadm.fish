@@ -28,8 +28,8 @@ complete -c keyadm -n "__fish_keyadm_needs_command" -l database-url -d 'PostgreS
 complete -c keyadm -n "__fish_keyadm_needs_command" -l schema -d 'Schema holding keyadm\'s tables' -r
 complete -c keyadm -n "__fish_keyadm_needs_command" -s o -l format -d 'Output format' -r -f -a "table\t'Tables for people'
 json\t'JSON for scripts'"
-complete -c keyadm -n "__fish_keyadm_needs_command" -l connect-timeout -d 'Give up connecting after this long [default: 10s]' -r
-complete -c keyadm -n "__fish_keyadm_needs_command" -l statement-timeout -d 'Cancel any statement running longer than this [default: no limit]' -r
+complete -c keyadm -n "__fish_keyadm_needs_command" -l connect-timeout -d 'Give up connecting after this long; 0s waits without limit [default: 10s]' -r
+complete -c keyadm -n "__fish_keyadm_needs_command" -l statement-timeout -d 'Cancel any statement running longer than this; 0s: no limit [default: the server\'s]' -r
 complete -c keyadm -n "__fish_keyadm_needs_command" -l actor -d 'Who is acting, as recorded in the audit log [default: the OS user]' -r
 complete -c keyadm -n "__fish_keyadm_needs_command" -l color -d 'When to use colour (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
@@ -59,8 +59,8 @@ complete -c keyadm -n "__fish_keyadm_using_subcommand init" -l database-url -d '
 complete -c keyadm -n "__fish_keyadm_using_subcommand init" -l schema -d 'Schema holding keyadm\'s tables' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand init" -s o -l format -d 'Output format' -r -f -a "table\t'Tables for people'
 json\t'JSON for scripts'"
-complete -c keyadm -n "__fish_keyadm_using_subcommand init" -l connect-timeout -d 'Give up connecting after this long [default: 10s]' -r
-complete -c keyadm -n "__fish_keyadm_using_subcommand init" -l statement-timeout -d 'Cancel any statement running longer than this [default: no limit]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand init" -l connect-timeout -d 'Give up connecting after this long; 0s waits without limit [default: 10s]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand init" -l statement-timeout -d 'Cancel any statement running longer than this; 0s: no limit [default: the server\'s]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand init" -l actor -d 'Who is acting, as recorded in the audit log [default: the OS user]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand init" -l color -d 'When to use colour (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
@@ -85,8 +85,8 @@ complete -c keyadm -n "__fish_keyadm_using_subcommand create" -l database-url -d
 complete -c keyadm -n "__fish_keyadm_using_subcommand create" -l schema -d 'Schema holding keyadm\'s tables' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand create" -s o -l format -d 'Output format' -r -f -a "table\t'Tables for people'
 json\t'JSON for scripts'"
-complete -c keyadm -n "__fish_keyadm_using_subcommand create" -l connect-timeout -d 'Give up connecting after this long [default: 10s]' -r
-complete -c keyadm -n "__fish_keyadm_using_subcommand create" -l statement-timeout -d 'Cancel any statement running longer than this [default: no limit]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand create" -l connect-timeout -d 'Give up connecting after this long; 0s waits without limit [default: 10s]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand create" -l statement-timeout -d 'Cancel any statement running longer than this; 0s: no limit [default: the server\'s]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand create" -l actor -d 'Who is acting, as recorded in the audit log [default: the OS user]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand create" -l color -d 'When to use colour (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
@@ -108,8 +108,8 @@ complete -c keyadm -n "__fish_keyadm_using_subcommand list" -l database-url -d '
 complete -c keyadm -n "__fish_keyadm_using_subcommand list" -l schema -d 'Schema holding keyadm\'s tables' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand list" -s o -l format -d 'Output format' -r -f -a "table\t'Tables for people'
 json\t'JSON for scripts'"
-complete -c keyadm -n "__fish_keyadm_using_subcommand list" -l connect-timeout -d 'Give up connecting after this long [default: 10s]' -r
-complete -c keyadm -n "__fish_keyadm_using_subcommand list" -l statement-timeout -d 'Cancel any statement running longer than this [default: no limit]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand list" -l connect-timeout -d 'Give up connecting after this long; 0s waits without limit [default: 10s]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand list" -l statement-timeout -d 'Cancel any statement running longer than this; 0s: no limit [default: the server\'s]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand list" -l actor -d 'Who is acting, as recorded in the audit log [default: the OS user]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand list" -l color -d 'When to use colour (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
@@ -125,8 +125,8 @@ complete -c keyadm -n "__fish_keyadm_using_subcommand show" -l database-url -d '
 complete -c keyadm -n "__fish_keyadm_using_subcommand show" -l schema -d 'Schema holding keyadm\'s tables' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand show" -s o -l format -d 'Output format' -r -f -a "table\t'Tables for people'
 json\t'JSON for scripts'"
-complete -c keyadm -n "__fish_keyadm_using_subcommand show" -l connect-timeout -d 'Give up connecting after this long [default: 10s]' -r
-complete -c keyadm -n "__fish_keyadm_using_subcommand show" -l statement-timeout -d 'Cancel any statement running longer than this [default: no limit]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand show" -l connect-timeout -d 'Give up connecting after this long; 0s waits without limit [default: 10s]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand show" -l statement-timeout -d 'Cancel any statement running longer than this; 0s: no limit [default: the server\'s]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand show" -l actor -d 'Who is acting, as recorded in the audit log [default: the OS user]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand show" -l color -d 'When to use colour (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
@@ -143,8 +143,8 @@ complete -c keyadm -n "__fish_keyadm_using_subcommand revoke" -l database-url -d
 complete -c keyadm -n "__fish_keyadm_using_subcommand revoke" -l schema -d 'Schema holding keyadm\'s tables' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand revoke" -s o -l format -d 'Output format' -r -f -a "table\t'Tables for people'
 json\t'JSON for scripts'"
-complete -c keyadm -n "__fish_keyadm_using_subcommand revoke" -l connect-timeout -d 'Give up connecting after this long [default: 10s]' -r
-complete -c keyadm -n "__fish_keyadm_using_subcommand revoke" -l statement-timeout -d 'Cancel any statement running longer than this [default: no limit]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand revoke" -l connect-timeout -d 'Give up connecting after this long; 0s waits without limit [default: 10s]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand revoke" -l statement-timeout -d 'Cancel any statement running longer than this; 0s: no limit [default: the server\'s]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand revoke" -l actor -d 'Who is acting, as recorded in the audit log [default: the OS user]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand revoke" -l color -d 'When to use colour (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
@@ -164,8 +164,8 @@ complete -c keyadm -n "__fish_keyadm_using_subcommand rotate" -l database-url -d
 complete -c keyadm -n "__fish_keyadm_using_subcommand rotate" -l schema -d 'Schema holding keyadm\'s tables' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand rotate" -s o -l format -d 'Output format' -r -f -a "table\t'Tables for people'
 json\t'JSON for scripts'"
-complete -c keyadm -n "__fish_keyadm_using_subcommand rotate" -l connect-timeout -d 'Give up connecting after this long [default: 10s]' -r
-complete -c keyadm -n "__fish_keyadm_using_subcommand rotate" -l statement-timeout -d 'Cancel any statement running longer than this [default: no limit]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand rotate" -l connect-timeout -d 'Give up connecting after this long; 0s waits without limit [default: 10s]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand rotate" -l statement-timeout -d 'Cancel any statement running longer than this; 0s: no limit [default: the server\'s]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand rotate" -l actor -d 'Who is acting, as recorded in the audit log [default: the OS user]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand rotate" -l color -d 'When to use colour (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
@@ -181,8 +181,8 @@ complete -c keyadm -n "__fish_keyadm_using_subcommand check" -l database-url -d 
 complete -c keyadm -n "__fish_keyadm_using_subcommand check" -l schema -d 'Schema holding keyadm\'s tables' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand check" -s o -l format -d 'Output format' -r -f -a "table\t'Tables for people'
 json\t'JSON for scripts'"
-complete -c keyadm -n "__fish_keyadm_using_subcommand check" -l connect-timeout -d 'Give up connecting after this long [default: 10s]' -r
-complete -c keyadm -n "__fish_keyadm_using_subcommand check" -l statement-timeout -d 'Cancel any statement running longer than this [default: no limit]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand check" -l connect-timeout -d 'Give up connecting after this long; 0s waits without limit [default: 10s]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand check" -l statement-timeout -d 'Cancel any statement running longer than this; 0s: no limit [default: the server\'s]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand check" -l actor -d 'Who is acting, as recorded in the audit log [default: the OS user]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand check" -l color -d 'When to use colour (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
@@ -202,8 +202,8 @@ complete -c keyadm -n "__fish_keyadm_using_subcommand expire" -l database-url -d
 complete -c keyadm -n "__fish_keyadm_using_subcommand expire" -l schema -d 'Schema holding keyadm\'s tables' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand expire" -s o -l format -d 'Output format' -r -f -a "table\t'Tables for people'
 json\t'JSON for scripts'"
-complete -c keyadm -n "__fish_keyadm_using_subcommand expire" -l connect-timeout -d 'Give up connecting after this long [default: 10s]' -r
-complete -c keyadm -n "__fish_keyadm_using_subcommand expire" -l statement-timeout -d 'Cancel any statement running longer than this [default: no limit]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand expire" -l connect-timeout -d 'Give up connecting after this long; 0s waits without limit [default: 10s]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand expire" -l statement-timeout -d 'Cancel any statement running longer than this; 0s: no limit [default: the server\'s]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand expire" -l actor -d 'Who is acting, as recorded in the audit log [default: the OS user]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand expire" -l color -d 'When to use colour (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
@@ -221,8 +221,8 @@ complete -c keyadm -n "__fish_keyadm_using_subcommand prune" -l database-url -d 
 complete -c keyadm -n "__fish_keyadm_using_subcommand prune" -l schema -d 'Schema holding keyadm\'s tables' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand prune" -s o -l format -d 'Output format' -r -f -a "table\t'Tables for people'
 json\t'JSON for scripts'"
-complete -c keyadm -n "__fish_keyadm_using_subcommand prune" -l connect-timeout -d 'Give up connecting after this long [default: 10s]' -r
-complete -c keyadm -n "__fish_keyadm_using_subcommand prune" -l statement-timeout -d 'Cancel any statement running longer than this [default: no limit]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand prune" -l connect-timeout -d 'Give up connecting after this long; 0s waits without limit [default: 10s]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand prune" -l statement-timeout -d 'Cancel any statement running longer than this; 0s: no limit [default: the server\'s]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand prune" -l actor -d 'Who is acting, as recorded in the audit log [default: the OS user]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand prune" -l color -d 'When to use colour (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
@@ -241,8 +241,8 @@ complete -c keyadm -n "__fish_keyadm_using_subcommand audit" -l database-url -d 
 complete -c keyadm -n "__fish_keyadm_using_subcommand audit" -l schema -d 'Schema holding keyadm\'s tables' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand audit" -s o -l format -d 'Output format' -r -f -a "table\t'Tables for people'
 json\t'JSON for scripts'"
-complete -c keyadm -n "__fish_keyadm_using_subcommand audit" -l connect-timeout -d 'Give up connecting after this long [default: 10s]' -r
-complete -c keyadm -n "__fish_keyadm_using_subcommand audit" -l statement-timeout -d 'Cancel any statement running longer than this [default: no limit]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand audit" -l connect-timeout -d 'Give up connecting after this long; 0s waits without limit [default: 10s]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand audit" -l statement-timeout -d 'Cancel any statement running longer than this; 0s: no limit [default: the server\'s]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand audit" -l actor -d 'Who is acting, as recorded in the audit log [default: the OS user]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand audit" -l color -d 'When to use colour (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
@@ -265,8 +265,8 @@ complete -c keyadm -n "__fish_keyadm_using_subcommand update" -l database-url -d
 complete -c keyadm -n "__fish_keyadm_using_subcommand update" -l schema -d 'Schema holding keyadm\'s tables' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand update" -s o -l format -d 'Output format' -r -f -a "table\t'Tables for people'
 json\t'JSON for scripts'"
-complete -c keyadm -n "__fish_keyadm_using_subcommand update" -l connect-timeout -d 'Give up connecting after this long [default: 10s]' -r
-complete -c keyadm -n "__fish_keyadm_using_subcommand update" -l statement-timeout -d 'Cancel any statement running longer than this [default: no limit]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand update" -l connect-timeout -d 'Give up connecting after this long; 0s waits without limit [default: 10s]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand update" -l statement-timeout -d 'Cancel any statement running longer than this; 0s: no limit [default: the server\'s]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand update" -l actor -d 'Who is acting, as recorded in the audit log [default: the OS user]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand update" -l color -d 'When to use colour (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
@@ -282,8 +282,8 @@ complete -c keyadm -n "__fish_keyadm_using_subcommand doctor" -l database-url -d
 complete -c keyadm -n "__fish_keyadm_using_subcommand doctor" -l schema -d 'Schema holding keyadm\'s tables' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand doctor" -s o -l format -d 'Output format' -r -f -a "table\t'Tables for people'
 json\t'JSON for scripts'"
-complete -c keyadm -n "__fish_keyadm_using_subcommand doctor" -l connect-timeout -d 'Give up connecting after this long [default: 10s]' -r
-complete -c keyadm -n "__fish_keyadm_using_subcommand doctor" -l statement-timeout -d 'Cancel any statement running longer than this [default: no limit]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand doctor" -l connect-timeout -d 'Give up connecting after this long; 0s waits without limit [default: 10s]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand doctor" -l statement-timeout -d 'Cancel any statement running longer than this; 0s: no limit [default: the server\'s]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand doctor" -l actor -d 'Who is acting, as recorded in the audit log [default: the OS user]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand doctor" -l color -d 'When to use colour (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
@@ -298,8 +298,8 @@ complete -c keyadm -n "__fish_keyadm_using_subcommand completions" -l database-u
 complete -c keyadm -n "__fish_keyadm_using_subcommand completions" -l schema -d 'Schema holding keyadm\'s tables' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand completions" -s o -l format -d 'Output format' -r -f -a "table\t'Tables for people'
 json\t'JSON for scripts'"
-complete -c keyadm -n "__fish_keyadm_using_subcommand completions" -l connect-timeout -d 'Give up connecting after this long [default: 10s]' -r
-complete -c keyadm -n "__fish_keyadm_using_subcommand completions" -l statement-timeout -d 'Cancel any statement running longer than this [default: no limit]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand completions" -l connect-timeout -d 'Give up connecting after this long; 0s waits without limit [default: 10s]' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand completions" -l statement-timeout -d 'Cancel any statement running longer than this; 0s: no limit [default: the server\'s]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand completions" -l actor -d 'Who is acting, as recorded in the audit log [default: the OS user]' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand completions" -l color -d 'When to use colour (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''

@@ -81,11 +81,11 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub no_input: bool,
 
-    /// Give up connecting after this long [default: 10s]
+    /// Give up connecting after this long; 0s waits without limit [default: 10s]
     #[arg(long, global = true, value_name = "DUR", value_parser = parse_duration)]
     pub connect_timeout: Option<Duration>,
 
-    /// Cancel any statement running longer than this [default: no limit]
+    /// Cancel any statement running longer than this; 0s: no limit [default: the server's]
     #[arg(long, global = true, value_name = "DUR", value_parser = parse_duration)]
     pub statement_timeout: Option<Duration>,
 

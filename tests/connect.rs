@@ -1,7 +1,7 @@
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use crate::support::{Run, TestDb, cluster};
+use crate::support::{Output, Run, TestDb, cluster};
 
 #[test]
 fn a_refused_connection_exits_7_naming_the_server_and_never_the_password() {
@@ -243,4 +243,45 @@ fn statement_timeout_cancels_a_blocked_command() {
     db.keyadm(&["rotate", &key.id, "--statement-timeout", "10s"])
         .run()
         .success();
+}
+
+#[test]
+fn zero_timeouts_mean_no_limit_as_in_libpq_and_postgresql() {
+    let db = TestDb::new();
+    db.create("acme", "ci", &[]);
+    let mut admin = db.client();
+    admin
+        .batch_execute(&format!(
+            "ALTER DATABASE {} SET statement_timeout = '1ms'",
+            db.name
+        ))
+        .unwrap();
+    let mut holder = db.client();
+    let mut tx = holder.transaction().unwrap();
+    tx.batch_execute("LOCK TABLE keyadm.api_keys IN ACCESS EXCLUSIVE MODE")
+        .unwrap();
+    // Blocked on the lock: the database's 1 ms limit cancels it by default...
+    db.keyadm(&["list"])
+        .run()
+        .code(8)
+        .stderr_has("statement timeout");
+    // ...and 0s lifts it (and sets no connect deadline): still waiting well past both.
+    let mut child = db
+        .keyadm(&[
+            "list",
+            "--json",
+            "--statement-timeout",
+            "0s",
+            "--connect-timeout",
+            "0s",
+        ])
+        .spawn();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "keyadm gave up waiting for the lock"
+    );
+    tx.rollback().unwrap();
+    let out = Output::from(child.wait_with_output().unwrap()).success();
+    assert_eq!(out.json::<Vec<serde_json::Value>>().len(), 1);
 }

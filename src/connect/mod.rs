@@ -225,7 +225,8 @@ fn build(
     let dbname = params.dbname.unwrap_or_else(|| user.clone());
     let sslmode = SslMode::parse(params.sslmode.as_deref().unwrap_or("prefer"))?;
     let connect_timeout = match (options.connect_timeout, &params.connect_timeout) {
-        (Some(flag), _) => Some(flag),
+        // As libpq's connect_timeout=0: no limit.
+        (Some(flag), _) => (!flag.is_zero()).then_some(flag),
         (None, Some(text)) => {
             let secs: i64 = text.trim().parse().map_err(|_| {
                 Error::usage(format!(
@@ -386,9 +387,11 @@ impl Target {
         if let Some(password) = &self.password {
             config.password(password);
         }
-        let timeout = self
-            .statement_timeout
-            .map(|t| format!("-c statement_timeout={}", t.as_millis().max(1)));
+        // 0s is PostgreSQL's "no limit" (over any the role sets); a shorter one is at least 1 ms.
+        let timeout = self.statement_timeout.map(|t| {
+            let millis = if t.is_zero() { 0 } else { t.as_millis().max(1) };
+            format!("-c statement_timeout={millis}")
+        });
         let options: Vec<&str> = [self.options.as_deref(), timeout.as_deref()]
             .into_iter()
             .flatten()
@@ -434,13 +437,21 @@ mod tests {
     use std::collections::HashMap;
 
     fn resolve_with(url: Option<&str>, vars: &[(&str, &str)]) -> Result<Target> {
+        resolve_flag(url, vars, None)
+    }
+
+    fn resolve_flag(
+        url: Option<&str>,
+        vars: &[(&str, &str)],
+        connect_timeout: Option<Duration>,
+    ) -> Result<Target> {
         let vars: HashMap<String, String> = vars
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         let options = ConnectOptions {
             database_url: url.map(str::to_owned),
-            connect_timeout: None,
+            connect_timeout,
             statement_timeout: None,
         };
         resolve(&options, &|name| vars.get(name).cloned())
@@ -501,6 +512,12 @@ mod tests {
         assert_eq!(t.connect_timeout, Some(Duration::from_secs(2)));
         let t = resolve_with(Some("host=h connect_timeout=0 user=u"), &[]).unwrap();
         assert_eq!(t.connect_timeout, None);
+        let flag = |d| resolve_flag(Some("host=h connect_timeout=5 user=u"), &[], Some(d));
+        assert_eq!(
+            flag(Duration::from_secs(1)).unwrap().connect_timeout,
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(flag(Duration::ZERO).unwrap().connect_timeout, None);
     }
 
     #[test]
