@@ -205,6 +205,8 @@ pub struct DoctorReport {
     pub database: String,
     pub tls: TlsState,
     pub pooler: Option<String>,
+    /// Why the server refuses every change (a standby, or read-only sessions), if it does.
+    pub read_only: Option<String>,
     pub schema: SchemaState,
     pub privileges: Vec<PrivilegeCheck>,
     pub ok: bool,

@@ -8,6 +8,7 @@ struct Report {
     database: String,
     tls: Tls,
     pooler: Option<String>,
+    read_only: Option<String>,
     schema: Schema,
     privileges: Vec<Privileges>,
     ok: bool,
@@ -60,6 +61,7 @@ fn doctor_on_a_healthy_database() {
     );
     assert!(!report.tls.enabled);
     assert_eq!(report.pooler, None);
+    assert_eq!(report.read_only, None);
     assert!(report.privileges.iter().all(|p| p.missing.is_empty()));
     let table = db.keyadm(&["doctor"]).run().success();
     assert!(
@@ -110,6 +112,64 @@ fn doctor_on_an_uninitialised_database_exits_6() {
     let out = db.keyadm(&["doctor"]).run().code(6);
     assert!(out.stdout.contains("not initialised"), "{}", out.stdout);
     assert!(out.stderr.contains("keyadm init"), "{}", out.stderr);
+}
+
+#[test]
+fn doctor_says_a_read_only_server_refuses_the_commands_that_write() {
+    let db = TestDb::new();
+    let key = db.create("acme", "ci", &[]).key;
+    db.client()
+        .batch_execute(&format!(
+            "ALTER DATABASE {} SET default_transaction_read_only = on",
+            db.name
+        ))
+        .unwrap();
+    let out = db.keyadm(&["doctor", "--json"]).run().code(8);
+    let report: Report = out.json();
+    assert!(!report.ok);
+    assert!(
+        report
+            .read_only
+            .as_deref()
+            .is_some_and(|why| why.contains("default_transaction_read_only")),
+        "{report:?}"
+    );
+    for check in &report.privileges {
+        let writes = ["create", "revoke", "prune"]
+            .iter()
+            .any(|c| check.commands.starts_with(c));
+        assert_eq!(
+            check.missing,
+            if writes {
+                vec!["a server that allows writes".to_owned()]
+            } else {
+                Vec::new()
+            },
+            "{}",
+            check.commands
+        );
+    }
+    let table = db.keyadm(&["doctor"]).run().code(8).stderr_has("primary");
+    assert!(
+        table
+            .stdout
+            .contains("writes    refused: default_transaction_read_only"),
+        "{}",
+        table.stdout
+    );
+
+    // What reads still works; what writes says why it cannot, and changes nothing.
+    db.keyadm(&["show", &key.id]).run().success();
+    db.keyadm(&["revoke", &key.id, "--yes"])
+        .run()
+        .code(8)
+        .one_line_error()
+        .stderr_has("the server only allows reading")
+        .stderr_has("hint: connect to the primary");
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM keyadm.api_keys WHERE revoked_at IS NULL"),
+        1
+    );
 }
 
 #[test]

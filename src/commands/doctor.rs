@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use super::{Context, Outcome};
 
 /// Prints the diagnosis; exits 0 only when every command can work (6 for a schema problem,
-/// 8 for missing privileges, 7 when the server cannot be reached at all).
+/// 8 for a read-only server or missing privileges, 7 when the server cannot be reached at all).
 pub fn run(context: &Context) -> Result<Outcome> {
     let target = context.target()?;
     let store = context.connect_to(&target)?;
@@ -31,6 +31,14 @@ pub fn run(context: &Context) -> Result<Outcome> {
                 ),
                 _ => "run `keyadm init` (as a role allowed to create the schema)".into(),
             },
+        });
+    }
+    if let Some(why) = &report.read_only {
+        return Err(Error::Failure {
+            message: format!("{} refuses every change: {why}", report.address),
+            hint: Some(
+                "connect to the primary (read-write) server for the commands that write".into(),
+            ),
         });
     }
     let missing: usize = report.privileges.iter().map(|p| p.missing.len()).sum();

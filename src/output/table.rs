@@ -301,6 +301,13 @@ pub fn doctor(report: &DoctorReport) -> String {
     ]);
     connection.add_row(vec!["TLS".to_owned(), tls]);
     connection.add_row(vec![
+        "writes".to_owned(),
+        report
+            .read_only
+            .as_ref()
+            .map_or_else(|| "allowed".into(), |why| format!("refused: {why}")),
+    ]);
+    connection.add_row(vec![
         "pooler".to_owned(),
         report
             .pooler

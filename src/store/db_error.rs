@@ -225,6 +225,15 @@ pub fn query_error(err: &postgres::Error) -> Error {
                 ),
             };
         }
+        if *code == SqlState::READ_ONLY_SQL_TRANSACTION {
+            return Error::Failure {
+                message: format!("the server only allows reading: {}", db.message()),
+                hint: Some(
+                    "connect to the primary (read-write) server; `keyadm doctor` says why this one refuses changes"
+                        .into(),
+                ),
+            };
+        }
         if *code == SqlState::QUERY_CANCELED {
             return Error::Failure {
                 message: format!("the statement was cancelled: {}", db.message()),

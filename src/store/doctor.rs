@@ -43,6 +43,9 @@ const NEEDS: [(&str, &[(&str, &str)]); 5] = [
     ("init (pending migrations)", &[]),
 ];
 
+/// What a command that writes lacks on a read-only server (no GRANT gives it).
+const WRITABLE: &str = "a server that allows writes";
+
 impl Store {
     /// Inspects the connection and the schema; changes nothing.
     pub fn diagnose(
@@ -53,13 +56,24 @@ impl Store {
         let mut conn = self.conn()?;
         let row = conn.query_typed_one(
             "SELECT current_setting('server_version'), current_user::text, current_database()::text,
-                    current_setting('port')::int, pg_backend_pid()",
+                    current_setting('port')::int, pg_backend_pid(), pg_is_in_recovery(),
+                    current_setting('transaction_read_only') = 'on'",
             &[],
         )?;
         let (server_version, user, database): (String, String, String) =
             (row.get(0), row.get(1), row.get(2));
         let server_port: i32 = row.get(3);
         let first_pid: i32 = row.get(4);
+        let read_only = if row.get(5) {
+            Some("a standby (in recovery) only allows reading".to_owned())
+        } else if row.get(6) {
+            Some(
+                "default_transaction_read_only is on (for the server, the database or the user)"
+                    .to_owned(),
+            )
+        } else {
+            None
+        };
         let ssl = conn.query_typed_opt(
             "SELECT ssl, version, cipher FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
             &[],
@@ -158,6 +172,9 @@ impl Store {
                     missing.push(format!("{privilege} on the {object}"));
                     grants.push(grant);
                 }
+                if read_only.is_some() && history != Some(expected) {
+                    missing.push(WRITABLE.into());
+                }
                 privileges.push(PrivilegeCheck {
                     commands: commands.into(),
                     missing,
@@ -180,6 +197,9 @@ impl Store {
                     "GRANT USAGE ON SCHEMA {} TO {role};",
                     self.schema_ident
                 ));
+            }
+            if read_only.is_some() && needs.iter().any(|(_, privilege)| *privilege != "SELECT") {
+                missing.push(WRITABLE.into());
             }
             let mut checks: Vec<(&str, &str)> = vec![("refinery_schema_history", "SELECT")];
             checks.extend_from_slice(needs);
@@ -209,6 +229,7 @@ impl Store {
             database,
             tls,
             pooler,
+            read_only,
             schema,
             privileges,
             ok,
