@@ -24,11 +24,7 @@ fn count_creates_numbered_keys_with_their_events_and_prints_each_secret_once() {
         ])
         .run()
         .success();
-    let created: Vec<Created> = out
-        .stdout
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect();
+    let created: Vec<Created> = out.json_lines();
     let names: Vec<&str> = created.iter().map(|c| c.key.name.as_str()).collect();
     assert_eq!(
         names,

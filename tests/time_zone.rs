@@ -29,6 +29,18 @@ fn events(db: &TestDb, key: &str) -> Vec<EventJson> {
     db.keyadm(&["audit", key, "--json"]).run().success().json()
 }
 
+/// Moves one of a key's times back by `by` (an SQL interval).
+fn backdate(db: &TestDb, id: &str, column: &str, by: &str) {
+    db.client()
+        .execute(
+            &format!(
+                "UPDATE keyadm.api_keys SET {column} = {column} - $2::text::interval WHERE id = $1::text::uuid"
+            ),
+            &[&id, &by],
+        )
+        .unwrap();
+}
+
 fn detail<'a>(event: &'a EventJson, field: &str) -> &'a str {
     event.detail[field]
         .as_str()
@@ -72,11 +84,7 @@ fn event_details_give_times_in_utc_as_keys_print_them() {
         ])
         .run()
         .success();
-    let many: Vec<KeyJson> = out
-        .stdout
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect();
+    let many: Vec<KeyJson> = out.json_lines();
     assert_eq!(many.len(), 2);
     for key in &many {
         assert_eq!(key.expires_at.as_deref(), Some("2027-01-01T00:00:00Z"));
@@ -105,12 +113,7 @@ fn event_details_give_times_in_utc_as_keys_print_them() {
 
     // expired: the expiry the sweep set.
     let b = db.create("acme", "b", &[]).key;
-    db.client()
-        .execute(
-            "UPDATE keyadm.api_keys SET created_at = created_at - interval '2 days' WHERE id = $1::text::uuid",
-            &[&b.id],
-        )
-        .unwrap();
+    backdate(&db, &b.id, "created_at", "2 days");
     db.keyadm(&["expire", "--older-than", "1d", "--grace", "7d", "--yes"])
         .run()
         .success();
@@ -123,12 +126,7 @@ fn event_details_give_times_in_utc_as_keys_print_them() {
 
     // pruned: the revocation and expiry of a key that is gone.
     db.keyadm(&["revoke", &b.id, "--yes"]).run().success();
-    db.client()
-        .execute(
-            "UPDATE keyadm.api_keys SET revoked_at = revoked_at - interval '40 days' WHERE id = $1::text::uuid",
-            &[&b.id],
-        )
-        .unwrap();
+    backdate(&db, &b.id, "revoked_at", "40 days");
     let dead = show(&db, &b.id);
     db.keyadm(&["prune", "--dead-for", "30d", "--yes"])
         .run()

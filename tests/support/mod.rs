@@ -315,6 +315,18 @@ impl Output {
         })
     }
 
+    /// Parses stdout as JSON lines (`create --count`, `check --batch`), one `T` per line.
+    #[track_caller]
+    pub fn json_lines<T: DeserializeOwned>(&self) -> Vec<T> {
+        self.stdout
+            .lines()
+            .map(|line| {
+                serde_json::from_str(line)
+                    .unwrap_or_else(|err| panic!("not the expected JSON line ({err}): {line}"))
+            })
+            .collect()
+    }
+
     /// Parses stderr as a JSON error.
     #[track_caller]
     pub fn json_error(&self) -> ErrorJson {
