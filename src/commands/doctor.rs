@@ -37,7 +37,7 @@ pub fn run(context: &Context) -> Result<Outcome> {
         return Err(Error::Failure {
             message: format!("{} refuses every change: {why}", report.address),
             hint: Some(
-                "connect to the primary (read-write) server for the commands that write".into(),
+                "connect to the primary (read-write) server for the commands that write, or list every host with target_session_attrs=read-write".into(),
             ),
         });
     }

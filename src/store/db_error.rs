@@ -229,7 +229,7 @@ pub fn query_error(err: &postgres::Error) -> Error {
             return Error::Failure {
                 message: format!("the server only allows reading: {}", db.message()),
                 hint: Some(
-                    "connect to the primary (read-write) server; `keyadm doctor` says why this one refuses changes"
+                    "connect to the primary (read-write) server, or list every host with target_session_attrs=read-write; `keyadm doctor` says why this one refuses changes"
                         .into(),
                 ),
             };
