@@ -1,12 +1,5 @@
 use crate::support::{CheckJson, Run, TestDb};
 
-fn results(stdout: &str) -> Vec<CheckJson> {
-    stdout
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect()
-}
-
 #[test]
 fn batch_check_answers_every_line_in_order() {
     let db = TestDb::new();
@@ -32,7 +25,11 @@ fn batch_check_answers_every_line_in_order() {
         .stdin(&input)
         .run()
         .code(1);
-    let reasons: Vec<String> = results(&out.stdout).into_iter().map(|r| r.reason).collect();
+    let reasons: Vec<String> = out
+        .json_lines::<CheckJson>()
+        .into_iter()
+        .map(|r| r.reason)
+        .collect();
     assert_eq!(
         reasons,
         [
@@ -79,7 +76,11 @@ fn batch_check_spans_many_lookups_and_keeps_order() {
         .stdin(&input)
         .run()
         .code(1);
-    let valid: Vec<bool> = results(&out.stdout).into_iter().map(|r| r.valid).collect();
+    let valid: Vec<bool> = out
+        .json_lines::<CheckJson>()
+        .into_iter()
+        .map(|r| r.valid)
+        .collect();
     assert_eq!(valid, expected);
 }
 
@@ -93,5 +94,5 @@ fn batch_check_of_only_malformed_lines_needs_no_database() {
         .stdin("nope\n\nsk_123\n")
         .run()
         .code(1);
-    assert_eq!(results(&out.stdout).len(), 3);
+    assert_eq!(out.json_lines::<CheckJson>().len(), 3);
 }
