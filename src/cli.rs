@@ -289,7 +289,7 @@ pub struct ListArgs {
     pub expiring_within: Option<Duration>,
 
     /// At most this many keys
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = clap::value_parser!(i64).range(1..))]
     pub limit: Option<i64>,
 }
 
@@ -435,7 +435,7 @@ pub struct AuditArgs {
     pub since: Option<Since>,
 
     /// At most this many events
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = clap::value_parser!(i64).range(1..))]
     pub limit: Option<i64>,
 }
 

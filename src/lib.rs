@@ -132,12 +132,49 @@ fn argument_error(err: &clap::Error, args: &[OsString]) -> u8 {
         .lines()
         .map(str::trim)
         .find(|l| l.starts_with("Usage: "))
-        .map(str::to_owned);
+        .map(|usage| without_env_arguments(usage, args));
     let hint = tip
         .or(possible)
         .or(usage.map(|u| format!("{u} (see --help)")));
     printer.error(&Error::Usage { message, hint });
     exit::USAGE
+}
+
+/// clap's usage line for a missing argument names every option that has a value, including those
+/// taken from the environment (`KEYADM_DATABASE_URL`, `KEYADM_SCHEMA`, ...), as if the user had
+/// typed them and they were required. Keep only the options given on the command line.
+fn without_env_arguments(usage: &str, args: &[OsString]) -> String {
+    let typed = |long: &str| {
+        args.iter().any(|arg| {
+            let arg = arg.to_string_lossy();
+            arg == long
+                || arg
+                    .strip_prefix(long)
+                    .is_some_and(|rest| rest.starts_with('='))
+        })
+    };
+    let command = <Cli as clap::CommandFactory>::command();
+    let mut usage = usage.to_owned();
+    for arg in command
+        .get_arguments()
+        .chain(
+            command
+                .get_subcommands()
+                .flat_map(|sub| sub.get_arguments()),
+        )
+        .filter(|arg| arg.get_env().is_some())
+    {
+        let (Some(long), Some(value)) = (arg.get_long(), arg.get_value_names()) else {
+            continue;
+        };
+        let long = format!("--{long}");
+        if let Some(value) = value.first()
+            && !typed(&long)
+        {
+            usage = usage.replace(&format!(" {long} <{value}>"), "");
+        }
+    }
+    usage
 }
 
 /// A list from a clap error's context (missing arguments, possible values), comma-separated.

@@ -46,10 +46,32 @@ fn usage_errors_exit_2_with_one_line_and_a_suggestion() {
         .code(2)
         .one_line_error()
         .stderr_has("error: the following required arguments were not provided: <KEY>\n");
+    // Options taken from the environment are not in the usage line, as if they were required.
+    let from_env = |args: &[&str]| {
+        Run::new(args)
+            .env("KEYADM_DATABASE_URL", Some("host=/nonexistent"))
+            .env("KEYADM_SCHEMA", Some("keys"))
+            .env("KEYADM_ACTOR", Some("ci"))
+            .run()
+            .code(2)
+            .one_line_error()
+    };
+    from_env(&["rotate"]).stderr_has("hint: Usage: keyadm rotate <KEY> (see --help)\n");
+    from_env(&["rotate", "--schema", "other", "--grace", "1d"]).stderr_has(
+        "hint: Usage: keyadm rotate --schema <NAME> --grace <DUR> <KEY> (see --help)\n",
+    );
+    from_env(&["revoke", "--actor=bob"])
+        .stderr_has("hint: Usage: keyadm revoke --actor <NAME> <KEYS>... (see --help)\n");
     Run::new(&["list", "--limit", "0"])
         .run()
         .code(2)
         .one_line_error();
+    // A negative number is a bad value, not an unknown flag.
+    Run::new(&["audit", "--limit", "-1"])
+        .run()
+        .code(2)
+        .one_line_error()
+        .stderr_has("invalid value '-1' for '--limit <N>'");
     Run::new(&["rotate", "x", "--grace", "soon"])
         .run()
         .code(2)
