@@ -175,6 +175,34 @@ fn unsupported_tls_modes_and_bad_urls_are_usage_errors() {
         .run()
         .code(2)
         .one_line_error();
+    Run::new(&["list", "--database-url", "host=h1,h2,h3 port=1,2 user=u"])
+        .run()
+        .code(2)
+        .one_line_error()
+        .stderr_has("cannot match 2 ports to 3 hosts");
+}
+
+#[test]
+fn with_several_hosts_the_error_names_the_last_one_tried() {
+    // The driver tries the hosts in turn and reports the last one's error.
+    Run::new(&[
+        "list",
+        "--database-url",
+        "postgresql://u@no-such-host.invalid:5432,127.0.0.1:1/db",
+    ])
+    .run()
+    .code(7)
+    .one_line_error()
+    .stderr_has("connection refused by 127.0.0.1:1 (the last of 2 hosts tried)");
+    Run::new(&[
+        "list",
+        "--database-url",
+        "postgresql://u@127.0.0.1:1,no-such-host.invalid:5432/db",
+    ])
+    .run()
+    .code(7)
+    .one_line_error()
+    .stderr_has("cannot resolve host name \"no-such-host.invalid\"");
 }
 
 #[test]

@@ -204,11 +204,17 @@ fn build(
                 .map_err(|_| Error::usage(format!("invalid hostaddr '{}'", text.escape_debug())))
         })
         .transpose()?;
-    let hosts = match &params.host {
+    let hosts: Vec<Host> = match &params.host {
         Some(text) => text
             .split(',')
-            .map(|h| {
-                if h.starts_with('/') {
+            .enumerate()
+            .map(|(i, h)| {
+                if h.is_empty() {
+                    // libpq: an empty entry in a host list is the default socket.
+                    Host::Socket(default_socket_dir(
+                        ports.get(i).copied().unwrap_or(ports[0]),
+                    ))
+                } else if h.starts_with('/') {
                     Host::Socket(h.into())
                 } else {
                     Host::Tcp(h.into())
@@ -218,6 +224,14 @@ fn build(
         None if hostaddr.is_some() => vec![Host::Tcp(hostaddr.expect("checked").to_string())],
         None => vec![Host::Socket(default_socket_dir(ports[0]))],
     };
+    // libpq: one port serves every host; otherwise there is one port per host.
+    if ports.len() != 1 && ports.len() != hosts.len() {
+        return Err(Error::usage(format!(
+            "cannot match {} ports to {} hosts: give one port, or one per host",
+            ports.len(),
+            hosts.len()
+        )));
+    }
     let user = match params.user {
         Some(user) => user,
         None => os_user()?,
@@ -354,8 +368,35 @@ impl Target {
 
     /// The first server address, as `host:port` or `socket /dir/.s.PGSQL.port`.
     pub fn address(&self) -> String {
-        let port = self.ports[0];
-        match &self.hosts[0] {
+        self.address_of(0)
+    }
+
+    /// Where a failed connection ended. With several hosts the driver tries each in turn and
+    /// reports the last one's error, so that is the host to name.
+    pub fn failed_address(&self) -> String {
+        match self.hosts.len() {
+            1 => self.address_of(0),
+            n => format!("{} (the last of {n} hosts tried)", self.address_of(n - 1)),
+        }
+    }
+
+    /// The host a failed connection ended with (see [`Target::failed_address`]).
+    pub fn failed_host(&self) -> &Host {
+        &self.hosts[self.hosts.len() - 1]
+    }
+
+    /// Every server address, for a message about the whole attempt.
+    pub fn addresses(&self) -> String {
+        (0..self.hosts.len())
+            .map(|i| self.address_of(i))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The `i`th host with its port (one port serves every host).
+    fn address_of(&self, i: usize) -> String {
+        let port = self.ports.get(i).copied().unwrap_or(self.ports[0]);
+        match &self.hosts[i] {
             Host::Tcp(name) if name.contains(':') => format!("[{name}]:{port}"),
             Host::Tcp(name) => format!("{name}:{port}"),
             Host::Socket(dir) => {
@@ -559,6 +600,28 @@ mod tests {
             assert_eq!(t.warnings.len(), 1);
         }
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn host_lists_pair_with_ports_as_in_libpq() {
+        let t = resolve_with(Some("host=a,,/s port=1,2,3 user=u"), &[]).unwrap();
+        assert_eq!(t.hosts[0], Host::Tcp("a".into()));
+        // An empty entry is the default socket, not a host named "".
+        assert!(
+            matches!(&t.hosts[1], Host::Socket(dir) if DEFAULT_SOCKET_DIRS.iter().any(|d| dir == Path::new(d)))
+        );
+        assert_eq!(
+            t.failed_address(),
+            "socket /s/.s.PGSQL.3 (the last of 3 hosts tried)"
+        );
+        let t = resolve_with(Some("host=a,b port=7 user=u"), &[]).unwrap();
+        assert_eq!(t.addresses(), "a:7, b:7");
+        assert_eq!(t.failed_address(), "b:7 (the last of 2 hosts tried)");
+        let t = resolve_with(Some("host=a port=7 user=u"), &[]).unwrap();
+        assert_eq!(t.failed_address(), "a:7");
+        let err = resolve_with(Some("host=a,b port=1,2,3 user=u"), &[]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("cannot match 3 ports to 2 hosts"));
     }
 
     #[test]

@@ -47,7 +47,7 @@ fn tls_cause(err: &postgres::Error) -> Option<&rustls::Error> {
 
 fn tls_error(tls: &rustls::Error, target: &Target) -> Error {
     use rustls::CertificateError as Cert;
-    let address = target.address();
+    let address = target.failed_address();
     let (message, hint) = match tls {
         rustls::Error::InvalidCertificate(
             Cert::NotValidForName | Cert::NotValidForNameContext { .. },
@@ -84,7 +84,7 @@ fn tls_error(tls: &rustls::Error, target: &Target) -> Error {
 
 /// A failure to connect: always exit 7, with the server named and a next step.
 pub fn connect_error(err: &postgres::Error, target: &Target) -> Error {
-    let address = target.address();
+    let address = target.failed_address();
     let unavailable = |message: String, hint: &str| Error::Unavailable {
         message,
         hint: Some(hint.to_owned()),
@@ -156,9 +156,10 @@ pub fn connect_error(err: &postgres::Error, target: &Target) -> Error {
     }
     if let Some(io) = io_cause(err) {
         if io.to_string().contains("lookup address") {
-            let host = address
-                .rsplit_once(':')
-                .map_or(address.as_str(), |(host, _)| host);
+            let host = match target.failed_host() {
+                Host::Tcp(name) => name.clone(),
+                Host::Socket(dir) => dir.display().to_string(),
+            };
             return unavailable(
                 format!("cannot resolve host name \"{host}\": {io}"),
                 "check the host name in the URL or PGHOST (and the machine's DNS)",
@@ -169,10 +170,12 @@ pub fn connect_error(err: &postgres::Error, target: &Target) -> Error {
                 format!("connection refused by {address}"),
                 "is PostgreSQL running there and accepting TCP/IP connections on that port?",
             ),
-            io::ErrorKind::NotFound if matches!(target.hosts[0], Host::Socket(_)) => unavailable(
-                format!("no PostgreSQL server is listening on {address}"),
-                "start the server, or say where it is with --database-url, DATABASE_URL or PGHOST",
-            ),
+            io::ErrorKind::NotFound if matches!(target.failed_host(), Host::Socket(_)) => {
+                unavailable(
+                    format!("no PostgreSQL server is listening on {address}"),
+                    "start the server, or say where it is with --database-url, DATABASE_URL or PGHOST",
+                )
+            }
             io::ErrorKind::TimedOut => unavailable(
                 format!("timed out connecting to {address}"),
                 "check the host, port and firewall, or raise --connect-timeout",

@@ -173,7 +173,7 @@ fn connect_within(
     let _deadline = match target.connect_timeout {
         Some(timeout) => {
             let report = Arc::clone(report);
-            let address = target.address();
+            let address = target.addresses();
             let deadline = Deadline::start(timeout, move || {
                 let err = Error::Unavailable {
                     message: format!(
