@@ -12,6 +12,7 @@ pub mod connect;
 pub mod docs;
 pub mod error;
 mod fuzz;
+mod interrupt;
 pub mod key_ref;
 pub mod label;
 pub mod model;
@@ -77,8 +78,8 @@ fn build_context(cli: &Cli, printer: Printer) -> Result<Context, Error> {
         label::check_label("actor", actor).map_err(Error::usage)?;
     }
     Ok(Context {
+        prompter: Prompter::new(global.yes, global.no_input, printer.clone()),
         printer,
-        prompter: Prompter::new(global.yes, global.no_input),
         connect: ConnectOptions {
             database_url: global.database_url.clone(),
             connect_timeout: global.connect_timeout,

@@ -6,22 +6,27 @@ use std::io::IsTerminal;
 use dialoguer::{Completion, Confirm, Input, Password};
 
 use crate::error::{Error, Result};
+use crate::interrupt::Asking;
+use crate::output::Printer;
 
 /// Decides whether keyadm may ask, and asks.
 #[derive(Debug, Clone)]
 pub struct Prompter {
     interactive: bool,
     assume_yes: bool,
+    /// Reports Ctrl-C at a question.
+    printer: Printer,
 }
 
 impl Prompter {
     /// Interactive only when stdin and stderr are terminals and `--no-input` was not given.
-    pub fn new(assume_yes: bool, no_input: bool) -> Prompter {
+    pub fn new(assume_yes: bool, no_input: bool, printer: Printer) -> Prompter {
         let interactive =
             !no_input && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
         Prompter {
             interactive,
             assume_yes,
+            printer,
         }
     }
 
@@ -45,6 +50,8 @@ impl Prompter {
                 hint: "pass --yes to confirm".into(),
             });
         }
+        let hint = "pass --yes to skip the question";
+        let _asking = Asking::start(&self.printer, hint);
         match Confirm::new()
             .with_prompt(question)
             .default(false)
@@ -53,8 +60,9 @@ impl Prompter {
             Ok(true) => Ok(()),
             Ok(false) => Err(Error::Aborted {
                 message: "not confirmed; nothing changed".into(),
-                hint: "pass --yes to skip the question".into(),
+                hint: hint.into(),
             }),
+            Err(err) if Asking::interrupted_by(&err) => Err(interrupted(hint)),
             Err(err) => Err(Error::Aborted {
                 message: format!("could not ask for confirmation ({err}); nothing changed"),
                 hint: "pass --yes to confirm".into(),
@@ -80,12 +88,20 @@ impl Prompter {
             });
         }
         let completion = Known(known);
+        let hint = format!("give {flag} to skip the question");
+        let _asking = Asking::start(&self.printer, &hint);
         Input::<String>::new()
             .with_prompt(prompt)
             .completion_with(&completion)
             .validate_with(|text: &String| validate(text))
             .interact_text()
-            .map_err(|err| Error::usage(format!("could not read {flag}: {err}")))
+            .map_err(|err| {
+                if Asking::interrupted_by(&err) {
+                    interrupted(&hint)
+                } else {
+                    Error::usage(format!("could not read {flag}: {err}"))
+                }
+            })
     }
 
     /// Reads a secret from the terminal without echoing it.
@@ -93,11 +109,27 @@ impl Prompter {
         if !self.interactive {
             return Ok(None);
         }
+        let hint = "pipe the secret to stdin to skip the question";
+        let _asking = Asking::start(&self.printer, hint);
         Password::new()
             .with_prompt("Secret")
             .interact()
             .map(Some)
-            .map_err(|err| Error::usage(format!("could not read the secret: {err}")))
+            .map_err(|err| {
+                if Asking::interrupted_by(&err) {
+                    interrupted(hint)
+                } else {
+                    Error::usage(format!("could not read the secret: {err}"))
+                }
+            })
+    }
+}
+
+/// Ctrl-C at a question, should its handler not have ended keyadm already.
+fn interrupted(hint: &str) -> Error {
+    Error::Aborted {
+        message: "interrupted; nothing changed".into(),
+        hint: hint.into(),
     }
 }
 

@@ -36,7 +36,9 @@ impl Terminal {
             ("KEYADM_DATABASE_URL", db.conninfo.clone()),
         ];
         vars.extend(env.iter().map(|(k, v)| (*k, (*v).to_owned())));
-        let mut line = String::from("env -i");
+        // The shell outlives a Ctrl-C (its trap resets to the default action in keyadm) and
+        // then reports keyadm's exit code and whether the terminal echoes.
+        let mut line = String::from("trap true INT; env -i");
         for (name, value) in &vars {
             line.push_str(&format!(" {name}={}", quote(value)));
         }
@@ -44,7 +46,9 @@ impl Terminal {
         for arg in args {
             line.push_str(&format!(" {}", quote(arg)));
         }
-        line.push_str("; echo EXIT=$?; sleep 60");
+        line.push_str(
+            "; echo EXIT=$?; stty -a | tr ' ;' '\\n\\n' | grep -x -- '-\\?echo' | sed 's/^/TTY=/'; sleep 60",
+        );
         let status = Command::new("tmux")
             .args([
                 "-L",
@@ -105,6 +109,13 @@ impl Terminal {
     /// Types text literally.
     fn type_text(&self, text: &str) {
         self.tmux(&["send-keys", "-t", "t", "-l", text]);
+    }
+
+    /// Whether the terminal shows its cursor.
+    fn cursor_shown(&self) -> bool {
+        self.tmux(&["display-message", "-p", "-t", "t", "#{cursor_flag}"])
+            .trim()
+            == "1"
     }
 
     /// Presses a key (Enter, Tab, ...).
@@ -236,4 +247,48 @@ fn tables_fit_a_narrow_terminal() {
             "line wider than the terminal:\n{joined}"
         );
     }
+}
+
+#[test]
+fn ctrl_c_at_a_question_aborts_and_gives_the_terminal_back() {
+    let db = TestDb::new();
+    let key = db.create("acme", "ci", &[]).key;
+
+    // A yes/no question hides the cursor.
+    let term = Terminal::start(&db, &["revoke", &key.start], &[]);
+    term.wait_for("[y/N]");
+    term.press("C-c");
+    let screen = term.wait_for("TTY=");
+    assert!(
+        screen.contains("keyadm: error: interrupted; nothing changed") && screen.contains("EXIT=5"),
+        "{screen}"
+    );
+    assert!(term.cursor_shown(), "the cursor stayed hidden:\n{screen}");
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM keyadm.api_keys WHERE revoked_at IS NOT NULL"),
+        0
+    );
+
+    // The secret's prompt turns echo off.
+    let term = Terminal::start(&db, &["check"], &[]);
+    term.wait_for("Secret");
+    term.press("C-c");
+    let screen = term.wait_for("TTY=");
+    assert!(screen.contains("EXIT=5"), "{screen}");
+    assert!(
+        screen.contains("TTY=echo"),
+        "the terminal was left without echo:\n{screen}"
+    );
+
+    // A value asked for.
+    let term = Terminal::start(&db, &["create", "--org", "acme"], &[]);
+    term.wait_for("Key name");
+    term.type_text("half");
+    term.press("C-c");
+    let screen = term.wait_for("TTY=");
+    assert!(
+        screen.contains("EXIT=5") && screen.contains("hint: give --name to skip the question"),
+        "{screen}"
+    );
+    assert_eq!(db.scalar("SELECT count(*) FROM keyadm.api_keys"), 1);
 }

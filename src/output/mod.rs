@@ -101,6 +101,13 @@ impl Printer {
         }
     }
 
+    /// Ctrl-C at a question: the cursor shown again (a yes/no question hides it), the line
+    /// ended, then the error.
+    pub fn interrupted(&self, err: &Error) {
+        let _ = writeln!(io::stderr().lock(), "\x1b[?25h");
+        self.error(err);
+    }
+
     /// Help or version text from the argument parser.
     pub fn help(&self, text: &str) -> Result<()> {
         self.stdout(text)
