@@ -217,7 +217,8 @@ fn a_role_without_privileges_gets_exit_8_with_a_grant_hint() {
         .run()
         .code(8)
         .one_line_error()
-        .stderr_has("permission denied");
+        .stderr_has("error: permission denied for schema keyadm\n")
+        .stderr_has("`keyadm doctor` lists the GRANT statements");
     assert!(out.stderr.contains("GRANT"), "{}", out.stderr);
 }
 

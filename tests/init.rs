@@ -219,3 +219,39 @@ fn check_on_a_schema_one_migration_behind_asks_for_init_then_works() {
     db.keyadm(&["init"]).run().success();
     db.keyadm(&["check"]).stdin(&secret).run().success();
 }
+
+#[test]
+fn init_on_an_up_to_date_schema_needs_no_right_to_create_objects() {
+    let db = TestDb::new();
+    let role = format!("{}_app", db.name);
+    db.client()
+        .batch_execute(&format!(
+            "CREATE ROLE {role} LOGIN;
+             GRANT USAGE ON SCHEMA keyadm TO {role};
+             GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA keyadm TO {role};"
+        ))
+        .unwrap();
+    let as_app = format!("{} user={role}", db.conninfo);
+    // Nothing to apply: up to date, as for the schema's owner (it failed on refinery's
+    // CREATE TABLE IF NOT EXISTS of its history table).
+    crate::support::Run::new(&["init", "--database-url", &as_app])
+        .run()
+        .success()
+        .stdout_has("is up to date (version");
+    // Something to apply: that does need the right, and nothing changes.
+    db.client()
+        .batch_execute(
+            "DROP FUNCTION keyadm.schema_version();
+             DELETE FROM keyadm.refinery_schema_history WHERE version = 4",
+        )
+        .unwrap();
+    crate::support::Run::new(&["init", "--database-url", &as_app])
+        .run()
+        .code(8)
+        .one_line_error()
+        .stderr_has("error: permission denied for schema keyadm");
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM keyadm.refinery_schema_history"),
+        migration_count() - 1
+    );
+}

@@ -221,10 +221,16 @@ pub fn query_error(err: &postgres::Error) -> Error {
             };
         }
         if *code == SqlState::INSUFFICIENT_PRIVILEGE {
+            // The server's message says "permission denied for ..." already (in English).
+            let message = if db.message().starts_with("permission denied") {
+                db.message().to_owned()
+            } else {
+                format!("permission denied: {}", db.message())
+            };
             return Error::Failure {
-                message: format!("permission denied: {}", db.message()),
+                message,
                 hint: Some(
-                    "the database user lacks a privilege on keyadm's schema; ask its owner to GRANT it".into(),
+                    "the database user lacks a privilege on keyadm's schema: `keyadm doctor` lists the GRANT statements its owner can run".into(),
                 ),
             };
         }

@@ -155,12 +155,38 @@ impl Store {
         if missing {
             tx.batch_execute(&format!("CREATE SCHEMA {}", self.schema_ident))?;
         }
-        tx.batch_execute(&format!("SET LOCAL search_path TO {}", self.schema_ident))?;
-        let mut runner = embedded::migrations::runner().set_grouped(true);
-        runner.set_migration_table_name(self.history_table());
-        let report = runner
-            .run(&mut InTransaction(&mut tx))
-            .map_err(|err| migration_error(&err))?;
+        // A user who may not create objects in the schema (one granted only what the commands
+        // need) can still run `init` on an up-to-date schema: refinery's runner would fail on
+        // the CREATE TABLE IF NOT EXISTS of its history table, with nothing to do.
+        let up_to_date = !missing && !self.may_create(&mut tx)? && {
+            let version: Option<i32> = tx
+                .query_typed_one(
+                    &format!("SELECT max(version) FROM {}", self.history_table()),
+                    &[],
+                )?
+                .get(0);
+            version == Some(binary_version())
+        };
+        let applied = if up_to_date {
+            Vec::new()
+        } else {
+            tx.batch_execute(&format!("SET LOCAL search_path TO {}", self.schema_ident))?;
+            let mut runner = embedded::migrations::runner().set_grouped(true);
+            runner.set_migration_table_name(self.history_table());
+            let report = runner
+                .run(&mut InTransaction(&mut tx))
+                .map_err(|err| migration_error(&err))?;
+            report
+                .applied_migrations()
+                .iter()
+                .map(|m| MigrationState {
+                    version: m.version(),
+                    name: m.name().to_owned(),
+                    applied: true,
+                    applied_on: m.applied_on().and_then(|t| t.format(&Rfc3339).ok()),
+                })
+                .collect()
+        };
         if let Some(role) = grant_verify {
             if tx
                 .query_typed(
@@ -184,22 +210,22 @@ impl Store {
             ))?;
         }
         tx.commit()?;
-        let applied = report
-            .applied_migrations()
-            .iter()
-            .map(|m| MigrationState {
-                version: m.version(),
-                name: m.name().to_owned(),
-                applied: true,
-                applied_on: m.applied_on().and_then(|t| t.format(&Rfc3339).ok()),
-            })
-            .collect();
         Ok(InitReport {
             schema: self.schema_name.clone(),
             applied,
             version: binary_version(),
             granted_verify: grant_verify.map(str::to_owned),
         })
+    }
+
+    /// Whether the current user may create objects in keyadm's (existing) schema.
+    fn may_create(&self, tx: &mut postgres::Transaction<'_>) -> Result<bool> {
+        Ok(tx
+            .query_typed_one(
+                "SELECT has_schema_privilege($1, 'CREATE')",
+                &[(&self.schema_name, Type::TEXT)],
+            )?
+            .get(0))
     }
 
     /// Applied and pending migrations; changes nothing.
