@@ -111,6 +111,18 @@ fn prune_deletes_long_dead_keys_and_keeps_their_story() {
             "{events:?}"
         );
     }
+    // And in the whole log, where its events are among those of live keys.
+    let events: Vec<EventJson> = db.keyadm(&["audit", "--json"]).run().success().json();
+    let its: Vec<&EventJson> = events
+        .iter()
+        .filter(|e| e.key_id == revoked_long_ago.id)
+        .collect();
+    assert_eq!(its.len(), 3, "{events:?}");
+    assert!(
+        its.iter()
+            .all(|e| e.key_start.as_deref() == Some(&revoked_long_ago.start[..])),
+        "{its:?}"
+    );
     db.keyadm(&["show", &revoked_long_ago.id]).run().code(3);
     let again: SweepJson = db
         .keyadm(&[

@@ -66,13 +66,15 @@ impl Store {
         filter: &AuditFilter,
         sink: &mut dyn FnMut(Event) -> Result<()>,
     ) -> Result<u64> {
-        // The events of one deleted key all get its handle, from the event that recorded it
-        // (an initplan, run once and only if needed), not just the events that carry it.
+        // Every event of a deleted key gets its handle, from the event that recorded it (one
+        // probe of the key's events, only for an event that does not carry it), not just the
+        // events that carry it.
         let sql = format!(
             "SELECT e.id, e.key_id, e.at, e.actor, e.db_user, e.action, e.detail,
                     COALESCE(k.start, e.detail->>'start',
                              (SELECT r.detail->>'start' FROM {events} r
-                              WHERE r.key_id = $1 AND r.action IN ('created', 'pruned') LIMIT 1))
+                              WHERE r.key_id = e.key_id AND r.action IN ('created', 'pruned')
+                              LIMIT 1))
                       AS key_start
              FROM {events} e LEFT JOIN {keys} k ON k.id = e.key_id
              WHERE ($1::uuid IS NULL OR e.key_id = $1)
