@@ -927,7 +927,7 @@ _keyadm() {
             return 0
             ;;
         keyadm__subcmd__rotate)
-            opts="-o -y -q -h -V --org --grace --expires-in --expires-at --database-url --schema --format --json --yes --no-input --connect-timeout --statement-timeout --actor --color --quiet --help --version"
+            opts="-o -y -q -h -V --org --grace --expires-in --expires-at --secret-file --database-url --schema --format --json --yes --no-input --connect-timeout --statement-timeout --actor --color --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -946,6 +946,10 @@ _keyadm() {
                     return 0
                     ;;
                 --expires-at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secret-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

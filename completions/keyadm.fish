@@ -160,6 +160,7 @@ complete -c keyadm -n "__fish_keyadm_using_subcommand rotate" -l org -d 'Narrow 
 complete -c keyadm -n "__fish_keyadm_using_subcommand rotate" -l grace -d 'How long the old key stays valid (never longer than its current expiry)' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand rotate" -l expires-in -d 'Expire this long after creation (e.g. 90d)' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand rotate" -l expires-at -d 'Expire at this time (RFC 3339 or YYYY-MM-DD, midnight UTC)' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand rotate" -l secret-file -d 'Write the new secret to this new file (mode 0600) instead of printing it' -r -F
 complete -c keyadm -n "__fish_keyadm_using_subcommand rotate" -l database-url -d 'PostgreSQL URL or libpq key=value string (also KEYADM_DATABASE_URL, then DATABASE_URL)' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand rotate" -l schema -d 'Schema holding keyadm\'s tables' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand rotate" -s o -l format -d 'Output format' -r -f -a "table\t'Tables for people'

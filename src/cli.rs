@@ -340,6 +340,10 @@ pub struct RotateArgs {
 
     #[command(flatten)]
     pub expiry: ExpiryArgs,
+
+    /// Write the new secret to this new file (mode 0600) instead of printing it
+    #[arg(long, value_name = "PATH")]
+    pub secret_file: Option<PathBuf>,
 }
 
 /// `check`.

@@ -193,3 +193,101 @@ fn a_new_secret_that_cannot_be_printed_rotates_nothing() {
     );
     db.keyadm(&["check"]).stdin(&old.secret).run().success();
 }
+
+#[test]
+fn the_new_secret_can_go_to_a_new_private_file() {
+    let db = TestDb::new();
+    let old = db.create("acme", "svc", &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("next.txt");
+    let path_text = path.to_str().unwrap();
+    let out = db
+        .keyadm(&[
+            "rotate",
+            &old.key.start,
+            "--grace",
+            "1d",
+            "--secret-file",
+            path_text,
+            "--json",
+        ])
+        .run()
+        .success();
+    let json: serde_json::Value = out.json();
+    assert!(
+        json.get("secret").is_none(),
+        "secret printed despite --secret-file: {json}"
+    );
+    assert_eq!(json["secret_file"], path_text);
+    assert_eq!(crate::support::mode(&path), 0o600);
+    let secret = std::fs::read_to_string(&path).unwrap();
+    assert!(!out.stdout.contains(secret.trim()));
+    let checked: serde_json::Value = db
+        .keyadm(&["check", "--json"])
+        .stdin(&secret)
+        .run()
+        .success()
+        .json();
+    assert_eq!(checked["key"]["id"], json["id"]);
+    assert_eq!(
+        checked["key"]["rotated_from"].as_str(),
+        Some(&old.key.id[..])
+    );
+
+    // The table says where the secret went and does not print it.
+    let path = dir.path().join("after.txt");
+    let out = db
+        .keyadm(&[
+            "rotate",
+            "svc",
+            "--org",
+            "acme",
+            "--secret-file",
+            path.to_str().unwrap(),
+        ])
+        .run()
+        .success()
+        .stdout_has(&format!(
+            "Secret written to {} (mode 0600).",
+            path.display()
+        ));
+    let secret = std::fs::read_to_string(&path).unwrap();
+    assert!(!out.stdout.contains(secret.trim()));
+
+    // An existing file is never overwritten, and then nothing is rotated.
+    let before = db.dump_text("api_keys");
+    db.keyadm(&[
+        "rotate",
+        "svc",
+        "--org",
+        "acme",
+        "--secret-file",
+        path.to_str().unwrap(),
+    ])
+    .run()
+    .code(2)
+    .one_line_error()
+    .stderr_has("already exists");
+    assert_eq!(db.dump_text("api_keys"), before);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), secret);
+}
+
+#[test]
+fn a_refused_rotation_leaves_no_secret_file() {
+    let db = TestDb::new();
+    let old = db.create("acme", "svc", &[]);
+    rotate(&db, &[&old.key.id]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("next.txt");
+    db.keyadm(&[
+        "rotate",
+        &old.key.id,
+        "--secret-file",
+        path.to_str().unwrap(),
+    ])
+    .run()
+    .code(4)
+    .stderr_has("already rotated");
+    assert!(!path.exists());
+    assert_eq!(db.scalar("SELECT count(*) FROM keyadm.api_keys"), 2);
+}

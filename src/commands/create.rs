@@ -116,7 +116,7 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<Outcome> {
 }
 
 /// Creates a new file readable only by its owner; an existing file is never overwritten.
-fn create_secret_file(path: &Path) -> Result<File> {
+pub(super) fn create_secret_file(path: &Path) -> Result<File> {
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -139,7 +139,7 @@ fn create_secret_file(path: &Path) -> Result<File> {
     })
 }
 
-fn write_secret(file: &mut File, secret: &Secret) -> Result<()> {
+pub(super) fn write_secret(file: &mut File, secret: &Secret) -> Result<()> {
     writeln!(file, "{}", secret.expose())
         .and_then(|()| file.sync_all())
         .map_err(secret_file_error)

@@ -1,4 +1,4 @@
-//! `keyadm rotate KEY [--grace DUR]`.
+//! `keyadm rotate KEY [--grace DUR] [--secret-file PATH]`.
 
 use uuid::Uuid;
 
@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::secret::{Prefix, Secret};
 use crate::store::Successor;
 
+use super::create::{create_secret_file, write_secret};
 use super::{Context, Outcome, not_handed_over, requested_expiry, resolve_key};
 
 /// Makes the successor, prints its secret once, and lets the old key live for the grace.
@@ -22,12 +23,42 @@ pub fn run(context: &Context, args: &RotateArgs) -> Result<Outcome> {
         hash: secret.hash(),
     };
     let actor = context.actor()?;
-    // The new secret is printed before the commit: if it cannot be, nothing changes.
-    store.rotate_key(key.id, &successor, args.grace, expiry, &actor, |rotation| {
+    // The file is made before the rotation, so no successor is stored whose secret was lost.
+    let mut file = args
+        .secret_file
+        .as_deref()
+        .map(create_secret_file)
+        .transpose()?;
+    // The new secret is handed over (file or stdout) before the commit: if it cannot be,
+    // nothing changes.
+    let rotated =
+        store.rotate_key(
+            key.id,
+            &successor,
+            args.grace,
+            expiry,
+            &actor,
+            |rotation| match file.as_mut() {
+                Some(file) => write_secret(file, &secret),
+                None => context
+                    .printer
+                    .rotated(rotation, secret.expose(), None)
+                    .map_err(|err| not_handed_over(err, "nothing was rotated")),
+            },
+        );
+    let rotation = match rotated {
+        Ok(rotation) => rotation,
+        Err(err) => {
+            if let Some(path) = &args.secret_file {
+                let _ = std::fs::remove_file(path);
+            }
+            return Err(err);
+        }
+    };
+    if let Some(path) = args.secret_file.as_deref() {
         context
             .printer
-            .rotated(rotation, secret.expose())
-            .map_err(|err| not_handed_over(err, "nothing was rotated"))
-    })?;
+            .rotated(&rotation, secret.expose(), Some(path))?;
+    }
     Ok(Outcome::Success)
 }

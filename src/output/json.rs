@@ -26,12 +26,17 @@ pub fn created(key: &Key, secret: Option<&str>, secret_file: Option<&std::path::
     })
 }
 
-/// `rotate`: the new key with its secret, and the old key as it is now.
-pub fn rotated(rotation: &Rotation, secret: &str) -> String {
+/// `rotate`: the new key with its secret (or where it was written), and the old key as it is
+/// now.
+pub fn rotated(
+    rotation: &Rotation,
+    secret: Option<&str>,
+    secret_file: Option<&std::path::Path>,
+) -> String {
     let mut value = to_value(&WithSecret {
         key: &rotation.successor,
-        secret: Some(secret),
-        secret_file: None,
+        secret,
+        secret_file: secret_file.map(|p| p.display().to_string()),
     });
     value["rotated_from_key"] = to_value(&rotation.predecessor);
     value.to_string()

@@ -38,6 +38,14 @@ fn write_error(err: io::Error) -> Error {
     }
 }
 
+/// The end of `create`'s and `rotate`'s text: the secret, or where it was written.
+fn secret_text(secret: &str, secret_file: Option<&Path>) -> String {
+    match secret_file {
+        Some(path) => format!("\nSecret written to {} (mode 0600).\n", path.display()),
+        None => format!("\nSecret (shown only this once; store it now):\n\n    {secret}\n\n"),
+    }
+}
+
 impl Printer {
     /// A printer; colour is used only on a terminal unless forced, and never with NO_COLOR.
     pub fn new(format: Format, quiet: bool, color: ColorChoice) -> Printer {
@@ -130,25 +138,27 @@ impl Printer {
             key.start, key.org, key.name
         );
         text.push_str(&table::key_fields(key, self.style));
-        match secret_file {
-            Some(path) => text.push_str(&format!(
-                "\nSecret written to {} (mode 0600).\n",
-                path.display()
-            )),
-            None => text.push_str(&format!(
-                "\nSecret (shown only this once; store it now):\n\n    {secret}\n\n"
-            )),
-        }
+        text.push_str(&secret_text(secret, secret_file));
         self.stdout(&text)
     }
 
-    /// `rotate`: the successor's secret, shown once, and what happens to the old key.
-    pub fn rotated(&self, rotation: &Rotation, secret: &str) -> Result<()> {
+    /// `rotate`: the successor's secret, shown once (or where it was written), and what
+    /// happens to the old key.
+    pub fn rotated(
+        &self,
+        rotation: &Rotation,
+        secret: &str,
+        secret_file: Option<&Path>,
+    ) -> Result<()> {
+        let shown = secret_file.is_none().then_some(secret);
         if self.is_json() {
-            return self.line(&json::rotated(rotation, secret));
+            return self.line(&json::rotated(rotation, shown, secret_file));
         }
         if self.quiet {
-            return self.line(secret);
+            return match shown {
+                Some(secret) => self.line(secret),
+                None => Ok(()),
+            };
         }
         let old = &rotation.predecessor;
         let new = &rotation.successor;
@@ -162,9 +172,7 @@ impl Printer {
             new.start
         );
         text.push_str(&table::key_fields(new, self.style));
-        text.push_str(&format!(
-            "\nSecret (shown only this once; store it now):\n\n    {secret}\n\n"
-        ));
+        text.push_str(&secret_text(secret, secret_file));
         self.stdout(&text)
     }
 
