@@ -236,8 +236,8 @@ fn the_new_secret_can_go_to_a_new_private_file() {
 
     // The table says where the secret went and does not print it.
     let path = dir.path().join("after.txt");
-    let out = db
-        .keyadm(&[
+    let rotate_into = |path: &std::path::Path| {
+        db.keyadm(&[
             "rotate",
             "svc",
             "--org",
@@ -246,28 +246,20 @@ fn the_new_secret_can_go_to_a_new_private_file() {
             path.to_str().unwrap(),
         ])
         .run()
-        .success()
-        .stdout_has(&format!(
-            "Secret written to {} (mode 0600).",
-            path.display()
-        ));
+    };
+    let out = rotate_into(&path).success().stdout_has(&format!(
+        "Secret written to {} (mode 0600).",
+        path.display()
+    ));
     let secret = std::fs::read_to_string(&path).unwrap();
     assert!(!out.stdout.contains(secret.trim()));
 
     // An existing file is never overwritten, and then nothing is rotated.
     let before = db.dump_text("api_keys");
-    db.keyadm(&[
-        "rotate",
-        "svc",
-        "--org",
-        "acme",
-        "--secret-file",
-        path.to_str().unwrap(),
-    ])
-    .run()
-    .code(2)
-    .one_line_error()
-    .stderr_has("already exists");
+    rotate_into(&path)
+        .code(2)
+        .one_line_error()
+        .stderr_has("already exists");
     assert_eq!(db.dump_text("api_keys"), before);
     assert_eq!(std::fs::read_to_string(&path).unwrap(), secret);
 }

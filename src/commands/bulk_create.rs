@@ -16,7 +16,7 @@ use crate::label;
 use crate::secret::{Prefix, Secret};
 use crate::store::{CHUNK_SIZE, KeyTemplate, NewKey, Store};
 
-use super::create::secret_file_error;
+use super::secret_file;
 use super::{Context, not_handed_over};
 
 /// What `create` settled, for the bulk path.
@@ -66,7 +66,7 @@ pub fn run(context: &Context, store: &Store, request: Request<'_>) -> Result<()>
         for (key, secret) in &keys {
             match file.as_mut() {
                 Some(file) => {
-                    writeln!(file, "{}", secret.expose()).map_err(secret_file_error)?;
+                    writeln!(file, "{}", secret.expose()).map_err(secret_file::write_error)?;
                     printed.push(key, None, path)?;
                 }
                 None => printed.push(key, Some(secret.expose()), None)?,
@@ -75,7 +75,7 @@ pub fn run(context: &Context, store: &Store, request: Request<'_>) -> Result<()>
         if let Some(file) = file.as_mut() {
             file.flush()
                 .and_then(|()| file.get_ref().sync_all())
-                .map_err(secret_file_error)?;
+                .map_err(secret_file::write_error)?;
         }
         printed.flush()
     };
@@ -86,13 +86,7 @@ pub fn run(context: &Context, store: &Store, request: Request<'_>) -> Result<()>
         &mut next_chunk,
         &mut on_chunk,
     );
-    match created {
-        Ok(count) => printed.finish(count, path),
-        Err(err) => {
-            if let Some(path) = path {
-                let _ = std::fs::remove_file(path);
-            }
-            Err(not_handed_over(err, "no key was created"))
-        }
-    }
+    let count = secret_file::discard_on_error(path, created)
+        .map_err(|err| not_handed_over(err, "no key was created"))?;
+    printed.finish(count, path)
 }

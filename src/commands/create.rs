@@ -1,9 +1,5 @@
 //! `keyadm create`: make a key and show its secret once (`--count N`: see bulk_create).
 
-use std::fs::{File, OpenOptions};
-use std::io::Write;
-use std::path::Path;
-
 use uuid::Uuid;
 
 use crate::cli::CreateArgs;
@@ -12,7 +8,7 @@ use crate::label;
 use crate::secret::Secret;
 use crate::store::{Expiry, KeyTemplate, NewKey};
 
-use super::{Context, Outcome, bulk_create, not_handed_over, requested_expiry};
+use super::{Context, Outcome, bulk_create, not_handed_over, requested_expiry, secret_file};
 
 fn check_org(text: &str) -> Result<(), String> {
     label::check_label("org", text)
@@ -65,7 +61,7 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<Outcome> {
     if let Some(count) = args.count {
         let names = bulk_create::names(&name, count)?;
         let secret_file = match args.secret_file.as_deref() {
-            Some(path) => Some((path, create_secret_file(path)?)),
+            Some(path) => Some((path, secret_file::create(path)?)),
             None => None,
         };
         let request = bulk_create::Request {
@@ -83,7 +79,7 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<Outcome> {
     let mut file = args
         .secret_file
         .as_deref()
-        .map(create_secret_file)
+        .map(secret_file::create)
         .transpose()?;
     let new = NewKey {
         id: Uuid::now_v7(),
@@ -94,58 +90,15 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<Outcome> {
     // The secret is handed over (file or stdout) before the commit: if that fails, no key is
     // stored whose secret nobody has.
     let created = store.create_key(&template, new, &actor, |key| match file.as_mut() {
-        Some(file) => write_secret(file, &secret),
+        Some(file) => secret_file::write(file, &secret),
         None => context
             .printer
             .created(key, secret.expose(), None)
             .map_err(|err| not_handed_over(err, "no key was created")),
     });
-    let key = match created {
-        Ok(key) => key,
-        Err(err) => {
-            if let Some(path) = &args.secret_file {
-                let _ = std::fs::remove_file(path);
-            }
-            return Err(err);
-        }
-    };
+    let key = secret_file::discard_on_error(args.secret_file.as_deref(), created)?;
     if let Some(path) = args.secret_file.as_deref() {
         context.printer.created(&key, secret.expose(), Some(path))?;
     }
     Ok(Outcome::Success)
-}
-
-/// Creates a new file readable only by its owner; an existing file is never overwritten.
-pub(super) fn create_secret_file(path: &Path) -> Result<File> {
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path).map_err(|err| match err.kind() {
-        std::io::ErrorKind::AlreadyExists => Error::Usage {
-            message: format!(
-                "--secret-file {} already exists; keyadm never overwrites a file",
-                path.display()
-            ),
-            hint: Some("choose a new path, or remove the old file first".into()),
-        },
-        _ => Error::usage(format!(
-            "cannot create --secret-file {}: {err}",
-            path.display()
-        )),
-    })
-}
-
-pub(super) fn write_secret(file: &mut File, secret: &Secret) -> Result<()> {
-    writeln!(file, "{}", secret.expose())
-        .and_then(|()| file.sync_all())
-        .map_err(secret_file_error)
-}
-
-/// A `--secret-file` that could not be written or synced.
-pub(super) fn secret_file_error(err: std::io::Error) -> Error {
-    Error::failure(format!("cannot write the secret file: {err}"))
 }

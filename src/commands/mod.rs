@@ -12,6 +12,7 @@ mod list;
 mod prune;
 mod revoke;
 mod rotate;
+mod secret_file;
 mod show;
 mod sweep;
 mod update;

@@ -7,8 +7,7 @@ use crate::error::{Error, Result};
 use crate::secret::{Prefix, Secret};
 use crate::store::Successor;
 
-use super::create::{create_secret_file, write_secret};
-use super::{Context, Outcome, not_handed_over, requested_expiry, resolve_key};
+use super::{Context, Outcome, not_handed_over, requested_expiry, resolve_key, secret_file};
 
 /// Makes the successor, prints its secret once, and lets the old key live for the grace.
 pub fn run(context: &Context, args: &RotateArgs) -> Result<Outcome> {
@@ -27,7 +26,7 @@ pub fn run(context: &Context, args: &RotateArgs) -> Result<Outcome> {
     let mut file = args
         .secret_file
         .as_deref()
-        .map(create_secret_file)
+        .map(secret_file::create)
         .transpose()?;
     // The new secret is handed over (file or stdout) before the commit: if it cannot be,
     // nothing changes.
@@ -39,22 +38,14 @@ pub fn run(context: &Context, args: &RotateArgs) -> Result<Outcome> {
             expiry,
             &actor,
             |rotation| match file.as_mut() {
-                Some(file) => write_secret(file, &secret),
+                Some(file) => secret_file::write(file, &secret),
                 None => context
                     .printer
                     .rotated(rotation, secret.expose(), None)
                     .map_err(|err| not_handed_over(err, "nothing was rotated")),
             },
         );
-    let rotation = match rotated {
-        Ok(rotation) => rotation,
-        Err(err) => {
-            if let Some(path) = &args.secret_file {
-                let _ = std::fs::remove_file(path);
-            }
-            return Err(err);
-        }
-    };
+    let rotation = secret_file::discard_on_error(args.secret_file.as_deref(), rotated)?;
     if let Some(path) = args.secret_file.as_deref() {
         context
             .printer
