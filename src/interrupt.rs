@@ -42,10 +42,10 @@ impl Asking {
         Asking(())
     }
 
-    /// Whether a prompt's error is Ctrl-C: the terminal library reads it as a key, then raises
-    /// SIGINT, whose handler ends the process. The caller waits for that rather than report
-    /// the error itself (and returns its own error should the handler never run).
-    pub fn interrupted_by(err: &dialoguer::Error) -> bool {
+    /// Whether a prompt's error is Ctrl-C, and if so waits (up to a second) for the handler to
+    /// end the process: the terminal library reads Ctrl-C as a key, then raises SIGINT. The
+    /// caller reports nothing itself unless the handler never ran.
+    pub fn wait_if_interrupted(err: &dialoguer::Error) -> bool {
         let dialoguer::Error::IO(io) = err;
         if io.kind() == std::io::ErrorKind::Interrupted {
             std::thread::sleep(std::time::Duration::from_secs(1));

@@ -62,7 +62,7 @@ impl Prompter {
                 message: "not confirmed; nothing changed".into(),
                 hint: hint.into(),
             }),
-            Err(err) if Asking::interrupted_by(&err) => Err(interrupted(hint)),
+            Err(err) if Asking::wait_if_interrupted(&err) => Err(interrupted(hint)),
             Err(err) => Err(Error::Aborted {
                 message: format!("could not ask for confirmation ({err}); nothing changed"),
                 hint: "pass --yes to confirm".into(),
@@ -96,7 +96,7 @@ impl Prompter {
             .validate_with(|text: &String| validate(text))
             .interact_text()
             .map_err(|err| {
-                if Asking::interrupted_by(&err) {
+                if Asking::wait_if_interrupted(&err) {
                     interrupted(&hint)
                 } else {
                     Error::usage(format!("could not read {flag}: {err}"))
@@ -116,7 +116,7 @@ impl Prompter {
             .interact()
             .map(Some)
             .map_err(|err| {
-                if Asking::interrupted_by(&err) {
+                if Asking::wait_if_interrupted(&err) {
                     interrupted(hint)
                 } else {
                     Error::usage(format!("could not read the secret: {err}"))
