@@ -1,9 +1,20 @@
-//! Ctrl-C while keyadm asks a question. The prompts change the terminal (no echo while a secret
-//! is typed, the cursor hidden during a yes/no question), and SIGINT's default action would end
-//! keyadm with the terminal left that way. While a question is open, Ctrl-C puts the terminal
-//! back and ends keyadm as an aborted command: exit 5, nothing changed. At any other time it
-//! ends keyadm as SIGINT does (exit 130), with no handler installed until a first question.
+//! Ctrl-C. keyadm installs no handler of its own until it asks a question or starts a command
+//! that changes things; until then SIGINT ends it at once (exit 130), as it does any program.
+//!
+//! - **At a question.** The prompts change the terminal (no echo while a secret is typed, the
+//!   cursor hidden during a yes/no question), and SIGINT's default action would end keyadm
+//!   with the terminal left that way. While a question is open, Ctrl-C puts the terminal back
+//!   and ends keyadm as an aborted command: exit 5, nothing changed.
+//! - **While a command changes things.** Ending the process would not stop its statement: the
+//!   server finds out that the client is gone only when it next writes to it, so a `revoke`
+//!   waiting on a row lock would still revoke once the lock is released. Ctrl-C there sends
+//!   the server a cancel request for the running statement, as psql does, and keyadm goes on
+//!   to report what the cancelled statement left: it was rolled back, so the command ends as
+//!   interrupted (exit 5), and a sweep says how many keys its committed batches had changed.
+//!   A statement that finished before the request arrived stands, and is reported as done.
+//!   No statement starts after Ctrl-C. A second Ctrl-C ends keyadm at once (exit 130).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, Once};
 
 use crate::error::{Error, exit};
@@ -16,10 +27,28 @@ struct Question {
     hint: String,
 }
 
+/// How to cancel the statement of a command that changes things.
+struct Work {
+    printer: Printer,
+    cancel: Box<dyn FnOnce() -> Result<(), String> + Send>,
+}
+
 static OPEN: Mutex<Option<Question>> = Mutex::new(None);
+static WORK: Mutex<Option<Work>> = Mutex::new(None);
+/// Set once Ctrl-C has asked for the running statement to be cancelled.
+static CANCELLED: AtomicBool = AtomicBool::new(false);
 
 /// The exit status of a process ended by SIGINT, as shells report it.
 const INTERRUPTED: i32 = 130;
+
+/// Takes SIGINT over from its default action (once).
+fn install() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        // If a handler cannot be installed, Ctrl-C keeps its default action.
+        let _ = ctrlc::set_handler(on_ctrl_c);
+    });
+}
 
 /// A question being asked; Ctrl-C aborts it cleanly until this is dropped.
 pub struct Asking(());
@@ -28,11 +57,7 @@ impl Asking {
     /// Opens a question: remembers the terminal's settings as they are before the prompt
     /// changes them. `hint` is the next step printed after an interruption.
     pub fn start(printer: &Printer, hint: &str) -> Asking {
-        static INSTALL: Once = Once::new();
-        INSTALL.call_once(|| {
-            // If a handler cannot be installed, Ctrl-C keeps its default action.
-            let _ = ctrlc::set_handler(interrupted);
-        });
+        install();
         let question = Question {
             printer: printer.clone(),
             terminal: rustix::termios::tcgetattr(std::io::stdin()).ok(),
@@ -61,12 +86,60 @@ impl Drop for Asking {
     }
 }
 
+/// From now on, Ctrl-C outside a question calls `cancel` (on a thread of its own) to cancel
+/// the running statement, instead of ending the process.
+pub fn cancel_statements(
+    printer: &Printer,
+    cancel: impl FnOnce() -> Result<(), String> + Send + 'static,
+) {
+    install();
+    *WORK.lock().unwrap_or_else(|e| e.into_inner()) = Some(Work {
+        printer: printer.clone(),
+        cancel: Box::new(cancel),
+    });
+}
+
+/// Whether Ctrl-C has cancelled the command's statements: none may start any more.
+pub fn cancelled() -> bool {
+    CANCELLED.load(Ordering::SeqCst)
+}
+
+/// The error of a command whose statement Ctrl-C cancelled (or kept from starting).
+pub fn cancelled_error() -> Error {
+    Error::Aborted {
+        message: "interrupted; nothing changed".into(),
+        hint: "the statement was cancelled and rolled back; if it was waiting for a lock, pg_locks and pg_stat_activity show who holds it".into(),
+    }
+}
+
 /// The SIGINT handler (run on a thread of its own, not in signal context).
-fn interrupted() {
+fn on_ctrl_c() {
     let question = OPEN.lock().unwrap_or_else(|e| e.into_inner()).take();
-    let Some(question) = question else {
+    if let Some(question) = question {
+        end_question(question);
+    }
+    // Taken: a second Ctrl-C finds nothing to cancel and ends the process.
+    let work = WORK.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let Some(work) = work else {
         std::process::exit(INTERRUPTED);
     };
+    CANCELLED.store(true, Ordering::SeqCst);
+    work.printer.cancelling();
+    // The request opens a connection of its own, which may hang: not on the handler's
+    // thread, so that a second Ctrl-C is still heard.
+    let sent = std::thread::Builder::new().spawn(move || {
+        if let Err(err) = (work.cancel)() {
+            work.printer
+                .warning(&format!("could not send the cancel request: {err}"));
+        }
+    });
+    if sent.is_err() {
+        std::process::exit(INTERRUPTED);
+    }
+}
+
+/// Ctrl-C at a question: the terminal put back, and the process ended (exit 5).
+fn end_question(question: Question) -> ! {
     if let Some(terminal) = &question.terminal {
         let _ = rustix::termios::tcsetattr(
             std::io::stdin(),

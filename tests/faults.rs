@@ -1,5 +1,5 @@
-//! Faults: a backend killed, keyadm killed, the server stopped or restarted, in the middle of
-//! work. Only whole batches (and whole rotations) may be committed, every change must carry
+//! Faults: a backend killed, keyadm killed or interrupted (Ctrl-C), the server stopped or
+//! restarted, in the middle of work. Only whole batches (and whole rotations) may be committed, every change must carry
 //! its event, and running the command again must finish the job with one event per key.
 
 use std::time::{Duration, Instant};
@@ -138,7 +138,7 @@ fn wait_until_blocked(db: &TestDb, application: &str) {
         }
         assert!(
             Instant::now() < deadline,
-            "the rotation never reached the blocked insert"
+            "keyadm never came to wait on the lock"
         );
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -248,4 +248,86 @@ fn a_server_restart_between_commands_is_invisible() {
         .run()
         .success()
         .stdout_has(&key.key.start);
+}
+
+/// Ctrl-C, as a terminal sends it.
+fn interrupt(pid: u32) {
+    assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGINT) }, 0);
+}
+
+#[test]
+fn ctrl_c_cancels_a_revoke_waiting_on_a_lock_and_nothing_is_revoked_later() {
+    let db = TestDb::new();
+    ctrl_c_cancels_a_blocked_revoke(&db, &db.conninfo);
+}
+
+/// Ctrl-C while `revoke` waits on the key's row lock, connected to `db` through `url`.
+pub fn ctrl_c_cancels_a_blocked_revoke(db: &TestDb, url: &str) {
+    let key = db.create("acme", "ci", &[]).key;
+    let mut holder = db.client();
+    let mut tx = holder.transaction().unwrap();
+    tx.batch_execute("SELECT * FROM keyadm.api_keys FOR UPDATE")
+        .unwrap();
+    let child = db
+        .keyadm(&["revoke", &key.id, "--yes"])
+        .env("KEYADM_DATABASE_URL", Some(url))
+        .env("PGAPPNAME", Some("keyadm-ctrl-c-revoke"))
+        .spawn();
+    wait_until_blocked(db, "keyadm-ctrl-c-revoke");
+    interrupt(child.id());
+    let out = Output::from(child.wait_with_output().unwrap());
+    // The lock released only now: a statement still queued on the server would revoke.
+    tx.rollback().unwrap();
+    wait_for_no_backend(db, "keyadm-ctrl-c-revoke");
+    out.code(5)
+        .one_line_error()
+        .stderr_has("interrupted; nothing changed")
+        .stderr_has("pg_stat_activity");
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM keyadm.api_keys WHERE revoked_at IS NOT NULL"),
+        0
+    );
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM keyadm.key_events WHERE action = 'revoked'"),
+        0
+    );
+    db.keyadm(&["revoke", &key.id, "--yes"]).run().success();
+}
+
+#[test]
+fn ctrl_c_mid_expire_stops_after_whole_batches_and_reports_them() {
+    let db = TestDb::new();
+    seed_old_keys(&db, KEYS as i32);
+    let child = db
+        .keyadm(&["expire", "--older-than", "30d", "--yes", "--json"])
+        .env("PGAPPNAME", Some("keyadm-ctrl-c-expire"))
+        .spawn();
+    let pid = child.id();
+    // Its report is read as it comes, or keyadm would wait for the pipe.
+    let output = std::thread::spawn(move || Output::from(child.wait_with_output().unwrap()));
+    wait_for_events(&db, "expired", 3000);
+    // Taken between two batches: the next one waits for it.
+    let mut blocker = block_events(&db);
+    wait_until_blocked(&db, "keyadm-ctrl-c-expire");
+    interrupt(pid);
+    let out = output.join().unwrap();
+    blocker.batch_execute("ROLLBACK").unwrap();
+    wait_for_no_backend(&db, "keyadm-ctrl-c-expire");
+    let done = assert_expire_consistent(&db);
+    assert!(done < KEYS, "the run finished before it was interrupted");
+    let out = out.code(5);
+    let error = out.json_error();
+    assert_eq!(error.code, "aborted");
+    assert_eq!(
+        error.message,
+        format!(
+            "interrupted after {done} key(s) were set to expire; the others were left as they were"
+        )
+    );
+    assert!(error.hint.unwrap().contains("run the same command again"));
+    // What was committed is reported, as a whole JSON document.
+    let report: serde_json::Value = out.json();
+    assert_eq!(report["count"], done);
+    assert_eq!(report["keys"].as_array().unwrap().len() as i64, done);
+    finish_expire(&db);
 }

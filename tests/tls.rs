@@ -116,6 +116,19 @@ fn a_missing_root_certificate_is_a_usage_error() {
 }
 
 #[test]
+fn ctrl_c_cancels_a_statement_over_tls_too() {
+    // The cancel request is a connection of its own, made with the session's TLS settings.
+    let db = TestDb::new();
+    let ca = tls().ca.display().to_string();
+    let url = tcp(
+        "localhost",
+        &db.name,
+        &format!("sslmode=verify-full sslrootcert={ca}"),
+    );
+    crate::faults::ctrl_c_cancels_a_blocked_revoke(&db, &url);
+}
+
+#[test]
 fn disable_against_a_tls_only_server_is_refused_with_a_hint() {
     list(&tcp("127.0.0.1", TLS_ONLY_DB, "sslmode=disable"))
         .code(7)

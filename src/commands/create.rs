@@ -34,7 +34,7 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<Outcome> {
             )),
         });
     }
-    let store = context.store()?;
+    let store = context.store_for_changes()?;
     let org = match args.org {
         Some(org) => org,
         None => context

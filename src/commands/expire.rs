@@ -19,7 +19,7 @@ pub fn run(context: &Context, args: &ExpireArgs) -> Result<Outcome> {
         }
     };
     let org = args.org.as_deref();
-    let store = context.store()?;
+    let store = context.store_for_changes()?;
     if args.dry_run {
         let mut report = context.printer.sweep(SweepKind::Expire, true);
         store.expirable_keys(policy, org, args.grace, &mut |key| report.push(key))?;

@@ -14,6 +14,7 @@ pub fn run(context: &Context, args: &InitArgs) -> Result<Outcome> {
             .printer
             .migration_status(&store.migration_status()?)?;
     } else {
+        context.cancel_on_ctrl_c(&store);
         context
             .printer
             .init_report(&store.init(args.grant_verify.as_deref())?)?;

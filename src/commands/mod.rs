@@ -24,6 +24,7 @@ use chrono::Utc;
 use crate::cli::{Command, ExpiryArgs};
 use crate::connect::{self, ConnectOptions};
 use crate::error::{Error, Result};
+use crate::interrupt;
 use crate::key_ref;
 use crate::model::Key;
 use crate::output::Printer;
@@ -88,6 +89,21 @@ impl Context {
         let store = self.open_store()?;
         store.ensure_schema_current()?;
         Ok(store)
+    }
+
+    /// Connects like [`store`](Self::store), for a command that changes things: from then on,
+    /// Ctrl-C cancels its running statement, as psql does (see `interrupt`).
+    fn store_for_changes(&self) -> Result<Store> {
+        let store = self.store()?;
+        self.cancel_on_ctrl_c(&store);
+        Ok(store)
+    }
+
+    /// Lets Ctrl-C cancel `store`'s running statement.
+    fn cancel_on_ctrl_c(&self, store: &Store) {
+        if let Some(cancel) = store.canceller() {
+            interrupt::cancel_statements(&self.printer, cancel);
+        }
     }
 }
 

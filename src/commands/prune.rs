@@ -12,7 +12,7 @@ pub fn run(context: &Context, args: &PruneArgs) -> Result<Outcome> {
         .dead_for
         .ok_or_else(|| Error::usage("--dead-for is required"))?;
     let org = args.org.as_deref();
-    let store = context.store()?;
+    let store = context.store_for_changes()?;
     if args.dry_run {
         let mut report = context.printer.sweep(SweepKind::Prune, true);
         store.prunable_keys(dead_for, org, &mut |key| report.push(key))?;

@@ -12,7 +12,7 @@ const NAMED_IN_QUESTION: usize = 5;
 
 /// Revokes now, after confirmation. Revoking a revoked key changes nothing and is no error.
 pub fn run(context: &Context, args: &RevokeArgs) -> Result<Outcome> {
-    let store = context.store()?;
+    let store = context.store_for_changes()?;
     let reason = args.reason.as_deref();
     if args.all {
         let org = args.org.as_deref().expect("clap requires --org with --all");

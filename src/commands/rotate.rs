@@ -12,7 +12,7 @@ use super::{Context, Outcome, not_handed_over, requested_expiry, resolve_key, se
 /// Makes the successor, prints its secret once, and lets the old key live for the grace.
 pub fn run(context: &Context, args: &RotateArgs) -> Result<Outcome> {
     let expiry = requested_expiry(&args.expiry)?;
-    let store = context.store()?;
+    let store = context.store_for_changes()?;
     let key = resolve_key(&store, &args.key, args.org.as_deref())?;
     let prefix = Prefix::parse(&key.prefix).map_err(Error::failure)?;
     let secret = Secret::generate(&prefix).map_err(Error::failure)?;

@@ -57,7 +57,7 @@ pub fn run(context: &Context, args: UpdateArgs) -> Result<Outcome> {
             ),
         });
     }
-    let store = context.store()?;
+    let store = context.store_for_changes()?;
     let key = resolve_key(&store, &args.key, args.org.as_deref())?;
     let outcome = store.update_key(key.id, &changes, &context.actor()?)?;
     context.printer.updated(&outcome)?;

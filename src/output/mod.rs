@@ -116,6 +116,17 @@ impl Printer {
         self.error(err);
     }
 
+    /// Ctrl-C while a statement runs: the cancel request is on its way (said on a terminal
+    /// only, not with --quiet; the outcome follows as usual).
+    pub fn cancelling(&self) {
+        if !self.quiet && io::stderr().is_terminal() {
+            let _ = writeln!(
+                io::stderr().lock(),
+                "keyadm: cancelling the running statement (Ctrl-C again quits at once)"
+            );
+        }
+    }
+
     /// Help or version text from the argument parser.
     pub fn help(&self, text: &str) -> Result<()> {
         self.stdout(text)

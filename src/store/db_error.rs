@@ -243,6 +243,9 @@ pub fn query_error(err: &postgres::Error) -> Error {
                 ),
             };
         }
+        if *code == SqlState::QUERY_CANCELED && crate::interrupt::cancelled() {
+            return crate::interrupt::cancelled_error();
+        }
         if *code == SqlState::QUERY_CANCELED {
             return Error::Failure {
                 message: format!("the statement was cancelled: {}", db.message()),

@@ -73,7 +73,17 @@ impl Store {
         format!("{}.{name}", self.schema_ident)
     }
 
+    /// A way to cancel the running statement from another thread (for Ctrl-C); `None` if
+    /// the connection is out at the time of asking.
+    pub fn canceller(&self) -> Option<impl FnOnce() -> Result<(), String> + Send + 'static> {
+        self.pool.canceller()
+    }
+
+    /// The connection for a statement: none once Ctrl-C has cancelled the command's work.
     fn conn(&self) -> Result<pool::Connection<'_>> {
+        if crate::interrupt::cancelled() {
+            return Err(crate::interrupt::cancelled_error());
+        }
         self.pool.get().map_err(|err| Error::Unavailable {
             message: format!("cannot get a database connection: {err}"),
             hint: Some("the server may be overloaded or unreachable; retry".into()),

@@ -104,6 +104,14 @@ impl Pool {
             .map_err(|err| err.to_string())
     }
 
+    /// A way to cancel the statement running on the first connection from another thread
+    /// (a cancel request, as psql sends on Ctrl-C); `None` while the connection is out.
+    pub fn canceller(&self) -> Option<impl FnOnce() -> Result<(), String> + Send + 'static> {
+        let token = self.first.lock().ok()?.as_ref()?.cancel_token();
+        let connector = self.connector.clone();
+        Some(move || token.cancel_query(connector).map_err(|err| err.to_string()))
+    }
+
     fn build_more(&self) -> r2d2::Pool<Manager> {
         let manager = PostgresConnectionManager::new(self.config.clone(), self.connector.clone());
         r2d2::Pool::builder()

@@ -250,6 +250,9 @@ impl Store {
         let mut conn = self.conn()?;
         let mut total = 0;
         loop {
+            if crate::interrupt::cancelled() {
+                return Err(crate::interrupt::cancelled_error());
+            }
             let keys: Vec<Key> = conn
                 .query_typed(sql, params)?
                 .iter()
