@@ -252,3 +252,34 @@ fn pgpass_supplies_the_password_with_libpqs_rules() {
     );
     assert!(!out.stderr.contains("from-pgpass"));
 }
+
+#[test]
+fn pgpass_is_looked_up_for_each_host_in_a_list() {
+    use std::os::unix::fs::PermissionsExt;
+    let db = TestDb::new();
+    let role = format!("{}_hosts", db.name);
+    db.client()
+        .batch_execute(&format!(
+            "CREATE ROLE {role} LOGIN PASSWORD 'second-host' IN ROLE {PASSWORD_GROUP};
+             GRANT USAGE ON SCHEMA keyadm TO {role}; GRANT SELECT ON ALL TABLES IN SCHEMA keyadm TO {role}"
+        ))
+        .unwrap();
+    // The first host refuses connections; only the second has a line in the file.
+    let home = tempfile::tempdir().unwrap();
+    let pgpass = home.path().join(".pgpass");
+    std::fs::write(
+        &pgpass,
+        format!("localhost:{}:*:{role}:second-host\n", tls().port),
+    )
+    .unwrap();
+    std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let url = format!(
+        "host=127.0.0.1,localhost port=1,{} user={role} dbname={} sslmode=disable",
+        tls().port,
+        db.name
+    );
+    Run::new(&["list", "--database-url", &url])
+        .env("HOME", Some(home.path().to_str().unwrap()))
+        .run()
+        .success();
+}

@@ -87,7 +87,9 @@ pub struct Target {
     pub ports: Vec<u16>,
     pub user: String,
     pub dbname: String,
-    password: Option<String>,
+    /// The password for each host: the one given (URL or `PGPASSWORD`) for all of them, else
+    /// each host's own from `.pgpass`, as libpq looks it up.
+    passwords: Vec<Option<String>>,
     pub sslmode: SslMode,
     pub sslrootcert: Option<String>,
     pub connect_timeout: Option<Duration>,
@@ -259,7 +261,7 @@ fn build(
         ports,
         user,
         dbname,
-        password: params.password,
+        passwords: Vec::new(),
         sslmode,
         sslrootcert: params.sslrootcert,
         connect_timeout,
@@ -271,13 +273,14 @@ fn build(
         warnings: Vec::new(),
         home: env("HOME").map(PathBuf::from),
     };
-    if target.password.is_none() {
+    target.passwords = vec![params.password.clone(); target.hosts.len()];
+    if params.password.is_none() {
         let passfile = params
             .passfile
             .map(PathBuf::from)
             .or_else(|| env("HOME").map(|home| Path::new(&home).join(".pgpass")));
         if let Some(path) = passfile {
-            target.password_from_file(&path);
+            target.passwords_from_file(&path);
         }
     }
     Ok(target)
@@ -320,40 +323,50 @@ pub fn os_user() -> Result<String> {
 }
 
 impl Target {
-    /// The password, for the driver only.
-    pub fn password(&self) -> Option<&str> {
-        self.password.as_deref()
+    /// The password for the first host (for tests).
+    #[cfg(test)]
+    fn password(&self) -> Option<&str> {
+        self.passwords[0].as_deref()
     }
 
-    fn password_from_file(&mut self, path: &Path) {
-        let port = self.ports[0].to_string();
-        let host = match &self.hosts[0] {
-            Host::Tcp(name) => name.clone(),
-            Host::Socket(dir) => dir.display().to_string(),
+    /// Fills in each host's password from the password file at `path`.
+    fn passwords_from_file(&mut self, path: &Path) {
+        let text = match pgpass::read(path) {
+            pgpass::Read::Text(text) => text,
+            pgpass::Read::Missing => return,
+            pgpass::Read::InsecurePermissions => {
+                self.warnings.push(format!(
+                    "password file {} has group or world access; it is ignored (chmod 0600 it)",
+                    path.display()
+                ));
+                return;
+            }
         };
-        let mut lookups = vec![pgpass::Lookup {
-            host: &host,
-            port: &port,
-            dbname: &self.dbname,
-            user: &self.user,
-        }];
-        // libpq: "localhost" also matches a connection over the default socket.
-        if matches!(self.hosts[0], Host::Socket(_)) {
-            lookups.push(pgpass::Lookup {
-                host: "localhost",
+        for i in 0..self.hosts.len() {
+            let port = self.port_of(i).to_string();
+            let host = match &self.hosts[i] {
+                Host::Tcp(name) => name.clone(),
+                Host::Socket(dir) => dir.display().to_string(),
+            };
+            let lookup = |host| pgpass::Lookup {
+                host,
                 port: &port,
                 dbname: &self.dbname,
                 user: &self.user,
+            };
+            // libpq: "localhost" also matches a connection over the default socket.
+            let password = pgpass::find_in(&text, &lookup(&host)).or_else(|| {
+                matches!(self.hosts[i], Host::Socket(_))
+                    .then(|| pgpass::find_in(&text, &lookup("localhost")))
+                    .flatten()
             });
+            self.passwords[i] = password;
         }
-        match pgpass::find(path, &lookups) {
-            pgpass::Found::Password(password) => self.password = Some(password),
-            pgpass::Found::NoMatch => {}
-            pgpass::Found::InsecurePermissions => self.warnings.push(format!(
-                "password file {} has group or world access; it is ignored (chmod 0600 it)",
-                path.display()
-            )),
-        }
+    }
+
+    /// The port of the `i`th host (one port given serves every host).
+    fn port_of(&self, i: usize) -> u16 {
+        self.ports.get(i).copied().unwrap_or(self.ports[0])
     }
 
     /// A one-line description for messages: where, which database, which user. No password.
@@ -395,7 +408,7 @@ impl Target {
 
     /// The `i`th host with its port (one port serves every host).
     fn address_of(&self, i: usize) -> String {
-        let port = self.ports.get(i).copied().unwrap_or(self.ports[0]);
+        let port = self.port_of(i);
         match &self.hosts[i] {
             Host::Tcp(name) if name.contains(':') => format!("[{name}]:{port}"),
             Host::Tcp(name) => format!("{name}:{port}"),
@@ -405,12 +418,26 @@ impl Target {
         }
     }
 
-    /// The driver configuration, without TLS (see [`tls::plan`]).
-    pub fn to_config(&self) -> Result<postgres::Config> {
+    /// The driver configurations to try in turn, without TLS (see [`tls::plan`]): one for
+    /// every host, which the driver tries in order, when they share a password (or have
+    /// none); else one per host with its own password, as libpq looks each one up in
+    /// `.pgpass` (the driver takes a single password).
+    pub fn to_configs(&self) -> Result<Vec<postgres::Config>> {
+        if self.passwords.iter().all(|p| *p == self.passwords[0]) {
+            let all: Vec<usize> = (0..self.hosts.len()).collect();
+            return Ok(vec![self.config_for(&all, self.passwords[0].as_deref())?]);
+        }
+        (0..self.hosts.len())
+            .map(|i| self.config_for(&[i], self.passwords[i].as_deref()))
+            .collect()
+    }
+
+    /// The driver configuration for the hosts at `indexes`, without TLS.
+    fn config_for(&self, indexes: &[usize], password: Option<&str>) -> Result<postgres::Config> {
         use postgres::config::{ChannelBinding, TargetSessionAttrs};
         let mut config = postgres::Config::new();
-        for host in &self.hosts {
-            match host {
+        for &i in indexes {
+            match &self.hosts[i] {
                 Host::Tcp(name) => config.host(name),
                 Host::Socket(dir) => config.host_path(dir),
             };
@@ -418,14 +445,18 @@ impl Target {
         if let Some(addr) = self.hostaddr {
             config.hostaddr(addr);
         }
-        for port in &self.ports {
-            config.port(*port);
+        if self.ports.len() == 1 {
+            config.port(self.ports[0]);
+        } else {
+            for &i in indexes {
+                config.port(self.ports[i]);
+            }
         }
         config
             .user(&self.user)
             .dbname(&self.dbname)
             .application_name(&self.application_name);
-        if let Some(password) = &self.password {
+        if let Some(password) = password {
             config.password(password);
         }
         // 0s is PostgreSQL's "no limit" (over any the role sets); a shorter one is at least 1 ms.
@@ -599,6 +630,70 @@ mod tests {
             assert_eq!(t.password(), None);
             assert_eq!(t.warnings.len(), 1);
         }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn each_host_gets_its_own_pgpass_password() {
+        let dir = std::env::temp_dir().join(format!("keyadm-pgpass-hosts-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("pgpass");
+        let path = file.to_str().unwrap();
+        let resolve = |text: &str, url: &str, vars: &[(&str, &str)]| {
+            std::fs::write(&file, text).unwrap();
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+            }
+            let mut vars = vars.to_vec();
+            vars.push(("PGPASSFILE", path));
+            resolve_with(Some(url), &vars).unwrap()
+        };
+        let passwords = |t: &Target| {
+            t.to_configs()
+                .unwrap()
+                .iter()
+                .map(|c| {
+                    let hosts = c.get_hosts().len();
+                    let password = c
+                        .get_password()
+                        .map(|p| String::from_utf8_lossy(p).into_owned());
+                    (hosts, password)
+                })
+                .collect::<Vec<_>>()
+        };
+        // Different passwords: one attempt per host, each with its own (or none).
+        let t = resolve(
+            "b:5433:*:*:pw-b\na:*:*:*:pw-a\n",
+            "host=a,b,c port=5432,5433,5434 user=u dbname=d",
+            &[],
+        );
+        assert_eq!(
+            passwords(&t),
+            [
+                (1, Some("pw-a".into())),
+                (1, Some("pw-b".into())),
+                (1, None)
+            ]
+        );
+        let ports: Vec<u16> = t
+            .to_configs()
+            .unwrap()
+            .iter()
+            .map(|c| c.get_ports()[0])
+            .collect();
+        assert_eq!(ports, [5432, 5433, 5434]);
+        // One password for all: one attempt, the driver going through the hosts.
+        let t = resolve("*:*:*:*:same\n", "host=a,b user=u dbname=d", &[]);
+        assert_eq!(passwords(&t), [(2, Some("same".into()))]);
+        // A password given applies to every host; the file is not read.
+        let t = resolve(
+            "b:*:*:*:pw-b\n",
+            "host=a,b user=u dbname=d",
+            &[("PGPASSWORD", "given")],
+        );
+        assert_eq!(passwords(&t), [(2, Some("given".into()))]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -12,35 +12,30 @@ pub struct Lookup<'a> {
 
 /// The result of reading a password file.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Found {
-    Password(String),
-    NoMatch,
+pub enum Read {
+    Text(String),
+    Missing,
     /// libpq ignores a password file that others can read; so does keyadm, with a warning.
     InsecurePermissions,
 }
 
-/// Reads `path` and finds the password for `lookup`. A missing file is `NoMatch`.
-pub fn find(path: &Path, lookups: &[Lookup<'_>]) -> Found {
+/// Reads the password file at `path`. A missing or unreadable file is `Missing`.
+pub fn read(path: &Path) -> Read {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         match std::fs::metadata(path) {
             Ok(meta) if meta.is_file() && meta.permissions().mode() & 0o077 != 0 => {
-                return Found::InsecurePermissions;
+                return Read::InsecurePermissions;
             }
             Ok(_) => {}
-            Err(_) => return Found::NoMatch,
+            Err(_) => return Read::Missing,
         }
     }
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return Found::NoMatch;
-    };
-    for lookup in lookups {
-        if let Some(password) = find_in(&text, lookup) {
-            return Found::Password(password);
-        }
+    match std::fs::read_to_string(path) {
+        Ok(text) => Read::Text(text),
+        Err(_) => Read::Missing,
     }
-    Found::NoMatch
 }
 
 /// Finds the password in the text of a password file.

@@ -130,74 +130,92 @@ impl Pool {
 /// handshake; past it, `report` is called and the process ends with exit 7).
 pub fn open(target: &Target, report: &Reporter) -> Result<Pool> {
     let plan = tls::plan(target, target.home.as_deref())?;
-    let mut config = target.to_config()?;
-    config.ssl_mode(plan.driver_mode);
-    let client = match connect_within(&config, &plan.connector, target, report) {
+    let _deadline = deadline(target, report)?;
+    let mut failure = None;
+    // Hosts with passwords of their own are tried one by one; the last one's error is told.
+    for mut config in target.to_configs()? {
+        config.ssl_mode(plan.driver_mode);
+        match connect(&mut config, &plan.connector, plan.driver_mode, target) {
+            Ok(client) => {
+                return Ok(Pool {
+                    first: Mutex::new(Some(client)),
+                    config,
+                    connector: plan.connector,
+                    more: OnceLock::new(),
+                    connect_timeout: target.connect_timeout,
+                });
+            }
+            Err(err) => failure = Some(err),
+        }
+    }
+    Err(failure.expect("a target has at least one host"))
+}
+
+/// Connects with `config`, retrying as libpq's `prefer` and `allow` do (`config` is left
+/// with the TLS mode that worked).
+fn connect(
+    config: &mut postgres::Config,
+    connector: &MakeRustlsConnect,
+    driver_mode: DriverSsl,
+    target: &Target,
+) -> Result<Client> {
+    match connect_once(config, connector, target) {
         // libpq's `prefer`: when the TLS handshake fails, try again without TLS.
         Err((err, _))
             if target.sslmode == SslMode::Prefer
-                && plan.driver_mode == DriverSsl::Prefer
-                && err.as_ref().is_some_and(db_error::is_tls_failure) =>
+                && driver_mode == DriverSsl::Prefer
+                && db_error::is_tls_failure(&err) =>
         {
             config.ssl_mode(DriverSsl::Disable);
-            connect_within(&config, &plan.connector, target, report)
+            connect_once(config, connector, target)
         }
         // libpq's `allow`: when the server insists on TLS, try again with it.
         Err((err, _)) if target.sslmode == SslMode::Allow && requires_tls(&err) => {
             config.ssl_mode(DriverSsl::Require);
-            connect_within(&config, &plan.connector, target, report)
+            connect_once(config, connector, target)
         }
         other => other,
     }
-    .map_err(|(_, err)| err)?;
-    Ok(Pool {
-        first: Mutex::new(Some(client)),
-        config,
-        connector: plan.connector,
-        more: OnceLock::new(),
-        connect_timeout: target.connect_timeout,
-    })
+    .map_err(|(_, err)| err)
 }
 
 /// The server's refusal of an unencrypted connection (pg_hba.conf `hostssl` only).
-fn requires_tls(err: &Option<postgres::Error>) -> bool {
-    err.as_ref()
-        .and_then(postgres::Error::code)
+fn requires_tls(err: &postgres::Error) -> bool {
+    err.code()
         .is_some_and(|code| *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION)
 }
 
-/// One attempt; the driver error (when there was one) comes back beside the user's error so
-/// the caller can decide on a libpq-style retry.
-fn connect_within(
+/// Ends the process with a report if connecting is not done within the target's connect
+/// timeout (the driver times only each TCP handshake).
+fn deadline(target: &Target, report: &Reporter) -> Result<Option<Deadline>> {
+    let Some(timeout) = target.connect_timeout else {
+        return Ok(None);
+    };
+    let report = Arc::clone(report);
+    let address = target.addresses();
+    Deadline::start(timeout, move || {
+        let err = Error::Unavailable {
+            message: format!(
+                "timed out after {} connecting to {address}",
+                humantime::format_duration(timeout),
+            ),
+            hint: Some("check the host, port and firewall, or raise --connect-timeout".into()),
+        };
+        report(&err);
+        std::process::exit(err.exit_code().into());
+    })
+    .map(Some)
+}
+
+/// One attempt; the driver's error comes back beside the user's so that the caller can decide
+/// on a libpq-style retry.
+fn connect_once(
     config: &postgres::Config,
     connector: &MakeRustlsConnect,
     target: &Target,
-    report: &Reporter,
-) -> std::result::Result<Client, (Option<postgres::Error>, Error)> {
-    let fail = |err: postgres::Error| {
+) -> std::result::Result<Client, (postgres::Error, Error)> {
+    config.connect(connector.clone()).map_err(|err| {
         let mapped = db_error::connect_error(&err, target);
-        (Some(err), mapped)
-    };
-    let _deadline = match target.connect_timeout {
-        Some(timeout) => {
-            let report = Arc::clone(report);
-            let address = target.addresses();
-            let deadline = Deadline::start(timeout, move || {
-                let err = Error::Unavailable {
-                    message: format!(
-                        "timed out after {} connecting to {address}",
-                        humantime::format_duration(timeout),
-                    ),
-                    hint: Some(
-                        "check the host, port and firewall, or raise --connect-timeout".into(),
-                    ),
-                };
-                report(&err);
-                std::process::exit(err.exit_code().into());
-            });
-            Some(deadline.map_err(|err| (None, err))?)
-        }
-        None => None,
-    };
-    config.connect(connector.clone()).map_err(fail)
+        (err, mapped)
+    })
 }
