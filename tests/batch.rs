@@ -54,6 +54,38 @@ fn batch_check_answers_every_line_in_order() {
 }
 
 #[test]
+fn lines_that_cannot_be_secrets_are_malformed_and_the_batch_goes_on() {
+    let db = TestDb::new();
+    let valid = db.create("acme", "v", &[]).secret;
+    let mut input = Vec::new();
+    input.extend_from_slice(b"\xff\xfe not utf-8\n");
+    input.extend_from_slice(format!("{valid}\r\n").as_bytes());
+    // A line far longer than any secret, holding one: only its start is kept.
+    input.extend_from_slice(format!("{valid}{}\n", "0".repeat(100_000)).as_bytes());
+    // The last line without its newline.
+    input.extend_from_slice(valid.as_bytes());
+    let out = db
+        .keyadm(&["check", "--batch", "--json"])
+        .stdin_bytes(&input)
+        .run()
+        .code(1);
+    let reasons: Vec<String> = out
+        .json_lines::<CheckJson>()
+        .into_iter()
+        .map(|r| r.reason)
+        .collect();
+    assert_eq!(reasons, ["malformed", "valid", "malformed", "valid"]);
+    assert_eq!(out.stderr, "");
+
+    // One secret on stdin that is not UTF-8: not a usage error, an invalid key.
+    db.keyadm(&["check"])
+        .stdin_bytes(b"sk_\xff\n")
+        .run()
+        .code(1)
+        .stdout_has("malformed");
+}
+
+#[test]
 fn batch_check_spans_many_lookups_and_keeps_order() {
     let db = TestDb::new();
     let keys: Vec<String> = (0..5)

@@ -13,7 +13,7 @@ use crate::store::Store;
 use super::{Context, Outcome};
 
 /// The longest line read as a secret; anything longer is not a keyadm secret.
-const MAX_SECRET_LINE: u64 = 4096;
+const MAX_SECRET_LINE: usize = 4096;
 
 /// Secrets looked up per query by `--batch`.
 const BATCH_LINES: usize = 1000;
@@ -81,14 +81,20 @@ fn run_batch(context: &Context, args: &CheckArgs) -> Result<Outcome> {
     let progress = Progress::new(&context.printer, None, "checked");
     let mut store: Option<Store> = None;
     let mut all_valid = true;
-    let mut lines = std::io::stdin().lock().lines();
+    let mut input = std::io::stdin().lock();
+    let mut line = Vec::new();
     let mut chunk: Vec<Option<[u8; 32]>> = Vec::with_capacity(BATCH_LINES);
     loop {
         chunk.clear();
-        for line in lines.by_ref().take(BATCH_LINES) {
-            let line = line.map_err(|err| Error::usage(format!("cannot read stdin: {err}")))?;
-            let text = line.trim_end_matches('\r');
-            chunk.push(Secret::parse(text).ok().map(|secret| secret.hash()));
+        while chunk.len() < BATCH_LINES
+            && next_line(&mut input, &mut line)
+                .map_err(|err| Error::usage(format!("cannot read stdin: {err}")))?
+        {
+            // Not UTF-8, it is no secret: malformed, like any other line that is not one.
+            let secret = std::str::from_utf8(&line)
+                .ok()
+                .and_then(|text| Secret::parse(text).ok());
+            chunk.push(secret.map(|secret| secret.hash()));
         }
         if chunk.is_empty() {
             break;
@@ -151,13 +157,45 @@ fn read_secret(context: &Context, argument: Option<&str>) -> Result<String> {
     }
 }
 
-/// One line of stdin, without its line ending.
+/// One line of stdin, without its line ending (bytes that are not UTF-8 replaced, which makes
+/// it malformed).
 fn read_stdin() -> Result<String> {
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .take(MAX_SECRET_LINE)
-        .read_line(&mut line)
+    let mut line = Vec::new();
+    // Bounded: an endless input without a newline (`< /dev/zero`) is not read to its end.
+    let mut input = std::io::stdin().lock().take(MAX_SECRET_LINE as u64 + 2);
+    next_line(&mut input, &mut line)
         .map_err(|err| Error::usage(format!("cannot read the secret from stdin: {err}")))?;
-    Ok(line.trim_end_matches(['\n', '\r']).to_owned())
+    Ok(String::from_utf8_lossy(&line).into_owned())
+}
+
+/// Reads the next line into `line`, without its `\n` or `\r\n`; false at the end of the
+/// input. At most [`MAX_SECRET_LINE`] bytes of a line are kept (the rest is skipped), so a
+/// huge line costs no memory; cut short, it is no secret.
+fn next_line(input: &mut impl BufRead, line: &mut Vec<u8>) -> std::io::Result<bool> {
+    line.clear();
+    let mut read_any = false;
+    loop {
+        let buffer = match input.fill_buf() {
+            Ok(buffer) => buffer,
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(err),
+        };
+        if buffer.is_empty() {
+            break;
+        }
+        read_any = true;
+        let end = buffer.iter().position(|&b| b == b'\n');
+        let part = &buffer[..end.unwrap_or(buffer.len())];
+        let room = MAX_SECRET_LINE.saturating_sub(line.len());
+        line.extend_from_slice(&part[..part.len().min(room)]);
+        let used = end.map_or(buffer.len(), |end| end + 1);
+        input.consume(used);
+        if end.is_some() {
+            break;
+        }
+    }
+    if line.last() == Some(&b'\r') {
+        line.pop();
+    }
+    Ok(read_any)
 }

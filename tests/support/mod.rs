@@ -126,7 +126,7 @@ impl TestDb {
 /// A keyadm process to run, with a clean environment.
 pub struct Run {
     args: Vec<String>,
-    stdin: Option<String>,
+    stdin: Option<Vec<u8>>,
     pub env: HashMap<String, String>,
 }
 
@@ -144,8 +144,13 @@ impl Run {
     }
 
     /// Feeds this text on stdin (otherwise stdin is empty, never a terminal).
-    pub fn stdin(mut self, text: &str) -> Run {
-        self.stdin = Some(text.to_owned());
+    pub fn stdin(self, text: &str) -> Run {
+        self.stdin_bytes(text.as_bytes())
+    }
+
+    /// Feeds these bytes on stdin (which need not be UTF-8).
+    pub fn stdin_bytes(mut self, bytes: &[u8]) -> Run {
+        self.stdin = Some(bytes.to_vec());
         self
     }
 
@@ -175,7 +180,7 @@ impl Run {
         // each wait for the other's pipe to drain. A child that exits without reading all of
         // its input (as it may) closes the pipe, which is not an error here.
         std::thread::spawn(move || {
-            let _ = stdin.write_all(text.as_bytes());
+            let _ = stdin.write_all(&text);
         });
         child
     }
