@@ -82,11 +82,11 @@ pub struct GlobalArgs {
     pub no_input: bool,
 
     /// Give up connecting after this long; 0s waits without limit [default: 10s]
-    #[arg(long, global = true, value_name = "DUR", value_parser = parse_duration)]
+    #[arg(long, global = true, value_name = "DUR", allow_hyphen_values = true, value_parser = parse_duration)]
     pub connect_timeout: Option<Duration>,
 
     /// Cancel any statement running longer than this; 0s: no limit [default: the server's]
-    #[arg(long, global = true, value_name = "DUR", value_parser = parse_duration)]
+    #[arg(long, global = true, value_name = "DUR", allow_hyphen_values = true, value_parser = parse_duration)]
     pub statement_timeout: Option<Duration>,
 
     /// Who is acting, as recorded in the audit log [default: the OS user]
@@ -212,6 +212,15 @@ fn parse_label(what: &'static str) -> impl Fn(&str) -> Result<String, String> + 
     move |text| label::check_label(what, text).map(|()| text.to_owned())
 }
 
+/// A `--limit`: a count of at least one.
+fn parse_limit(text: &str) -> Result<i64, String> {
+    match text.trim().parse::<i64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        Ok(_) => Err("a limit is 1 or more".into()),
+        Err(_) => Err(format!("'{}' is not a whole number", text.escape_debug())),
+    }
+}
+
 fn parse_scope(text: &str) -> Result<String, String> {
     label::check_scope(text).map(|()| text.to_owned())
 }
@@ -220,7 +229,7 @@ fn parse_scope(text: &str) -> Result<String, String> {
 #[derive(Debug, Args)]
 pub struct ExpiryArgs {
     /// Expire this long after creation (e.g. 90d)
-    #[arg(long, value_name = "DUR", value_parser = parse_duration, conflicts_with = "expires_at")]
+    #[arg(long, value_name = "DUR", allow_hyphen_values = true, value_parser = parse_duration, conflicts_with = "expires_at")]
     pub expires_in: Option<Duration>,
 
     /// Expire at this time (RFC 3339 or YYYY-MM-DD, midnight UTC)
@@ -285,11 +294,11 @@ pub struct ListArgs {
     pub status: StatusArg,
 
     /// Only keys that expire within this long (e.g. 7d)
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", allow_hyphen_values = true, value_parser = parse_duration)]
     pub expiring_within: Option<Duration>,
 
     /// At most this many keys
-    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = clap::value_parser!(i64).range(1..))]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_limit)]
     pub limit: Option<i64>,
 }
 
@@ -335,7 +344,7 @@ pub struct RotateArgs {
     pub org: Option<String>,
 
     /// How long the old key stays valid (never longer than its current expiry)
-    #[arg(long, value_name = "DUR", value_parser = parse_duration, default_value = "0s")]
+    #[arg(long, value_name = "DUR", allow_hyphen_values = true, value_parser = parse_duration, default_value = "0s")]
     pub grace: Duration,
 
     #[command(flatten)]
@@ -354,7 +363,7 @@ pub struct CheckArgs {
     pub secret: Option<String>,
 
     /// Also fail a valid key that expires within this long
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", allow_hyphen_values = true, value_parser = parse_duration)]
     pub expiring_within: Option<Duration>,
 
     /// Read one secret per line from stdin; write one result per line, in order
@@ -367,11 +376,11 @@ pub struct CheckArgs {
 #[command(group(clap::ArgGroup::new("policy").required(true).args(["older_than", "unused_for"])))]
 pub struct ExpireArgs {
     /// Expire active keys created more than this long ago
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", allow_hyphen_values = true, value_parser = parse_duration)]
     pub older_than: Option<Duration>,
 
     /// Expire active keys not used (by last_used_at, else created_at) for this long
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", allow_hyphen_values = true, value_parser = parse_duration)]
     pub unused_for: Option<Duration>,
 
     /// Only this organisation's keys
@@ -379,7 +388,7 @@ pub struct ExpireArgs {
     pub org: Option<String>,
 
     /// Let the keys work this much longer before they expire
-    #[arg(long, value_name = "DUR", value_parser = parse_duration, default_value = "0s")]
+    #[arg(long, value_name = "DUR", allow_hyphen_values = true, value_parser = parse_duration, default_value = "0s")]
     pub grace: Duration,
 
     /// Show what would expire; change nothing
@@ -391,7 +400,7 @@ pub struct ExpireArgs {
 #[derive(Debug, Args)]
 pub struct PruneArgs {
     /// Delete keys revoked or expired more than this long ago
-    #[arg(long, value_name = "DUR", value_parser = parse_duration, required = true)]
+    #[arg(long, value_name = "DUR", allow_hyphen_values = true, value_parser = parse_duration, required = true)]
     pub dead_for: Option<Duration>,
 
     /// Only this organisation's keys
@@ -435,11 +444,11 @@ pub struct AuditArgs {
     pub org: Option<String>,
 
     /// Only events since this long ago (7d) or this time (2026-12-01)
-    #[arg(long, value_name = "DUR|TIME", value_parser = parse_since)]
+    #[arg(long, value_name = "DUR|TIME", allow_hyphen_values = true, value_parser = parse_since)]
     pub since: Option<Since>,
 
     /// At most this many events
-    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = clap::value_parser!(i64).range(1..))]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_limit)]
     pub limit: Option<i64>,
 }
 
@@ -474,7 +483,7 @@ pub struct UpdateArgs {
     pub unset_meta: Vec<String>,
 
     /// Expire this long from now
-    #[arg(long, value_name = "DUR", value_parser = parse_duration, conflicts_with_all = ["expires_at", "no_expiry"])]
+    #[arg(long, value_name = "DUR", allow_hyphen_values = true, value_parser = parse_duration, conflicts_with_all = ["expires_at", "no_expiry"])]
     pub expires_in: Option<Duration>,
 
     /// Expire at this time

@@ -13,6 +13,15 @@ const MAX_DURATION: Duration = Duration::from_secs(1000 * 366 * 24 * 3600);
 
 /// Parses a DUR such as `7d` or `1d 12h` (used as a clap value parser).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    // Options taking a DUR accept a leading hyphen, so that this is said instead of clap's
+    // "unexpected argument '-1'".
+    let mut chars = text.trim_start().chars();
+    if chars.next() == Some('-') && chars.next().is_some_and(|c| c.is_ascii_digit()) {
+        return Err(format!(
+            "'{}' is negative: give a length of time, such as 30m or 7d",
+            text.escape_debug()
+        ));
+    }
     let duration = humantime::parse_duration(text.trim()).map_err(|err| {
         format!(
             "'{}' is not a duration ({err}); examples: 30m, 12h, 7d, 1w, 1d 12h",

@@ -65,7 +65,20 @@ fn usage_errors_exit_2_with_one_line_and_a_suggestion() {
     Run::new(&["list", "--limit", "0"])
         .run()
         .code(2)
-        .one_line_error();
+        .one_line_error()
+        .stderr_has("a limit is 1 or more");
+    // A negative duration is a bad value too, not an unknown flag (whose hint, `-- -5m`,
+    // would make it a KEY).
+    Run::new(&["audit", "--since", "-5m"])
+        .run()
+        .code(2)
+        .one_line_error()
+        .stderr_has("invalid value '-5m' for '--since <DUR|TIME>'");
+    Run::new(&["rotate", "x", "--grace", "-1d"])
+        .run()
+        .code(2)
+        .one_line_error()
+        .stderr_has("'-1d' is negative");
     // A negative number is a bad value, not an unknown flag.
     Run::new(&["audit", "--limit", "-1"])
         .run()
