@@ -108,7 +108,15 @@ fn granting_to_a_missing_role_is_a_usage_error() {
     db.keyadm(&["init", "--grant-verify", "no_such_role_anywhere"])
         .run()
         .code(2)
-        .one_line_error();
+        .one_line_error()
+        .stderr_has("CREATE ROLE \"no_such_role_anywhere\" LOGIN");
+    // The statement in the hint quotes the name as SQL does, so that it can be run as given.
+    db.keyadm(&["init", "--grant-verify", "Svc\"x"])
+        .run()
+        .code(2)
+        .one_line_error()
+        .stderr_has("role \"Svc\"\"x\" does not exist")
+        .stderr_has("CREATE ROLE \"Svc\"\"x\" LOGIN");
 }
 
 #[test]

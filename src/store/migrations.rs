@@ -195,10 +195,11 @@ impl Store {
                 )?
                 .is_empty()
             {
+                let quoted = super::quote_ident(role);
                 return Err(Error::Usage {
-                    message: format!("role \"{role}\" does not exist; nothing changed"),
+                    message: format!("role {quoted} does not exist; nothing changed"),
                     hint: Some(format!(
-                        "create it first, e.g. CREATE ROLE \"{role}\" LOGIN PASSWORD '...'"
+                        "create it first, e.g. CREATE ROLE {quoted} LOGIN PASSWORD '...'"
                     )),
                 });
             }
