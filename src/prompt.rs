@@ -104,7 +104,8 @@ impl Prompter {
             })
     }
 
-    /// Reads a secret from the terminal without echoing it.
+    /// Reads a secret from the terminal without echoing it. An empty answer (Enter, or
+    /// Ctrl-D, the end of input) is none; the prompt does not ask again.
     pub fn secret(&self) -> Result<Option<String>> {
         if !self.interactive {
             return Ok(None);
@@ -113,8 +114,9 @@ impl Prompter {
         let _asking = Asking::start(&self.printer, hint);
         Password::new()
             .with_prompt("Secret")
+            .allow_empty_password(true)
             .interact()
-            .map(Some)
+            .map(|secret| Some(secret).filter(|s| !s.is_empty()))
             .map_err(|err| {
                 if Asking::wait_if_interrupted(&err) {
                     interrupted(hint)

@@ -229,6 +229,22 @@ fn check_on_a_terminal_asks_for_the_secret_without_echo() {
 }
 
 #[test]
+fn an_empty_answer_to_the_secret_prompt_ends_check() {
+    let db = TestDb::new();
+    // Ctrl-D, the end of input, and Enter alike: the prompt does not ask again.
+    for key in ["C-d", "Enter"] {
+        let term = Terminal::start(&db, &["check"], &[]);
+        term.wait_for("Secret");
+        term.press(key);
+        let screen = term.wait_for("TTY=");
+        assert!(
+            screen.contains("keyadm: error: no secret given") && screen.contains("EXIT=2"),
+            "{key}:\n{screen}"
+        );
+    }
+}
+
+#[test]
 fn tables_fit_a_narrow_terminal() {
     let db = TestDb::new();
     db.create(
