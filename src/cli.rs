@@ -212,6 +212,11 @@ fn parse_label(what: &'static str) -> impl Fn(&str) -> Result<String, String> + 
     move |text| label::check_label(what, text).map(|()| text.to_owned())
 }
 
+/// A revoke `--reason`.
+fn parse_reason(text: &str) -> Result<String, String> {
+    label::check_reason(text).map(|()| text.to_owned())
+}
+
 /// A `--limit`: a count of at least one.
 fn parse_limit(text: &str) -> Result<i64, String> {
     match text.trim().parse::<i64>() {
@@ -321,7 +326,7 @@ pub struct RevokeArgs {
     pub keys: Vec<String>,
 
     /// Why (recorded in the key and the audit log)
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", value_parser = parse_reason)]
     pub reason: Option<String>,
 
     /// The organisation: narrows names, or with --all selects every key to revoke

@@ -12,7 +12,7 @@ pub const MAX_LABEL_CHARS: usize = 128;
 pub const MAX_META_VALUE_CHARS: usize = 4096;
 
 /// Characters that render invisibly or reorder text.
-fn is_invisible_format(c: char) -> bool {
+pub(crate) fn is_invisible_format(c: char) -> bool {
     matches!(c,
         '\u{061C}' | '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
         | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}' | '\u{FEFF}')
@@ -47,6 +47,12 @@ pub fn check_label(what: &str, text: &str) -> Result<(), String> {
         return Err(format!("{what} must not start or end with white space"));
     }
     Ok(())
+}
+
+/// A revoke reason: free text on one line, up to 4096 characters, no control or invisible
+/// characters (it is shown in tables and the audit log).
+pub fn check_reason(text: &str) -> Result<(), String> {
+    check_chars("reason", text, MAX_META_VALUE_CHARS)
 }
 
 /// A scope: like a label, and without white space anywhere.

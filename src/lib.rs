@@ -116,6 +116,15 @@ fn argument_error(err: &clap::Error, args: &[OsString]) -> u8 {
             first.strip_prefix("error: ").unwrap_or(first)
         })
         .to_owned();
+    // A bad value is quoted whole (the rendering ends at a newline in it, and drops what
+    // looks like a terminal escape); the printer shows its control characters as escapes.
+    if err.kind() == ErrorKind::ValueValidation
+        && let Some(ContextValue::String(value)) = err.get(ContextKind::InvalidValue)
+        && let Some(ContextValue::String(arg)) = err.get(ContextKind::InvalidArg)
+        && let Some(reason) = std::error::Error::source(err)
+    {
+        message = format!("invalid value '{value}' for '{arg}': {reason}");
+    }
     // clap lists the missing arguments on lines of their own, after a colon.
     if err.kind() == ErrorKind::MissingRequiredArgument
         && let Some(missing) = context_list(err, ContextKind::InvalidArg)

@@ -166,3 +166,74 @@ fn a_secret_argument_works_but_warns() {
     );
     assert!(!out.stderr.contains(body(&key.secret)));
 }
+
+#[test]
+fn stored_text_cannot_drive_the_terminal_of_whoever_reads_it() {
+    let db = TestDb::new();
+    let key = db.create("acme", "ci", &[]).key;
+    // Written past keyadm (an import, plain SQL): an escape sequence that would turn a
+    // terminal red and set its title, a bell, and a single-byte CSI.
+    let evil = "ci\u{1b}[31m\u{1b}]0;owned\u{7}\u{9b}2J";
+    let mut client = db.client();
+    client
+        .execute(
+            "UPDATE keyadm.api_keys SET name = $1, revoked_at = now(), revoked_by = $1, revoke_reason = $1 WHERE id = $2::text::uuid",
+            &[&evil, &key.id],
+        )
+        .unwrap();
+    client
+        .execute(
+            "INSERT INTO keyadm.key_events (key_id, org, actor, action, detail) VALUES ($1::text::uuid, 'acme', $2, 'revoked', jsonb_build_object('reason', $2::text))",
+            &[&key.id, &evil],
+        )
+        .unwrap();
+    let shown = "ci\\u{1b}[31m\\u{1b}]0;owned\\u{7}\\u{9b}2J";
+    let outputs = [
+        db.keyadm(&["list", "--status", "all"]).run().success(),
+        db.keyadm(&["show", &key.id]).run().success(),
+        db.keyadm(&["audit"]).run().success(),
+        db.keyadm(&["revoke", &key.id, "--yes"]).run().success(),
+    ];
+    for out in &outputs {
+        assert!(
+            !out.stdout.contains(['\u{1b}', '\u{7}', '\u{9b}']),
+            "a control character reached the terminal:\n{}",
+            out.stdout.escape_debug()
+        );
+    }
+    outputs[0].clone().stdout_has(shown);
+    outputs[1]
+        .clone()
+        .stdout_has(&format!("by {shown}: {shown}"));
+    outputs[2].clone().stdout_has("\\u{9b}");
+    // Scripts get the stored text exactly (JSON escapes it its own way).
+    let json: serde_json::Value = db
+        .keyadm(&["show", &key.id, "--json"])
+        .run()
+        .success()
+        .json();
+    assert_eq!(json["name"], evil);
+    assert_eq!(json["revoke_reason"], evil);
+}
+
+#[test]
+fn a_revoke_reason_is_one_line_of_visible_text() {
+    let db = TestDb::new();
+    let key = db.create("acme", "ci", &[]).key;
+    db.keyadm(&[
+        "revoke",
+        &key.id,
+        "--yes",
+        "--reason",
+        "leaked\n\u{1b}[2Jin CI",
+    ])
+    .run()
+    .code(2)
+    .one_line_error()
+    .stderr_has("invalid value 'leaked\\n\\u{1b}[2Jin CI' for '--reason <TEXT>'")
+    .stderr_has("U+000A");
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM keyadm.api_keys WHERE revoked_at IS NOT NULL"),
+        0
+    );
+}

@@ -4,6 +4,7 @@
 mod json;
 mod progress;
 mod table;
+mod visible;
 
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
@@ -11,6 +12,8 @@ use std::path::Path;
 use crate::cli::{ColorChoice, Format};
 use crate::error::{Error, Result};
 use serde::Serialize;
+
+use visible::visible;
 
 use crate::model::{
     CheckOutcome, DoctorReport, Event, InitReport, Key, KeyDetail, MigrationState, RevokeOutcome,
@@ -92,7 +95,7 @@ impl Printer {
     /// A warning on stderr (not with --quiet).
     pub fn warning(&self, text: &str) {
         if !self.quiet {
-            let _ = writeln!(io::stderr().lock(), "keyadm: warning: {text}");
+            let _ = writeln!(io::stderr().lock(), "keyadm: warning: {}", visible(text));
         }
     }
 
@@ -103,9 +106,10 @@ impl Printer {
             let _ = writeln!(stderr, "{}", json::error(err));
             return;
         }
-        let _ = writeln!(stderr, "keyadm: error: {err}");
+        // Messages quote stored names and the server's words: shown, not obeyed.
+        let _ = writeln!(stderr, "keyadm: error: {}", visible(&err.to_string()));
         if let Some(hint) = err.hint() {
-            let _ = writeln!(stderr, "hint: {hint}");
+            let _ = writeln!(stderr, "hint: {}", visible(&hint));
         }
     }
 
@@ -146,7 +150,9 @@ impl Printer {
         }
         let mut text = format!(
             "Created key {} for {}/{}.\n\n",
-            key.start, key.org, key.name
+            visible(&key.start),
+            visible(&key.org),
+            visible(&key.name)
         );
         text.push_str(&table::key_fields(key, self.style));
         text.push_str(&secret_text(secret, secret_file));
@@ -179,8 +185,8 @@ impl Printer {
         );
         let mut text = format!(
             "Rotated {} to {}; the old key {until}.\n\n",
-            old.label(),
-            new.start
+            visible(&old.label()),
+            visible(&new.start)
         );
         text.push_str(&table::key_fields(new, self.style));
         text.push_str(&secret_text(secret, secret_file));
@@ -268,12 +274,12 @@ impl Printer {
             return Ok(());
         }
         let mut text = if outcome.changes.is_empty() {
-            format!("No changes to {}.\n\n", outcome.key.label())
+            format!("No changes to {}.\n\n", visible(&outcome.key.label()))
         } else {
             let fields: Vec<&str> = outcome.changes.keys().map(String::as_str).collect();
             format!(
                 "Updated {}: {}.\n\n",
-                outcome.key.label(),
+                visible(&outcome.key.label()),
                 fields.join(", ")
             )
         };
@@ -298,7 +304,7 @@ impl Printer {
             } else {
                 "Already revoked"
             };
-            text.push_str(&format!("{verb} {}\n", outcome.key.label()));
+            text.push_str(&format!("{verb} {}\n", visible(&outcome.key.label())));
         }
         if self.quiet {
             Ok(())
@@ -547,7 +553,10 @@ impl CreatedKeys<'_> {
 }
 
 fn check_line(outcome: &CheckOutcome) -> String {
-    let subject = outcome.key.as_ref().map(Key::label);
+    let subject = outcome
+        .key
+        .as_ref()
+        .map(|key| visible(&key.label()).into_owned());
     match (outcome.valid, subject) {
         (true, Some(subject)) => format!("valid: {subject}"),
         (false, Some(subject)) => format!("invalid ({}): {subject}", outcome.reason.as_str()),

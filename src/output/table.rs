@@ -6,6 +6,8 @@ use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table, Widt
 
 use crate::model::{DoctorReport, Event, Key, KeyDetail, KeyStatus, MigrationState};
 
+use super::visible::{visible, visible_string};
+
 /// Columns of `list`.
 const KEY_HEADER: [&str; 6] = ["START", "ORG", "NAME", "STATUS", "CREATED", "EXPIRES"];
 
@@ -96,9 +98,9 @@ pub fn key_page(keys: &[Key], header: bool, widths: &mut Vec<u16>, style: Style)
     }
     for key in keys {
         table.add_row(vec![
-            Cell::new(&key.start),
-            Cell::new(&key.org),
-            Cell::new(&key.name),
+            Cell::new(visible(&key.start)),
+            Cell::new(visible(&key.org)),
+            Cell::new(visible(&key.name)),
             status_cell(key.status, style.color),
             Cell::new(style.when(&key.created_at)),
             Cell::new(
@@ -160,27 +162,27 @@ pub fn key_fields(key: &Key, style: Style) -> String {
     let revoked = key.revoked_at.as_ref().map(|at| {
         let mut text = time(at);
         if let Some(by) = &key.revoked_by {
-            text.push_str(&format!(" by {by}"));
+            text.push_str(&format!(" by {}", visible(by)));
         }
         if let Some(reason) = &key.revoke_reason {
-            text.push_str(&format!(": {reason}"));
+            text.push_str(&format!(": {}", visible(reason)));
         }
         text
     });
     let rows: Vec<(&str, Cell)> = vec![
         ("id", Cell::new(key.id)),
-        ("start", Cell::new(&key.start)),
-        ("org", Cell::new(&key.org)),
-        ("name", Cell::new(&key.name)),
+        ("start", Cell::new(visible(&key.start))),
+        ("org", Cell::new(visible(&key.org))),
+        ("name", Cell::new(visible(&key.name))),
         ("status", status_cell(key.status, style.color)),
-        ("scopes", Cell::new(list(&key.scopes))),
-        ("metadata", Cell::new(metadata)),
+        ("scopes", Cell::new(visible(&list(&key.scopes)))),
+        ("metadata", Cell::new(visible(&metadata))),
         (
             "created",
             Cell::new(format!(
                 "{} by {}",
                 style.both(&key.created_at),
-                key.created_by
+                visible(&key.created_by)
             )),
         ),
         (
@@ -242,9 +244,9 @@ pub fn events(events: &[Event], style: Style) -> String {
     for event in events {
         table.add_row(vec![
             style.when(&event.at),
-            event.action.clone(),
-            event.actor.clone(),
-            event.detail.to_string(),
+            visible(&event.action).into_owned(),
+            visible(&event.actor).into_owned(),
+            visible_string(event.detail.to_string()),
         ]);
     }
     set_padding(&mut table);
@@ -260,13 +262,13 @@ pub fn event_page(events: &[Event], header: bool, widths: &mut Vec<u16>, style: 
     for event in events {
         table.add_row(vec![
             style.when(&event.at),
-            event
-                .key_start
-                .clone()
-                .unwrap_or_else(|| event.key_id.to_string()),
-            event.action.clone(),
-            event.actor.clone(),
-            event.detail.to_string(),
+            event.key_start.as_deref().map_or_else(
+                || event.key_id.to_string(),
+                |start| visible(start).into_owned(),
+            ),
+            visible(&event.action).into_owned(),
+            visible(&event.actor).into_owned(),
+            visible_string(event.detail.to_string()),
         ]);
     }
     finish_page(&mut table, widths)

@@ -234,7 +234,7 @@ pub fn binary() -> PathBuf {
 }
 
 /// What a user sees: exit code, stdout and stderr.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Output {
     pub code: i32,
     pub stdout: String,
