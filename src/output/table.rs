@@ -295,26 +295,31 @@ pub fn doctor(report: &DoctorReport) -> String {
     let mut connection = plain_table(false);
     connection.add_row(vec![
         "server".to_owned(),
-        format!("{} (PostgreSQL {})", report.address, report.server_version),
+        // What the server says about itself is shown, not obeyed.
+        format!(
+            "{} (PostgreSQL {})",
+            report.address,
+            visible(&report.server_version)
+        ),
     ]);
     connection.add_row(vec![
         "database".to_owned(),
-        format!("{} as {}", report.database, report.user),
+        format!("{} as {}", visible(&report.database), visible(&report.user)),
     ]);
     connection.add_row(vec!["TLS".to_owned(), tls]);
     connection.add_row(vec![
         "writes".to_owned(),
-        report
-            .read_only
-            .as_ref()
-            .map_or_else(|| "allowed".into(), |why| format!("refused: {why}")),
+        report.read_only.as_ref().map_or_else(
+            || "allowed".into(),
+            |why| format!("refused: {}", visible(why)),
+        ),
     ]);
     connection.add_row(vec![
         "pooler".to_owned(),
-        report
-            .pooler
-            .clone()
-            .unwrap_or_else(|| "none detected".into()),
+        report.pooler.as_deref().map_or_else(
+            || "none detected".into(),
+            |pooler| visible(pooler).into_owned(),
+        ),
     ]);
     let schema = &report.schema;
     let version = schema
