@@ -314,3 +314,46 @@ fn zero_timeouts_mean_no_limit_as_in_libpq_and_postgresql() {
     let out = Output::from(child.wait_with_output().unwrap()).success();
     assert_eq!(out.json::<Vec<serde_json::Value>>().len(), 1);
 }
+
+#[test]
+fn a_connection_service_is_found_in_pg_service_conf() {
+    let db = TestDb::new();
+    db.create("acme", "ci", &[]);
+    // The test database as a service in the user's file, as libpq reads it.
+    let config: postgres::Config = db.conninfo.parse().unwrap();
+    let host = match &config.get_hosts()[0] {
+        postgres::config::Host::Tcp(name) => name.clone(),
+        postgres::config::Host::Unix(dir) => dir.display().to_string(),
+    };
+    let mut service = format!(
+        "# keyadm's tests\n[other]\nhost=nowhere.invalid\n\n[keyadm-test]\nhost={host}\nport={}\nuser={}\ndbname={}\nsslmode=disable\n",
+        config.get_ports()[0],
+        config.get_user().unwrap(),
+        db.name
+    );
+    if let Some(password) = config.get_password() {
+        service.push_str(&format!("password={}\n", String::from_utf8_lossy(password)));
+    }
+    std::fs::write(db.home.path().join(".pg_service.conf"), service).unwrap();
+    let list = |url: Option<&str>, service: Option<&str>| {
+        db.keyadm(&["list", "--json"])
+            .env("KEYADM_DATABASE_URL", url)
+            .env("PGSERVICE", service)
+            .env("PGHOST", Some("nowhere.invalid"))
+            .run()
+    };
+    // PGSERVICE, and service= in a connection string, each ahead of the environment.
+    for out in [
+        list(None, Some("keyadm-test")),
+        list(Some("service=keyadm-test"), None),
+        list(Some("postgresql:///?service=keyadm-test"), None),
+    ] {
+        assert_eq!(out.success().json::<Vec<serde_json::Value>>().len(), 1);
+    }
+    // A service defined nowhere is an error, not a connection somewhere else.
+    let error = list(None, Some("nope")).code(2).json_error();
+    assert_eq!(
+        error.message,
+        "connection service: definition of service \"nope\" not found"
+    );
+}

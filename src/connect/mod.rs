@@ -1,9 +1,11 @@
-//! Where to connect and how, the way libpq decides it: a URL or conninfo string first, then the
-//! `PG*` environment for whatever it leaves out, then libpq's defaults, then `.pgpass`.
+//! Where to connect and how, the way libpq decides it: a URL or conninfo string first, then a
+//! connection service (`pg_service.conf`) for whatever it leaves out, then the `PG*`
+//! environment, then libpq's defaults, then `.pgpass`.
 
 mod conninfo;
 mod params;
 mod pgpass;
+mod service;
 pub mod tls;
 mod url;
 
@@ -146,6 +148,17 @@ pub fn resolve(options: &ConnectOptions, env: &dyn Fn(&str) -> Option<String>) -
         ),
     })?;
 
+    // libpq: a service's parameters come before the environment's.
+    if let Some(name) = params.service.clone().or_else(|| non_empty("PGSERVICE")) {
+        let from_service = service::lookup(&name, &non_empty).map_err(|message| Error::Usage {
+            message: format!("connection service: {message}"),
+            hint: Some(
+                "define it in ~/.pg_service.conf (or PGSERVICEFILE), or connect without a service"
+                    .into(),
+            ),
+        })?;
+        merge_missing(&mut params, from_service);
+    }
     for (var, key) in PG_ENV {
         if let Some(value) = non_empty(var) {
             let mut from_env = Params::default();
@@ -630,6 +643,40 @@ mod tests {
             assert_eq!(t.password(), None);
             assert_eq!(t.warnings.len(), 1);
         }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_service_fills_in_before_the_environment_as_in_libpq() {
+        let dir = std::env::temp_dir().join(format!("keyadm-service-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("services.conf");
+        std::fs::write(&file, "[app]\nhost=db.internal\nport=5433\ndbname=app\n").unwrap();
+        let path = file.to_str().unwrap();
+        let env = [
+            ("PGSERVICEFILE", path),
+            ("PGHOST", "from-env"),
+            ("PGUSER", "env-user"),
+        ];
+        // Named in the string: the string first, then the service, then the environment.
+        let t = resolve_with(Some("service=app dbname=mine"), &env).unwrap();
+        assert_eq!(t.hosts, [Host::Tcp("db.internal".into())]);
+        assert_eq!(
+            (t.ports[0], t.dbname.as_str(), t.user.as_str()),
+            (5433, "mine", "env-user")
+        );
+        // Named by PGSERVICE.
+        let mut with_var = env.to_vec();
+        with_var.push(("PGSERVICE", "app"));
+        let t = resolve_with(None, &with_var).unwrap();
+        assert_eq!(
+            (t.hosts[0].clone(), t.dbname.as_str()),
+            (Host::Tcp("db.internal".into()), "app")
+        );
+        // Defined nowhere: an error, never a connection somewhere else.
+        let err = resolve_with(Some("service=nope"), &env).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("\"nope\" not found"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -17,6 +17,8 @@ pub struct Params {
     pub options: Option<String>,
     pub channel_binding: Option<String>,
     pub target_session_attrs: Option<String>,
+    /// A service of `pg_service.conf` supplying the parameters not given.
+    pub service: Option<String>,
 }
 
 impl Params {
@@ -38,6 +40,7 @@ impl Params {
             "options" => &mut self.options,
             "channel_binding" => &mut self.channel_binding,
             "target_session_attrs" => &mut self.target_session_attrs,
+            "service" => &mut self.service,
             "fallback_application_name" => {
                 if self.application_name.is_none() {
                     self.application_name = Some(value);
@@ -56,8 +59,8 @@ impl Params {
             | "keepalives_count"
             | "tcp_user_timeout"
             | "client_encoding" => return Ok(()),
-            "sslcert" | "sslkey" | "sslpassword" | "sslcrl" | "sslcrldir" | "service"
-            | "requirepeer" | "gssencmode" | "krbsrvname" | "gsslib" => {
+            "sslcert" | "sslkey" | "sslpassword" | "sslcrl" | "sslcrldir" | "requirepeer"
+            | "gssencmode" | "krbsrvname" | "gsslib" => {
                 return Err(format!(
                     "the connection parameter '{key}' is not supported by keyadm"
                 ));
