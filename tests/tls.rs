@@ -1,7 +1,7 @@
 //! sslmode with libpq's meanings, against the suite's cluster (ssl = on, a certificate for
 //! localhost and 127.0.0.1 signed by a test CA, and a database that only accepts TLS).
 
-use crate::support::cluster::{PASSWORD_GROUP, TLS_ONLY_DB, TlsSetup};
+use crate::support::cluster::{CERT_USER, PASSWORD_GROUP, TLS_ONLY_DB, TlsSetup};
 use crate::support::{Run, TestDb, cluster};
 
 fn tls() -> &'static TlsSetup {
@@ -282,4 +282,65 @@ fn pgpass_is_looked_up_for_each_host_in_a_list() {
         .env("HOME", Some(home.path().to_str().unwrap()))
         .run()
         .success();
+}
+
+#[test]
+fn a_client_certificate_logs_in_where_the_server_asks_for_one() {
+    use std::os::unix::fs::PermissionsExt;
+    let db = TestDb::new();
+    db.client()
+        .batch_execute(&format!(
+            "GRANT USAGE ON SCHEMA keyadm TO {CERT_USER}; GRANT SELECT ON ALL TABLES IN SCHEMA keyadm TO {CERT_USER}"
+        ))
+        .unwrap();
+    let ca = tls().ca.display().to_string();
+    let cert = tls().client_cert.display().to_string();
+    let key = tls().client_key.display().to_string();
+    let url = |extra: &str| {
+        tcp(
+            "localhost",
+            &db.name,
+            &format!("user={CERT_USER} sslmode=verify-full sslrootcert={ca} {extra}"),
+        )
+    };
+    // pg_hba.conf says `cert` for this user: without one, the server refuses.
+    list(&url(""))
+        .code(7)
+        .one_line_error()
+        .stderr_has("client certificate")
+        .stderr_has("give sslcert and sslkey");
+    // Named in the string, or by PGSSLCERT and PGSSLKEY.
+    list(&url(&format!("sslcert={cert} sslkey={key}"))).success();
+    Run::new(&["list", "--database-url", &url("")])
+        .env("PGSSLCERT", Some(&cert))
+        .env("PGSSLKEY", Some(&key))
+        .run()
+        .success();
+    // libpq's default files, ~/.postgresql/postgresql.crt and .key.
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join(".postgresql");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::copy(&tls().client_cert, dir.join("postgresql.crt")).unwrap();
+    std::fs::copy(&tls().client_key, dir.join("postgresql.key")).unwrap();
+    let from_home = || {
+        Run::new(&["list", "--database-url", &url("")])
+            .env("HOME", Some(home.path().to_str().unwrap()))
+            .run()
+    };
+    from_home().success();
+    // A key that others may read is refused before connecting, as libpq refuses it.
+    std::fs::set_permissions(
+        dir.join("postgresql.key"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    from_home()
+        .code(2)
+        .one_line_error()
+        .stderr_has("group or world access");
+    // A certificate named but missing is said to be missing.
+    list(&url("sslcert=/nonexistent/client.crt"))
+        .code(2)
+        .one_line_error()
+        .stderr_has("/nonexistent/client.crt does not exist");
 }

@@ -23,7 +23,7 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const DEFAULT_SOCKET_DIRS: [&str; 2] = ["/var/run/postgresql", "/tmp"];
 
 /// libpq environment variables and the parameter each supplies.
-const PG_ENV: [(&str, &str); 14] = [
+const PG_ENV: [(&str, &str); 16] = [
     ("PGHOST", "host"),
     ("PGHOSTADDR", "hostaddr"),
     ("PGPORT", "port"),
@@ -33,6 +33,8 @@ const PG_ENV: [(&str, &str); 14] = [
     ("PGPASSFILE", "passfile"),
     ("PGSSLMODE", "sslmode"),
     ("PGSSLROOTCERT", "sslrootcert"),
+    ("PGSSLCERT", "sslcert"),
+    ("PGSSLKEY", "sslkey"),
     ("PGCONNECT_TIMEOUT", "connect_timeout"),
     ("PGAPPNAME", "application_name"),
     ("PGOPTIONS", "options"),
@@ -94,6 +96,9 @@ pub struct Target {
     passwords: Vec<Option<String>>,
     pub sslmode: SslMode,
     pub sslrootcert: Option<String>,
+    /// The client certificate and its key, for servers that authenticate by certificate.
+    pub sslcert: Option<String>,
+    pub sslkey: Option<String>,
     pub connect_timeout: Option<Duration>,
     pub application_name: String,
     pub options: Option<String>,
@@ -184,6 +189,8 @@ fn merge_missing(params: &mut Params, defaults: Params) {
         passfile,
         sslmode,
         sslrootcert,
+        sslcert,
+        sslkey,
         connect_timeout,
         application_name,
         options,
@@ -277,6 +284,8 @@ fn build(
         passwords: Vec::new(),
         sslmode,
         sslrootcert: params.sslrootcert,
+        sslcert: params.sslcert,
+        sslkey: params.sslkey,
         connect_timeout,
         application_name: params.application_name.unwrap_or_else(|| "keyadm".into()),
         options: params.options,

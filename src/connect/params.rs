@@ -12,6 +12,8 @@ pub struct Params {
     pub passfile: Option<String>,
     pub sslmode: Option<String>,
     pub sslrootcert: Option<String>,
+    pub sslcert: Option<String>,
+    pub sslkey: Option<String>,
     pub connect_timeout: Option<String>,
     pub application_name: Option<String>,
     pub options: Option<String>,
@@ -23,7 +25,7 @@ pub struct Params {
 
 impl Params {
     /// Sets one parameter by its libpq keyword. Unknown or unsupported keywords are errors,
-    /// because silently ignoring e.g. `sslcert` would connect differently than psql.
+    /// because silently ignoring e.g. `sslcrl` would connect differently than psql.
     pub fn set(&mut self, key: &str, value: String) -> Result<(), String> {
         let slot = match key {
             "host" => &mut self.host,
@@ -35,6 +37,8 @@ impl Params {
             "passfile" => &mut self.passfile,
             "sslmode" => &mut self.sslmode,
             "sslrootcert" => &mut self.sslrootcert,
+            "sslcert" => &mut self.sslcert,
+            "sslkey" => &mut self.sslkey,
             "connect_timeout" => &mut self.connect_timeout,
             "application_name" => &mut self.application_name,
             "options" => &mut self.options,
@@ -59,8 +63,8 @@ impl Params {
             | "keepalives_count"
             | "tcp_user_timeout"
             | "client_encoding" => return Ok(()),
-            "sslcert" | "sslkey" | "sslpassword" | "sslcrl" | "sslcrldir" | "requirepeer"
-            | "gssencmode" | "krbsrvname" | "gsslib" => {
+            "sslpassword" | "sslcrl" | "sslcrldir" | "requirepeer" | "gssencmode"
+            | "krbsrvname" | "gsslib" => {
                 return Err(format!(
                     "the connection parameter '{key}' is not supported by keyadm"
                 ));

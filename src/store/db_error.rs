@@ -109,6 +109,16 @@ pub fn connect_error(err: &postgres::Error, target: &Target) -> Error {
                 ),
                 "connect with sslmode=require (or verify-full with the server's CA)",
             )
+        } else if *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION
+            && db.message().contains("certificate")
+        {
+            unavailable(
+                format!(
+                    "the server at {address} refused the connection: {}",
+                    db.message()
+                ),
+                "it authenticates this user by client certificate: give sslcert and sslkey (or PGSSLCERT and PGSSLKEY, or ~/.postgresql/postgresql.crt and .key), issued to the user name",
+            )
         } else if *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION {
             unavailable(
                 format!(

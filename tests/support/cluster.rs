@@ -34,6 +34,9 @@ pub struct TlsSetup {
     pub ca: PathBuf,
     /// A CA that did not.
     pub other_ca: PathBuf,
+    /// A client certificate for [`CERT_USER`], signed by `ca`, and its key (mode 0600).
+    pub client_cert: PathBuf,
+    pub client_key: PathBuf,
 }
 
 /// What `pg_ctl` needs.
@@ -48,17 +51,30 @@ struct Control {
 pub const TLS_ONLY_DB: &str = "tls_only";
 /// Members of this role must give a password over TCP (scram-sha-256).
 pub const PASSWORD_GROUP: &str = "password_users";
+/// A role that logs in over TCP only with a client certificate (pg_hba `cert`).
+pub const CERT_USER: &str = "keyadm_cert_user";
 
 const HBA: &str = "\
 local   all       all                 trust
 hostssl tls_only  all  127.0.0.1/32   trust
 host    tls_only  all  127.0.0.1/32   reject
+hostssl all       keyadm_cert_user 127.0.0.1/32 cert
+host    all       keyadm_cert_user 127.0.0.1/32 reject
 host    all       +password_users 127.0.0.1/32 scram-sha-256
 host    all       all  127.0.0.1/32   trust
 ";
 
-/// Writes the test CA, another CA, and the server's certificate and key into `dir`.
-fn write_certificates(dir: &Path) -> Result<(PathBuf, PathBuf), String> {
+/// The files [`write_certificates`] makes.
+struct Certificates {
+    ca: PathBuf,
+    other_ca: PathBuf,
+    client_cert: PathBuf,
+    client_key: PathBuf,
+}
+
+/// Writes the test CA, another CA, the server's certificate and key, and a client
+/// certificate for [`CERT_USER`] into `dir`.
+fn write_certificates(dir: &Path) -> Result<Certificates, String> {
     let err = |e: rcgen::Error| e.to_string();
     let ca = |name: &str| -> Result<rcgen::CertifiedIssuer<'static, rcgen::KeyPair>, String> {
         let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).map_err(err)?;
@@ -89,9 +105,18 @@ fn write_certificates(dir: &Path) -> Result<(PathBuf, PathBuf), String> {
     };
     write("server.crt", &cert.pem(), 0o644)?;
     write("server.key", &key.serialize_pem(), 0o600)?;
-    let ca_path = write("ca.pem", &issuer.pem(), 0o644)?;
-    let other_path = write("other-ca.pem", &other.pem(), 0o644)?;
-    Ok((ca_path, other_path))
+    let client_key = rcgen::KeyPair::generate().map_err(err)?;
+    let mut client = rcgen::CertificateParams::new(Vec::<String>::new()).map_err(err)?;
+    client
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, CERT_USER);
+    let client_cert = client.signed_by(&client_key, &issuer).map_err(err)?;
+    Ok(Certificates {
+        ca: write("ca.pem", &issuer.pem(), 0o644)?,
+        other_ca: write("other-ca.pem", &other.pem(), 0o644)?,
+        client_cert: write("client.crt", &client_cert.pem(), 0o644)?,
+        client_key: write("client.key", &client_key.serialize_pem(), 0o600)?,
+    })
 }
 
 /// The shared cluster, started on first use.
@@ -194,7 +219,7 @@ impl Cluster {
         }
         let tls_dir = dir.join("tls");
         std::fs::create_dir_all(&tls_dir).map_err(|e| e.to_string())?;
-        let (ca, other_ca) = write_certificates(&tls_dir)?;
+        let certificates = write_certificates(&tls_dir)?;
         std::fs::write(data.join("pg_hba.conf"), HBA).map_err(|e| e.to_string())?;
         if let Some(uid) = uid {
             for entry in [
@@ -212,7 +237,8 @@ impl Cluster {
             "\nlisten_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{dir}'\n\
              fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 300\n\
              log_connections = on\nlog_statement = 'all'\nssl = on\n\
-             ssl_cert_file = '{dir}/tls/server.crt'\nssl_key_file = '{dir}/tls/server.key'\n",
+             ssl_cert_file = '{dir}/tls/server.crt'\nssl_key_file = '{dir}/tls/server.key'\n\
+             ssl_ca_file = '{dir}/tls/ca.pem'\n",
             dir = dir.display()
         );
         let conf = data.join("postgresql.conf");
@@ -250,8 +276,10 @@ impl Cluster {
             tls: Some(TlsSetup {
                 port,
                 dir: dir.clone(),
-                ca,
-                other_ca,
+                ca: certificates.ca,
+                other_ca: certificates.other_ca,
+                client_cert: certificates.client_cert,
+                client_key: certificates.client_key,
             }),
             control: Some(Control {
                 bindir,
@@ -268,6 +296,7 @@ impl Cluster {
                     for statement in [
                         format!("CREATE DATABASE {TLS_ONLY_DB}"),
                         format!("CREATE ROLE {PASSWORD_GROUP} NOLOGIN"),
+                        format!("CREATE ROLE {CERT_USER} LOGIN"),
                     ] {
                         admin.batch_execute(&statement).map_err(|e| {
                             format!("cannot prepare the test cluster: {}", super::db_message(&e))
