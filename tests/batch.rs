@@ -1,4 +1,12 @@
-use crate::support::{CheckJson, Run, TestDb};
+use crate::support::{CheckJson, Output, Run, TestDb};
+
+/// The reason of each JSON line, in order.
+fn reasons(out: &Output) -> Vec<String> {
+    out.json_lines::<CheckJson>()
+        .into_iter()
+        .map(|r| r.reason)
+        .collect()
+}
 
 #[test]
 fn batch_check_answers_every_line_in_order() {
@@ -25,11 +33,7 @@ fn batch_check_answers_every_line_in_order() {
         .stdin(&input)
         .run()
         .code(1);
-    let reasons: Vec<String> = out
-        .json_lines::<CheckJson>()
-        .into_iter()
-        .map(|r| r.reason)
-        .collect();
+    let reasons = reasons(&out);
     assert_eq!(
         reasons,
         [
@@ -69,11 +73,7 @@ fn lines_that_cannot_be_secrets_are_malformed_and_the_batch_goes_on() {
         .stdin_bytes(&input)
         .run()
         .code(1);
-    let reasons: Vec<String> = out
-        .json_lines::<CheckJson>()
-        .into_iter()
-        .map(|r| r.reason)
-        .collect();
+    let reasons = reasons(&out);
     assert_eq!(reasons, ["malformed", "valid", "malformed", "valid"]);
     assert_eq!(out.stderr, "");
 

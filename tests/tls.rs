@@ -19,6 +19,25 @@ fn tcp(host: &str, dbname: &str, extra: &str) -> String {
     )
 }
 
+/// A role of the password group (scram over TCP) that may read keyadm's tables.
+fn password_role(db: &TestDb, suffix: &str, password: &str) -> String {
+    let role = format!("{}_{suffix}", db.name);
+    db.client()
+        .batch_execute(&format!(
+            "CREATE ROLE {role} LOGIN PASSWORD '{password}' IN ROLE {PASSWORD_GROUP};
+             GRANT USAGE ON SCHEMA keyadm TO {role}; GRANT SELECT ON ALL TABLES IN SCHEMA keyadm TO {role}"
+        ))
+        .unwrap();
+    role
+}
+
+/// Writes a file only its owner may read, as password and key files must be.
+fn write_private(path: &std::path::Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
 fn list(url: &str) -> crate::support::Output {
     Run::new(&["list", "--connect-timeout", "5s", "--database-url", url]).run()
 }
@@ -207,25 +226,17 @@ fn channel_binding_and_passwords_over_tls() {
 fn pgpass_supplies_the_password_with_libpqs_rules() {
     use std::os::unix::fs::PermissionsExt;
     let db = TestDb::new();
-    let role = format!("{}_pgpass", db.name);
-    db.client()
-        .batch_execute(&format!(
-            "CREATE ROLE {role} LOGIN PASSWORD 'from-pgpass' IN ROLE {PASSWORD_GROUP};
-             GRANT USAGE ON SCHEMA keyadm TO {role}; GRANT SELECT ON ALL TABLES IN SCHEMA keyadm TO {role}"
-        ))
-        .unwrap();
+    let role = password_role(&db, "pgpass", "from-pgpass");
     let home = tempfile::tempdir().unwrap();
     let pgpass = home.path().join(".pgpass");
-    std::fs::write(
+    write_private(
         &pgpass,
-        format!(
+        &format!(
             "# keyadm test\nlocalhost:{}:{}:{role}:from-pgpass\n",
             tls().port,
             db.name
         ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o600)).unwrap();
+    );
     let url = format!("postgresql://{role}@localhost:{}/{}", tls().port, db.name);
     let run = |env: &[(&str, &str)]| {
         let mut run = Run::new(&["list", "--database-url", &url]);
@@ -255,24 +266,14 @@ fn pgpass_supplies_the_password_with_libpqs_rules() {
 
 #[test]
 fn pgpass_is_looked_up_for_each_host_in_a_list() {
-    use std::os::unix::fs::PermissionsExt;
     let db = TestDb::new();
-    let role = format!("{}_hosts", db.name);
-    db.client()
-        .batch_execute(&format!(
-            "CREATE ROLE {role} LOGIN PASSWORD 'second-host' IN ROLE {PASSWORD_GROUP};
-             GRANT USAGE ON SCHEMA keyadm TO {role}; GRANT SELECT ON ALL TABLES IN SCHEMA keyadm TO {role}"
-        ))
-        .unwrap();
+    let role = password_role(&db, "hosts", "second-host");
     // The first host refuses connections; only the second has a line in the file.
     let home = tempfile::tempdir().unwrap();
-    let pgpass = home.path().join(".pgpass");
-    std::fs::write(
-        &pgpass,
-        format!("localhost:{}:*:{role}:second-host\n", tls().port),
-    )
-    .unwrap();
-    std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o600)).unwrap();
+    write_private(
+        &home.path().join(".pgpass"),
+        &format!("localhost:{}:*:{role}:second-host\n", tls().port),
+    );
     let url = format!(
         "host=127.0.0.1,localhost port=1,{} user={role} dbname={} sslmode=disable",
         tls().port,

@@ -622,17 +622,28 @@ mod tests {
         assert!(!format!("{t:?}").contains("hunter2"));
     }
 
-    #[test]
-    fn pgpass_is_used_only_without_a_password() {
-        let dir = std::env::temp_dir().join(format!("keyadm-pgpass-{}", std::process::id()));
+    /// A directory of this test process's own under the system's temporary directory.
+    fn scratch_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("keyadm-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("pgpass");
-        std::fs::write(&file, "h:5432:d:u:frompass\n").unwrap();
+        dir
+    }
+
+    /// Writes a file only its owner may read, as a password file must be.
+    fn write_private(path: &Path, text: &str) {
+        std::fs::write(path, text).unwrap();
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
         }
+    }
+
+    #[test]
+    fn pgpass_is_used_only_without_a_password() {
+        let dir = scratch_dir("pgpass");
+        let file = dir.join("pgpass");
+        write_private(&file, "h:5432:d:u:frompass\n");
         let path = file.to_str().unwrap();
         let t = resolve_with(Some("postgresql://u@h/d"), &[("PGPASSFILE", path)]).unwrap();
         assert_eq!(t.password(), Some("frompass"));
@@ -657,8 +668,7 @@ mod tests {
 
     #[test]
     fn a_service_fills_in_before_the_environment_as_in_libpq() {
-        let dir = std::env::temp_dir().join(format!("keyadm-service-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = scratch_dir("service");
         let file = dir.join("services.conf");
         std::fs::write(&file, "[app]\nhost=db.internal\nport=5433\ndbname=app\n").unwrap();
         let path = file.to_str().unwrap();
@@ -691,17 +701,11 @@ mod tests {
 
     #[test]
     fn each_host_gets_its_own_pgpass_password() {
-        let dir = std::env::temp_dir().join(format!("keyadm-pgpass-hosts-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = scratch_dir("pgpass-hosts");
         let file = dir.join("pgpass");
         let path = file.to_str().unwrap();
         let resolve = |text: &str, url: &str, vars: &[(&str, &str)]| {
-            std::fs::write(&file, text).unwrap();
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
-            }
+            write_private(&file, text);
             let mut vars = vars.to_vec();
             vars.push(("PGPASSFILE", path));
             resolve_with(Some(url), &vars).unwrap()
