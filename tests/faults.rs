@@ -331,3 +331,37 @@ fn ctrl_c_mid_expire_stops_after_whole_batches_and_reports_them() {
     assert_eq!(report["keys"].as_array().unwrap().len() as i64, done);
     finish_expire(&db);
 }
+
+#[test]
+fn a_second_ctrl_c_quits_at_once_when_the_first_cannot_end_the_work() {
+    let db = TestDb::new();
+    seed_old_keys(&db, KEYS as i32);
+    // Nobody reads its report: keyadm soon waits on a full pipe, where no statement runs for
+    // a cancel request to stop.
+    let mut child = db
+        .keyadm(&["expire", "--older-than", "30d", "--yes", "--json"])
+        .spawn();
+    wait_for_events(&db, "expired", 1000);
+    std::thread::sleep(Duration::from_millis(300));
+    interrupt(child.id());
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "keyadm ended at the first Ctrl-C while writing its report"
+    );
+    interrupt(child.id());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "a second Ctrl-C did not end keyadm"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(130));
+    assert!(assert_expire_consistent(&db) < KEYS);
+    finish_expire(&db);
+}
