@@ -104,12 +104,20 @@ pub fn cancelled() -> bool {
     CANCELLED.load(Ordering::SeqCst)
 }
 
-/// The error of a command whose statement Ctrl-C cancelled (or kept from starting).
-pub fn cancelled_error() -> Error {
+/// The error of a command that Ctrl-C stopped before it changed anything; `hint` is the next
+/// step.
+pub fn interrupted(hint: &str) -> Error {
     Error::Aborted {
         message: "interrupted; nothing changed".into(),
-        hint: "the statement was cancelled and rolled back; if it was waiting for a lock, pg_locks and pg_stat_activity show who holds it".into(),
+        hint: hint.into(),
     }
+}
+
+/// The error of a command whose statement Ctrl-C cancelled (or kept from starting).
+pub fn cancelled_error() -> Error {
+    interrupted(
+        "the statement was cancelled and rolled back; if it was waiting for a lock, pg_locks and pg_stat_activity show who holds it",
+    )
 }
 
 /// The SIGINT handler (run on a thread of its own, not in signal context).
@@ -147,9 +155,6 @@ fn end_question(question: Question) -> ! {
             terminal,
         );
     }
-    question.printer.interrupted(&Error::Aborted {
-        message: "interrupted; nothing changed".into(),
-        hint: question.hint,
-    });
+    question.printer.interrupted(&interrupted(&question.hint));
     std::process::exit(exit::ABORTED.into());
 }

@@ -6,7 +6,8 @@ use std::io::IsTerminal;
 use dialoguer::{Completion, Confirm, Input, Password};
 
 use crate::error::{Error, Result};
-use crate::interrupt::Asking;
+// Ctrl-C at a question, should its handler not have ended keyadm already.
+use crate::interrupt::{Asking, interrupted};
 use crate::output::Printer;
 
 /// Decides whether keyadm may ask, and asks.
@@ -124,14 +125,6 @@ impl Prompter {
                     Error::usage(format!("could not read the secret: {err}"))
                 }
             })
-    }
-}
-
-/// Ctrl-C at a question, should its handler not have ended keyadm already.
-fn interrupted(hint: &str) -> Error {
-    Error::Aborted {
-        message: "interrupted; nothing changed".into(),
-        hint: hint.into(),
     }
 }
 

@@ -123,7 +123,7 @@ fn block_events(db: &TestDb) -> postgres::Client {
     blocker
 }
 
-fn wait_until_blocked(db: &TestDb, application: &str) {
+pub fn wait_until_blocked(db: &TestDb, application: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let row = db

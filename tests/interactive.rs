@@ -308,3 +308,32 @@ fn ctrl_c_at_a_question_aborts_and_gives_the_terminal_back() {
     );
     assert_eq!(db.scalar("SELECT count(*) FROM keyadm.api_keys"), 1);
 }
+
+#[test]
+fn ctrl_c_while_a_change_waits_says_it_is_cancelling_then_how_it_ended() {
+    let db = TestDb::new();
+    let key = db.create("acme", "ci", &[]).key;
+    let mut holder = db.client();
+    let mut tx = holder.transaction().unwrap();
+    tx.batch_execute("SELECT * FROM keyadm.api_keys FOR UPDATE")
+        .unwrap();
+    let term = Terminal::start(
+        &db,
+        &["revoke", &key.start, "--yes"],
+        &[("PGAPPNAME", "keyadm-tty-cancel")],
+    );
+    crate::faults::wait_until_blocked(&db, "keyadm-tty-cancel");
+    term.press("C-c");
+    let screen = term.wait_for("TTY=");
+    assert!(
+        screen.contains("keyadm: cancelling the running statement (Ctrl-C again quits at once)")
+            && screen.contains("keyadm: error: interrupted; nothing changed")
+            && screen.contains("EXIT=5"),
+        "{screen}"
+    );
+    tx.rollback().unwrap();
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM keyadm.api_keys WHERE revoked_at IS NOT NULL"),
+        0
+    );
+}

@@ -37,10 +37,10 @@ pub fn run(
             Ok(Outcome::Success)
         }
         // The batches committed before a failure stand: they are reported (a whole JSON
-        // document), then the error.
+        // document), then the error, which a failure to write the report must not hide.
         Err(err) => {
             if !matches!(err, Error::BrokenPipe) {
-                report.finish()?;
+                let _ = report.finish();
             }
             Err(stopped_after(err, kind, done))
         }

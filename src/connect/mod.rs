@@ -276,12 +276,12 @@ fn build(
         (None, None) => Some(DEFAULT_CONNECT_TIMEOUT),
     };
     let mut target = Target {
+        passwords: vec![params.password.clone(); hosts.len()],
         hosts,
         hostaddr,
         ports,
         user,
         dbname,
-        passwords: Vec::new(),
         sslmode,
         sslrootcert: params.sslrootcert,
         sslcert: params.sslcert,
@@ -295,7 +295,6 @@ fn build(
         warnings: Vec::new(),
         home: env("HOME").map(PathBuf::from),
     };
-    target.passwords = vec![params.password.clone(); target.hosts.len()];
     if params.password.is_none() {
         let passfile = params
             .passfile
