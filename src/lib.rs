@@ -25,8 +25,9 @@ pub mod timespec;
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use clap::Parser;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches};
 
 use cli::{Cli, ColorChoice, Format};
 use commands::{Context, Outcome};
@@ -42,7 +43,11 @@ where
     T: Into<OsString> + Clone,
 {
     let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
-    let cli = match Cli::try_parse_from(&args) {
+    let matches = match Cli::command().try_get_matches_from(&args) {
+        Ok(matches) => matches,
+        Err(err) => return ExitCode::from(argument_error(&err, &args)),
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(err) => return ExitCode::from(argument_error(&err, &args)),
     };
@@ -53,6 +58,18 @@ where
         global.format
     };
     let printer = Printer::new(format, global.quiet, global.color);
+    // `--json` is `--format json`: with `--format table` the two ask for different things.
+    if global.json
+        && global.format == Format::Table
+        && matches.value_source("format") == Some(ValueSource::CommandLine)
+    {
+        let err = Error::Usage {
+            message: "--json and --format table ask for different formats".to_owned(),
+            hint: Some("give one of them".to_owned()),
+        };
+        printer.error(&err);
+        return ExitCode::from(err.exit_code());
+    }
     let context = match build_context(&cli, printer.clone()) {
         Ok(context) => context,
         Err(err) => {

@@ -100,4 +100,21 @@ fn usage_errors_exit_2_with_one_line_and_a_suggestion() {
         .code(2)
         .json_error();
     assert_eq!(err.code, "usage");
+    // `--json` is `--format json`; with `--format table` it is a contradiction, not a choice.
+    let err = Run::new(&["list", "--json", "--format", "table"])
+        .run()
+        .code(2)
+        .json_error();
+    assert_eq!(err.code, "usage");
+    assert!(
+        err.message.contains("--json and --format table"),
+        "{}",
+        err.message
+    );
+    let out = Run::new(&["-o", "table", "check", "--json", "-"])
+        .stdin("sk_x")
+        .run()
+        .code(2);
+    assert_eq!(out.json_error().code, "usage");
+    assert_eq!(out.stdout, "");
 }
