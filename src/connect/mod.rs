@@ -365,23 +365,22 @@ impl Target {
         };
         for i in 0..self.hosts.len() {
             let port = self.port_of(i).to_string();
+            // libpq looks a connection over its default socket directory up as "localhost",
+            // and one over any other directory by that directory's path.
             let host = match &self.hosts[i] {
                 Host::Tcp(name) => name.clone(),
+                Host::Socket(dir) if DEFAULT_SOCKET_DIRS.iter().any(|d| dir == Path::new(d)) => {
+                    "localhost".to_owned()
+                }
                 Host::Socket(dir) => dir.display().to_string(),
             };
-            let lookup = |host| pgpass::Lookup {
-                host,
+            let lookup = pgpass::Lookup {
+                host: &host,
                 port: &port,
                 dbname: &self.dbname,
                 user: &self.user,
             };
-            // libpq: "localhost" also matches a connection over the default socket.
-            let password = pgpass::find_in(&text, &lookup(&host)).or_else(|| {
-                matches!(self.hosts[i], Host::Socket(_))
-                    .then(|| pgpass::find_in(&text, &lookup("localhost")))
-                    .flatten()
-            });
-            self.passwords[i] = password;
+            self.passwords[i] = pgpass::find_in(&text, &lookup);
         }
     }
 
@@ -662,6 +661,41 @@ mod tests {
             assert_eq!(t.password(), None);
             assert_eq!(t.warnings.len(), 1);
         }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn pgpass_matches_a_socket_as_libpq_does() {
+        let dir = scratch_dir("pgpass-socket");
+        let file = dir.join("pgpass");
+        let path = file.to_str().unwrap();
+        let password = |lines: &str, host: &str| {
+            write_private(&file, lines);
+            let url = format!("host={host} port=5432 user=u dbname=d");
+            resolve_with(Some(&url), &[("PGPASSFILE", path)])
+                .unwrap()
+                .password()
+                .map(str::to_owned)
+        };
+        // The default socket directories are "localhost" (and only that).
+        for default in DEFAULT_SOCKET_DIRS {
+            assert_eq!(
+                password("localhost:5432:d:u:pw\n", default).as_deref(),
+                Some("pw")
+            );
+            let literal = format!("{default}:5432:d:u:pw\n");
+            assert_eq!(password(&literal, default), None, "{default}");
+        }
+        // Any other directory is its own path, not "localhost".
+        assert_eq!(password("localhost:5432:d:u:pw\n", "/srv/pg"), None);
+        assert_eq!(
+            password("localhost:5432:d:u:no\n/srv/pg:5432:d:u:pw\n", "/srv/pg").as_deref(),
+            Some("pw")
+        );
+        assert_eq!(
+            password("*:5432:d:u:pw\n", "/srv/pg").as_deref(),
+            Some("pw")
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
