@@ -232,6 +232,54 @@ fn doctor_names_missing_privileges_and_the_grants() {
 }
 
 #[test]
+fn doctor_shows_what_the_server_says_without_obeying_it() {
+    let db = TestDb::new();
+    // A role name is the server's to say: one can hold a terminal escape (clear screen).
+    let role = format!("{}_\u{1b}[2J", db.name);
+    let quoted = format!("\"{role}\"");
+    db.client()
+        .batch_execute(&format!(
+            "CREATE ROLE {quoted} LOGIN; GRANT USAGE ON SCHEMA keyadm TO {quoted};
+             GRANT SELECT ON ALL TABLES IN SCHEMA keyadm TO {quoted}"
+        ))
+        .unwrap();
+    let out = Run::new(&[
+        "doctor",
+        "--database-url",
+        &format!("{} user='{role}'", db.conninfo),
+    ])
+    .run()
+    .code(8);
+    for stream in [&out.stdout, &out.stderr] {
+        assert!(!stream.contains('\u{1b}'), "raw escape in:\n{stream}");
+    }
+    let shown = format!("{}_\\u{{1b}}[2J", db.name);
+    assert!(
+        out.stdout.contains(&format!("as {shown}")),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stderr.contains(&shown), "{}", out.stderr);
+    // JSON carries the name as it is, for scripts (escaped as JSON escapes it).
+    let report: Report = Run::new(&[
+        "doctor",
+        "--json",
+        "--database-url",
+        &format!("{} user='{role}'", db.conninfo),
+    ])
+    .run()
+    .code(8)
+    .json();
+    assert!(
+        report
+            .privileges
+            .iter()
+            .flat_map(|p| &p.grants)
+            .any(|g| g.contains(&quoted))
+    );
+}
+
+#[test]
 fn doctor_tells_an_unreadable_history_from_a_missing_schema() {
     let db = TestDb::new();
     let role = format!("{}_blind", db.name);

@@ -298,7 +298,7 @@ pub fn doctor(report: &DoctorReport) -> String {
         // What the server says about itself is shown, not obeyed.
         format!(
             "{} (PostgreSQL {})",
-            report.address,
+            visible(&report.address),
             visible(&report.server_version)
         ),
     ]);
@@ -354,7 +354,8 @@ pub fn doctor(report: &DoctorReport) -> String {
         let mut seen = Vec::new();
         for grant in grants {
             if !seen.contains(&grant) {
-                text.push_str(&format!("  {grant}\n"));
+                // A role's name is the server's to say; shown, not obeyed.
+                text.push_str(&format!("  {}\n", visible(grant)));
                 seen.push(grant);
             }
         }
