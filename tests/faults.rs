@@ -294,42 +294,83 @@ pub fn ctrl_c_cancels_a_blocked_revoke(db: &TestDb, url: &str) {
     db.keyadm(&["revoke", &key.id, "--yes"]).run().success();
 }
 
-#[test]
-fn ctrl_c_mid_expire_stops_after_whole_batches_and_reports_them() {
-    let db = TestDb::new();
-    seed_old_keys(&db, KEYS as i32);
-    let child = db
-        .keyadm(&["expire", "--older-than", "30d", "--yes", "--json"])
-        .env("PGAPPNAME", Some("keyadm-ctrl-c-expire"))
-        .spawn();
+/// Runs a sweep (`args`, with `--json`) and sends it Ctrl-C between two batches, once it has
+/// written some `action` events.
+fn interrupt_a_sweep_midway(db: &TestDb, args: &[&str], action: &str) -> Output {
+    let application = format!("keyadm-ctrl-c-{action}");
+    let child = db.keyadm(args).env("PGAPPNAME", Some(&application)).spawn();
     let pid = child.id();
     // Its report is read as it comes, or keyadm would wait for the pipe.
     let output = std::thread::spawn(move || Output::from(child.wait_with_output().unwrap()));
-    wait_for_events(&db, "expired", 3000);
+    wait_for_events(db, action, 3000);
     // Taken between two batches: the next one waits for it.
-    let mut blocker = block_events(&db);
-    wait_until_blocked(&db, "keyadm-ctrl-c-expire");
+    let mut blocker = block_events(db);
+    wait_until_blocked(db, &application);
     interrupt(pid);
     let out = output.join().unwrap();
     blocker.batch_execute("ROLLBACK").unwrap();
-    wait_for_no_backend(&db, "keyadm-ctrl-c-expire");
-    let done = assert_expire_consistent(&db);
+    wait_for_no_backend(db, &application);
+    out
+}
+
+/// A sweep interrupted after `done` keys: exit 5, the message, and what was committed
+/// reported as a whole JSON document.
+fn assert_stopped_after(out: Output, done: i64, message: &str) {
     assert!(done < KEYS, "the run finished before it was interrupted");
     let out = out.code(5);
     let error = out.json_error();
     assert_eq!(error.code, "aborted");
-    assert_eq!(
-        error.message,
-        format!(
-            "interrupted after {done} key(s) were set to expire; the others were left as they were"
-        )
-    );
+    assert_eq!(error.message, message);
     assert!(error.hint.unwrap().contains("run the same command again"));
-    // What was committed is reported, as a whole JSON document.
     let report: serde_json::Value = out.json();
     assert_eq!(report["count"], done);
     assert_eq!(report["keys"].as_array().unwrap().len() as i64, done);
+}
+
+#[test]
+fn ctrl_c_mid_expire_stops_after_whole_batches_and_reports_them() {
+    let db = TestDb::new();
+    seed_old_keys(&db, KEYS as i32);
+    let out = interrupt_a_sweep_midway(
+        &db,
+        &["expire", "--older-than", "30d", "--yes", "--json"],
+        "expired",
+    );
+    let done = assert_expire_consistent(&db);
+    assert_stopped_after(
+        out,
+        done,
+        &format!(
+            "interrupted after {done} key(s) were set to expire; the others were left as they were"
+        ),
+    );
     finish_expire(&db);
+}
+
+#[test]
+fn ctrl_c_mid_prune_stops_after_whole_batches_and_reports_them() {
+    let db = TestDb::new();
+    seed_old_keys(&db, KEYS as i32);
+    db.client()
+        .batch_execute("UPDATE keyadm.api_keys SET revoked_at = now() - interval '40 days'")
+        .unwrap();
+    let out = interrupt_a_sweep_midway(
+        &db,
+        &["prune", "--dead-for", "30d", "--yes", "--json"],
+        "pruned",
+    );
+    let pruned = db.scalar("SELECT count(*) FROM keyadm.key_events WHERE action = 'pruned'");
+    let left = db.scalar("SELECT count(*) FROM keyadm.api_keys");
+    assert_eq!(pruned + left, KEYS, "deletions and their events disagree");
+    assert_stopped_after(
+        out,
+        pruned,
+        &format!("interrupted after {pruned} key(s) were deleted; the others were kept"),
+    );
+    db.keyadm(&["prune", "--dead-for", "30d", "--yes", "--quiet"])
+        .run()
+        .success();
+    assert_eq!(db.scalar("SELECT count(*) FROM keyadm.api_keys"), 0);
 }
 
 #[test]
