@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::label;
 use crate::secret::Prefix;
 use crate::store::parse_schema_name;
-use crate::timespec::{parse_duration, parse_time};
+use crate::timespec::{self, parse_duration, parse_time};
 
 const AFTER_HELP: &str = "\
 Exit codes: 0 ok, 1 check: key not valid, 2 usage, 3 not found, 4 conflict,
@@ -431,6 +431,9 @@ fn parse_since(text: &str) -> Result<Since, String> {
         .map(Since::Ago)
         .or_else(|_| parse_time(text).map(Since::At))
         .map_err(|_| {
+            if timespec::lacks_zone(text) {
+                return timespec::zone_missing(text);
+            }
             format!(
                 "'{}' is neither a duration (7d) nor a time (2026-12-01)",
                 text.escape_debug()

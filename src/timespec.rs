@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
 /// The longest duration accepted anywhere: beyond it a timestamp would leave the calendar
 /// that PostgreSQL and chrono share.
@@ -48,10 +48,35 @@ pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
     {
         return Ok(midnight.and_utc());
     }
+    if lacks_zone(text) {
+        return Err(zone_missing(text));
+    }
     Err(format!(
         "'{}' is not a time: use RFC 3339 (2026-12-01T09:00:00Z) or a date (2026-12-01)",
         text.escape_debug()
     ))
+}
+
+/// Whether `text` is a date and time of day without a zone (`2026-12-01T09:00`), which could
+/// mean any of the world's clocks.
+pub fn lacks_zone(text: &str) -> bool {
+    let text = text.trim();
+    [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ]
+    .iter()
+    .any(|format| NaiveDateTime::parse_from_str(text, format).is_ok())
+}
+
+/// The error for a time given without a zone.
+pub fn zone_missing(text: &str) -> String {
+    format!(
+        "'{}' has no time zone: add Z for UTC (2026-12-01T09:00:00Z) or an offset (+02:00)",
+        text.trim().escape_debug()
+    )
 }
 
 /// A duration as the seconds PostgreSQL multiplies into an interval.
@@ -103,5 +128,19 @@ mod tests {
         ] {
             assert!(parse_time(bad).is_err(), "{bad}");
         }
+        // A time of day needs a zone, and the error says so.
+        for local in [
+            "2026-12-01T10:00:00",
+            "2026-12-01 10:00",
+            "2026-12-01T10:00:00.5",
+        ] {
+            let err = parse_time(local).unwrap_err();
+            assert!(err.contains("has no time zone: add Z"), "{local}: {err}");
+        }
+        assert!(
+            parse_time("2026-12-01T25:00:00")
+                .unwrap_err()
+                .contains("is not a time")
+        );
     }
 }

@@ -85,6 +85,12 @@ fn usage_errors_exit_2_with_one_line_and_a_suggestion() {
         .code(2)
         .one_line_error()
         .stderr_has("invalid value '-1' for '--limit <N>'");
+    // A time of day without a zone could be any clock's: the error says what to add.
+    Run::new(&["audit", "--since", "2026-11-25T09:00:00"])
+        .run()
+        .code(2)
+        .one_line_error()
+        .stderr_has("has no time zone: add Z for UTC");
     Run::new(&["rotate", "x", "--grace", "soon"])
         .run()
         .code(2)
