@@ -144,4 +144,16 @@ fn color_always_and_never_are_obeyed_when_piped() {
     assert!(always.stdout.contains("\u{1b}["), "{}", always.stdout);
     let never = db.keyadm(&["list", "--color", "never"]).run().success();
     assert!(!never.stdout.contains('\u{1b}'));
+    // The flag outranks NO_COLOR, with the colour itself, not only the codes that reset it.
+    let forced = db
+        .keyadm(&["list", "--color", "always"])
+        .env("NO_COLOR", Some("1"))
+        .run()
+        .success();
+    assert_eq!(forced.stdout, always.stdout);
+    assert!(
+        forced.stdout.contains("\u{1b}[38;5;"),
+        "{:?}",
+        forced.stdout
+    );
 }

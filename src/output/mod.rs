@@ -58,6 +58,9 @@ impl Printer {
             ColorChoice::Never => false,
             ColorChoice::Auto => !no_color && io::stdout().is_terminal(),
         };
+        // The tables' colours are drawn by crossterm, which drops them under NO_COLOR by itself
+        // (leaving the codes that reset them): `--color always` outranks the variable.
+        crossterm::style::force_color_output(color);
         let style = table::Style {
             color,
             relative: io::stdout().is_terminal(),
