@@ -32,8 +32,11 @@ pub enum Error {
         message: String,
         hint: Option<String>,
     },
-    /// KEY matches no key (exit 3).
-    NotFound { message: String },
+    /// KEY matches no key (exit 3); the hint, when none is given, is to list every key.
+    NotFound {
+        message: String,
+        hint: Option<String>,
+    },
     /// KEY matches several keys (exit 4); `candidates` describe each one.
     Ambiguous {
         input: String,
@@ -131,8 +134,10 @@ impl Error {
                 "use the full id or a longer id prefix; candidates: {}",
                 candidates.join("; ")
             )),
-            Error::NotFound { .. } => {
-                Some("`keyadm list --status all` shows every key and its id".into())
+            Error::NotFound { hint, .. } => {
+                Some(hint.clone().unwrap_or_else(|| {
+                    "`keyadm list --status all` shows every key and its id".into()
+                }))
             }
             Error::BrokenPipe => None,
         }
@@ -151,7 +156,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Usage { message, .. }
-            | Error::NotFound { message }
+            | Error::NotFound { message, .. }
             | Error::Conflict { message, .. }
             | Error::Aborted { message, .. }
             | Error::Schema { message, .. }

@@ -123,7 +123,33 @@ fn prune_deletes_long_dead_keys_and_keeps_their_story() {
             .all(|e| e.key_start.as_deref() == Some(&revoked_long_ago.start[..])),
         "{its:?}"
     );
-    db.keyadm(&["show", &revoked_long_ago.id]).run().code(3);
+    // Commands that act on a key say that it was deleted, and where its history is, rather
+    // than that nothing matches (and that `list` would show it).
+    let id = &revoked_long_ago.id;
+    for args in [
+        &["show", &revoked_long_ago.start[..]][..],
+        &["revoke", id, "--yes"],
+        &["rotate", id],
+        &["update", id, "--name", "again"],
+    ] {
+        db.keyadm(args)
+            .run()
+            .code(3)
+            .one_line_error()
+            .stderr_has(&format!("error: key {id} was deleted; its events remain"))
+            .stderr_has(&format!("hint: `keyadm audit {id}` shows its history"));
+    }
+    let err = db
+        .keyadm(&["show", id, "--json"])
+        .run()
+        .code(3)
+        .json_error();
+    assert_eq!(err.code, "not_found");
+    db.keyadm(&["show", id, "--org", "other"])
+        .run()
+        .code(3)
+        .stderr_has("no key matches");
+    assert_eq!(db.scalar("SELECT count(*) FROM keyadm.api_keys"), 3);
     let again: SweepJson = db
         .keyadm(&[
             "prune",

@@ -8,7 +8,7 @@ use crate::key_ref;
 use crate::store::{AuditFilter, Store};
 use crate::timespec::seconds;
 
-use super::{Context, Outcome, resolve_key};
+use super::{Context, Outcome, resolve_live_key};
 
 /// Streams the selected events.
 pub fn run(context: &Context, args: &AuditArgs) -> Result<Outcome> {
@@ -38,7 +38,7 @@ pub fn run(context: &Context, args: &AuditArgs) -> Result<Outcome> {
 
 /// A KEY as usual, or, for a key `prune` deleted, its id or start handle as the log knows it.
 fn audited_key(store: &Store, input: &str, org: Option<&str>) -> Result<Uuid> {
-    match resolve_key(store, input, org) {
+    match resolve_live_key(store, input, org) {
         Ok(key) => Ok(key.id),
         Err(not_found @ Error::NotFound { .. }) => {
             let mut ids = store.logged_key_ids(&key_ref::lookup_for(input)?, org)?;

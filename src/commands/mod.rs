@@ -20,6 +20,7 @@ mod update;
 use std::sync::Arc;
 
 use chrono::Utc;
+use uuid::Uuid;
 
 use crate::cli::{Command, ExpiryArgs};
 use crate::connect::{self, ConnectOptions};
@@ -141,9 +142,40 @@ pub fn run(context: &Context, command: Command) -> Result<Outcome> {
     }
 }
 
-/// Finds the one key a KEY identifier names: exit 3 when none, exit 4 with the candidates
-/// when several.
+/// Finds the one key a KEY identifier names: exit 3 when none (saying so when `prune` deleted
+/// it), exit 4 with the candidates when several.
 fn resolve_key(store: &Store, input: &str, org: Option<&str>) -> Result<Key> {
+    let not_found = match resolve_live_key(store, input, org) {
+        Err(Error::NotFound { message, .. }) => message,
+        found => return found,
+    };
+    let deleted = store.logged_key_ids(&key_ref::lookup_for(input)?, org)?;
+    Err(match deleted.as_slice() {
+        [] => Error::NotFound {
+            message: not_found,
+            hint: None,
+        },
+        [id] => Error::NotFound {
+            message: format!("key {id} was deleted; its events remain"),
+            hint: Some(format!("`keyadm audit {id}` shows its history")),
+        },
+        _ => Error::NotFound {
+            message: format!(
+                "{not_found}; {} deleted keys do ({})",
+                deleted.len(),
+                deleted
+                    .iter()
+                    .map(Uuid::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            hint: Some("`keyadm audit ID` shows a deleted key's history".into()),
+        },
+    })
+}
+
+/// [`resolve_key`] among the keys that still exist.
+fn resolve_live_key(store: &Store, input: &str, org: Option<&str>) -> Result<Key> {
     let lookup = key_ref::lookup_for(input)?;
     let mut keys = store.find_keys(&lookup, org)?;
     match keys.len() {
@@ -155,6 +187,7 @@ fn resolve_key(store: &Store, input: &str, org: Option<&str>) -> Result<Key> {
                 ),
                 None => format!("no key matches '{}'", key_ref::shown(input)),
             },
+            hint: None,
         }),
         1 => Ok(keys.remove(0)),
         _ => Err(Error::Ambiguous {

@@ -11,6 +11,7 @@ pub fn run(context: &Context, args: &ShowArgs) -> Result<Outcome> {
     let key = resolve_key(&store, &args.key, args.org.as_deref())?;
     let detail = store.key_detail(key.id)?.ok_or_else(|| Error::NotFound {
         message: format!("key {} was deleted meanwhile", key.label()),
+        hint: None,
     })?;
     context.printer.detail(&detail)?;
     Ok(Outcome::Success)

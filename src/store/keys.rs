@@ -634,6 +634,7 @@ impl Store {
         .map(|row| key_from_row(&row))
         .ok_or_else(|| Error::NotFound {
             message: format!("key {id} no longer exists"),
+            hint: None,
         })
     }
 
