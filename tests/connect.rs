@@ -262,11 +262,24 @@ fn statement_timeout_cancels_a_blocked_command() {
     let mut tx = holder.transaction().unwrap();
     tx.batch_execute("SELECT * FROM keyadm.api_keys FOR UPDATE")
         .unwrap();
+    // Timed out: exit 7, something to retry, as a connection that times out.
     db.keyadm(&["rotate", &key.id, "--statement-timeout", "1s"])
         .run()
-        .code(8)
+        .code(7)
         .one_line_error()
+        .stderr_has("error: timed out: the server cancelled the statement")
         .stderr_has("statement timeout");
+    // So is a lock that the server's lock_timeout gave up on.
+    db.keyadm(&["revoke", &key.id, "--yes"])
+        .env("PGOPTIONS", Some("-c lock_timeout=200ms"))
+        .run()
+        .code(7)
+        .one_line_error()
+        .stderr_has("error: timed out waiting for a lock");
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM keyadm.api_keys WHERE revoked_at IS NOT NULL"),
+        0
+    );
     tx.rollback().unwrap();
     assert_eq!(db.scalar("SELECT count(*) FROM keyadm.api_keys"), 1);
     db.keyadm(&["rotate", &key.id, "--statement-timeout", "10s"])
@@ -292,7 +305,7 @@ fn zero_timeouts_mean_no_limit_as_in_libpq_and_postgresql() {
     // Blocked on the lock: the database's 1 ms limit cancels it by default...
     db.keyadm(&["list"])
         .run()
-        .code(8)
+        .code(7)
         .stderr_has("statement timeout");
     // ...and 0s lifts it (and sets no connect deadline): still waiting well past both.
     let mut child = db

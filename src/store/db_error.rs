@@ -256,10 +256,23 @@ pub fn query_error(err: &postgres::Error) -> Error {
         if *code == SqlState::QUERY_CANCELED && crate::interrupt::cancelled() {
             return crate::interrupt::cancelled_error();
         }
+        // A statement that ran out of time is the "timed out" of exit 7, as a connection that
+        // does: something to retry, not a failure of keyadm.
         if *code == SqlState::QUERY_CANCELED {
-            return Error::Failure {
-                message: format!("the statement was cancelled: {}", db.message()),
-                hint: Some("a statement_timeout or an operator cancelled it; retry".into()),
+            return Error::Unavailable {
+                message: format!("timed out: the server cancelled the statement ({})", db.message()),
+                hint: Some(
+                    "statement_timeout (--statement-timeout) or an operator ended it, often while it waited on a lock another session holds (see pg_stat_activity); retry, or allow more time".into(),
+                ),
+            };
+        }
+        if *code == SqlState::LOCK_NOT_AVAILABLE {
+            return Error::Unavailable {
+                message: format!("timed out waiting for a lock: {}", db.message()),
+                hint: Some(
+                    "another session holds it (see pg_stat_activity); retry, or raise lock_timeout"
+                        .into(),
+                ),
             };
         }
         if code.code().starts_with("08") || code.code().starts_with("57P") {
