@@ -258,10 +258,7 @@ fn too_many_connections_exits_7_with_a_hint() {
 fn statement_timeout_cancels_a_blocked_command() {
     let db = TestDb::new();
     let key = db.create("acme", "ci", &[]).key;
-    let mut holder = db.client();
-    let mut tx = holder.transaction().unwrap();
-    tx.batch_execute("SELECT * FROM keyadm.api_keys FOR UPDATE")
-        .unwrap();
+    let mut holder = db.hold_key_locks();
     // Timed out: exit 7, something to retry, as a connection that times out.
     db.keyadm(&["rotate", &key.id, "--statement-timeout", "1s"])
         .run()
@@ -280,7 +277,7 @@ fn statement_timeout_cancels_a_blocked_command() {
         db.scalar("SELECT count(*) FROM keyadm.api_keys WHERE revoked_at IS NOT NULL"),
         0
     );
-    tx.rollback().unwrap();
+    holder.batch_execute("ROLLBACK").unwrap();
     assert_eq!(db.scalar("SELECT count(*) FROM keyadm.api_keys"), 1);
     db.keyadm(&["rotate", &key.id, "--statement-timeout", "10s"])
         .run()

@@ -264,10 +264,7 @@ fn ctrl_c_cancels_a_revoke_waiting_on_a_lock_and_nothing_is_revoked_later() {
 /// Ctrl-C while `revoke` waits on the key's row lock, connected to `db` through `url`.
 pub fn ctrl_c_cancels_a_blocked_revoke(db: &TestDb, url: &str) {
     let key = db.create("acme", "ci", &[]).key;
-    let mut holder = db.client();
-    let mut tx = holder.transaction().unwrap();
-    tx.batch_execute("SELECT * FROM keyadm.api_keys FOR UPDATE")
-        .unwrap();
+    let mut holder = db.hold_key_locks();
     let child = db
         .keyadm(&["revoke", &key.id, "--yes"])
         .env("KEYADM_DATABASE_URL", Some(url))
@@ -277,7 +274,7 @@ pub fn ctrl_c_cancels_a_blocked_revoke(db: &TestDb, url: &str) {
     interrupt(child.id());
     let out = Output::from(child.wait_with_output().unwrap());
     // The lock released only now: a statement still queued on the server would revoke.
-    tx.rollback().unwrap();
+    holder.batch_execute("ROLLBACK").unwrap();
     wait_for_no_backend(db, "keyadm-ctrl-c-revoke");
     out.code(5)
         .one_line_error()

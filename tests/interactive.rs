@@ -313,10 +313,7 @@ fn ctrl_c_at_a_question_aborts_and_gives_the_terminal_back() {
 fn ctrl_c_while_a_change_waits_says_it_is_cancelling_then_how_it_ended() {
     let db = TestDb::new();
     let key = db.create("acme", "ci", &[]).key;
-    let mut holder = db.client();
-    let mut tx = holder.transaction().unwrap();
-    tx.batch_execute("SELECT * FROM keyadm.api_keys FOR UPDATE")
-        .unwrap();
+    let mut holder = db.hold_key_locks();
     let term = Terminal::start(
         &db,
         &["revoke", &key.start, "--yes"],
@@ -331,7 +328,7 @@ fn ctrl_c_while_a_change_waits_says_it_is_cancelling_then_how_it_ended() {
             && screen.contains("EXIT=5"),
         "{screen}"
     );
-    tx.rollback().unwrap();
+    holder.batch_execute("ROLLBACK").unwrap();
     assert_eq!(
         db.scalar("SELECT count(*) FROM keyadm.api_keys WHERE revoked_at IS NOT NULL"),
         0

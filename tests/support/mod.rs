@@ -77,6 +77,16 @@ impl TestDb {
             .expect("connect to the test database")
     }
 
+    /// A session holding every key's row lock (as a concurrent change would) until it runs
+    /// `ROLLBACK`.
+    pub fn hold_key_locks(&self) -> postgres::Client {
+        let mut holder = self.client();
+        holder
+            .batch_execute("BEGIN; SELECT * FROM keyadm.api_keys FOR UPDATE")
+            .unwrap();
+        holder
+    }
+
     /// One bigint from a query.
     pub fn scalar(&self, sql: &str) -> i64 {
         self.client().query_one(sql, &[]).unwrap().get(0)
