@@ -285,6 +285,48 @@ fn statement_timeout_cancels_a_blocked_command() {
 }
 
 #[test]
+fn a_deadlock_with_another_session_is_rolled_back_and_says_to_run_again() {
+    let db = TestDb::new();
+    let first = db.create("acme", "a", &[]).key;
+    let second = db.create("acme", "b", &[]).key;
+    // Another session holds the key that keyadm locks second...
+    let mut other = db.client();
+    other
+        .batch_execute(&format!(
+            "BEGIN; SELECT * FROM keyadm.api_keys WHERE id = '{}' FOR UPDATE",
+            second.id
+        ))
+        .unwrap();
+    let child = db
+        .keyadm(&["revoke", &first.id, &second.id, "--yes"])
+        .env("PGAPPNAME", Some("keyadm-deadlock"))
+        .spawn();
+    crate::faults::wait_until_blocked(&db, "keyadm-deadlock");
+    // ...then waits for the one keyadm holds. Only keyadm's session checks for a deadlock
+    // within the next 10 s, so it is the one the server rolls back.
+    other
+        .batch_execute(&format!(
+            "SET LOCAL deadlock_timeout = '10s';
+             UPDATE keyadm.api_keys SET name = name WHERE id = '{}'",
+            first.id
+        ))
+        .unwrap();
+    other.batch_execute("ROLLBACK").unwrap();
+    Output::from(child.wait_with_output().unwrap())
+        .code(8)
+        .one_line_error()
+        .stderr_has("another session changed the same keys at the same time")
+        .stderr_has("hint: run the same command again");
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM keyadm.api_keys WHERE revoked_at IS NOT NULL"),
+        0
+    );
+    db.keyadm(&["revoke", &first.id, &second.id, "--yes"])
+        .run()
+        .success();
+}
+
+#[test]
 fn zero_timeouts_mean_no_limit_as_in_libpq_and_postgresql() {
     let db = TestDb::new();
     db.create("acme", "ci", &[]);

@@ -275,6 +275,17 @@ pub fn query_error(err: &postgres::Error) -> Error {
                 ),
             };
         }
+        // The server rolled the transaction back to let another one through.
+        if *code == SqlState::T_R_DEADLOCK_DETECTED || *code == SqlState::T_R_SERIALIZATION_FAILURE
+        {
+            return Error::Failure {
+                message: format!(
+                    "another session changed the same keys at the same time, and the server rolled this change back: {}",
+                    db.message()
+                ),
+                hint: Some("run the same command again".into()),
+            };
+        }
         if code.code().starts_with("08") || code.code().starts_with("57P") {
             return Error::Unavailable {
                 message: format!("lost the database: {}", db.message()),
