@@ -189,3 +189,37 @@ fn prune_works_in_bounded_batches() {
     );
     assert!(largest <= 1000, "one transaction pruned {largest} keys");
 }
+
+#[test]
+fn an_id_prefix_that_only_deleted_keys_share_names_them_all() {
+    let db = TestDb::new();
+    // Two keys that only the log still knows (as prune leaves them), one id prefix apart.
+    let ids = [
+        "0badcafe-0000-7000-8000-000000000001",
+        "0badcafe-0000-7000-8000-000000000002",
+    ];
+    for id in ids {
+        db.client()
+            .execute(
+                "INSERT INTO keyadm.key_events (key_id, org, actor, action)
+                 VALUES ($1::text::uuid, 'acme', 'test', 'pruned')",
+                &[&id],
+            )
+            .unwrap();
+    }
+    let out = db
+        .keyadm(&["show", "0badcafe"])
+        .run()
+        .code(3)
+        .one_line_error()
+        .stderr_has("no key matches '0badcafe'; 2 deleted keys do (")
+        .stderr_has("hint: `keyadm audit ID` shows a deleted key's history");
+    for id in ids {
+        assert!(out.stderr.contains(id), "{}", out.stderr);
+    }
+    // A full id names one of them.
+    db.keyadm(&["show", ids[0]])
+        .run()
+        .code(3)
+        .stderr_has(&format!("error: key {} was deleted", ids[0]));
+}
