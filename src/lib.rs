@@ -43,7 +43,7 @@ where
     T: Into<OsString> + Clone,
 {
     let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
-    let matches = match Cli::command().try_get_matches_from(&args) {
+    let matches = match without_empty_env(Cli::command()).try_get_matches_from(&args) {
         Ok(matches) => matches,
         Err(err) => return ExitCode::from(argument_error(&err, &args)),
     };
@@ -70,7 +70,7 @@ where
         printer.error(&err);
         return ExitCode::from(err.exit_code());
     }
-    let context = match build_context(&cli, printer.clone()) {
+    let context = match build_context(&cli, &matches, printer.clone()) {
         Ok(context) => context,
         Err(err) => {
             printer.error(&err);
@@ -89,22 +89,66 @@ where
     ExitCode::from(code)
 }
 
-fn build_context(cli: &Cli, printer: Printer) -> Result<Context, Error> {
+fn build_context(
+    cli: &Cli,
+    matches: &clap::ArgMatches,
+    printer: Printer,
+) -> Result<Context, Error> {
     let global = &cli.global;
+    let from_env = |id: &str| matches.value_source(id) == Some(ValueSource::EnvVariable);
     if let Some(actor) = &global.actor {
-        label::check_label("actor", actor).map_err(Error::usage)?;
+        let what = if from_env("actor") {
+            "KEYADM_ACTOR"
+        } else {
+            "actor"
+        };
+        label::check_label(what, actor).map_err(Error::usage)?;
     }
     Ok(Context {
         prompter: Prompter::new(global.yes, global.no_input, printer.clone()),
         printer,
         connect: ConnectOptions {
-            database_url: global.database_url.clone(),
+            // From KEYADM_DATABASE_URL, it is read (and named in errors) with the others.
+            database_url: global
+                .database_url
+                .clone()
+                .filter(|_| !from_env("database_url")),
             connect_timeout: global.connect_timeout,
             statement_timeout: global.statement_timeout,
         },
         schema: global.schema.clone(),
         actor: global.actor.clone(),
     })
+}
+
+/// An environment variable set to the empty string counts as unset, as libpq's do (and as
+/// `KEYADM_DATABASE_URL` and `KEYADM_SECRET` are): clap would take `""` as the value, so
+/// `KEYADM_SCHEMA=` would be an error rather than the default schema.
+fn without_empty_env(mut command: clap::Command) -> clap::Command {
+    let empty = |arg: &clap::Arg| {
+        arg.get_env()
+            .is_some_and(|name| std::env::var_os(name).is_some_and(|v| v.is_empty()))
+    };
+    let ids = |command: &clap::Command| -> Vec<clap::Id> {
+        command
+            .get_arguments()
+            .filter(|arg| empty(arg))
+            .map(|arg| arg.get_id().clone())
+            .collect()
+    };
+    for id in ids(&command) {
+        command = command.mut_arg(id, |arg| arg.env(None));
+    }
+    let subcommands: Vec<(String, Vec<clap::Id>)> = command
+        .get_subcommands()
+        .map(|sub| (sub.get_name().to_owned(), ids(sub)))
+        .collect();
+    for (name, ids) in subcommands {
+        for id in ids {
+            command = command.mut_subcommand(&name, |sub| sub.mut_arg(id, |arg| arg.env(None)));
+        }
+    }
+    command
 }
 
 /// Help and version go to stdout with exit 0; a usage error becomes one line and a hint on
@@ -140,7 +184,15 @@ fn argument_error(err: &clap::Error, args: &[OsString]) -> u8 {
         && let Some(ContextValue::String(arg)) = err.get(ContextKind::InvalidArg)
         && let Some(reason) = std::error::Error::source(err)
     {
-        message = format!("invalid value '{value}' for '{arg}': {reason}");
+        message = format!("invalid value '{value}' for '{arg}'");
+        // A value from the environment was not typed: say where it came from.
+        let long = arg.split(' ').next().unwrap_or_default();
+        if let Some(name) = env_of(long)
+            && !typed(args, long)
+        {
+            message.push_str(&format!(" (from {name})"));
+        }
+        message = format!("{message}: {reason}");
     }
     // clap lists the missing arguments on lines of their own, after a colon.
     if err.kind() == ErrorKind::MissingRequiredArgument
@@ -171,18 +223,25 @@ fn argument_error(err: &clap::Error, args: &[OsString]) -> u8 {
 /// taken from the environment (`KEYADM_DATABASE_URL`, `KEYADM_SCHEMA`, ...), as if the user had
 /// typed them and they were required. Keep only the options given on the command line.
 fn without_env_arguments(usage: &str, args: &[OsString]) -> String {
-    let typed = |long: &str| {
-        args.iter().any(|arg| {
-            let arg = arg.to_string_lossy();
-            arg == long
-                || arg
-                    .strip_prefix(long)
-                    .is_some_and(|rest| rest.starts_with('='))
-        })
-    };
-    let command = <Cli as clap::CommandFactory>::command();
     let mut usage = usage.to_owned();
-    for arg in command
+    for arg in env_arguments() {
+        let (Some(long), Some(value)) = (arg.get_long(), arg.get_value_names()) else {
+            continue;
+        };
+        let long = format!("--{long}");
+        if let Some(value) = value.first()
+            && !typed(args, &long)
+        {
+            usage = usage.replace(&format!(" {long} <{value}>"), "");
+        }
+    }
+    usage
+}
+
+/// Every option that can take its value from an environment variable.
+fn env_arguments() -> Vec<clap::Arg> {
+    let command = Cli::command();
+    command
         .get_arguments()
         .chain(
             command
@@ -190,18 +249,31 @@ fn without_env_arguments(usage: &str, args: &[OsString]) -> String {
                 .flat_map(|sub| sub.get_arguments()),
         )
         .filter(|arg| arg.get_env().is_some())
-    {
-        let (Some(long), Some(value)) = (arg.get_long(), arg.get_value_names()) else {
-            continue;
-        };
-        let long = format!("--{long}");
-        if let Some(value) = value.first()
-            && !typed(&long)
-        {
-            usage = usage.replace(&format!(" {long} <{value}>"), "");
-        }
-    }
-    usage
+        .cloned()
+        .collect()
+}
+
+/// The environment variable the option `long` (`--prefix`) can take its value from.
+fn env_of(long: &str) -> Option<String> {
+    env_arguments()
+        .into_iter()
+        .find(|arg| arg.get_long().is_some_and(|l| format!("--{l}") == long))
+        .and_then(|arg| {
+            arg.get_env()
+                .map(|name| name.to_string_lossy().into_owned())
+        })
+}
+
+/// Whether the option `long` (`--schema`) is on the command line, as `--schema X` or
+/// `--schema=X`.
+fn typed(args: &[OsString], long: &str) -> bool {
+    args.iter().any(|arg| {
+        let arg = arg.to_string_lossy();
+        arg == long
+            || arg
+                .strip_prefix(long)
+                .is_some_and(|rest| rest.starts_with('='))
+    })
 }
 
 /// A list from a clap error's context (missing arguments, possible values), comma-separated.

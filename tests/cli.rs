@@ -124,3 +124,27 @@ fn usage_errors_exit_2_with_one_line_and_a_suggestion() {
     assert_eq!(out.json_error().code, "usage");
     assert_eq!(out.stdout, "");
 }
+
+#[test]
+fn a_bad_value_from_the_environment_names_its_variable() {
+    Run::new(&["create", "--org", "a", "--name", "b"])
+        .env("KEYADM_PREFIX", Some("SK"))
+        .run()
+        .code(2)
+        .one_line_error()
+        .stderr_has("invalid value 'SK' for '--prefix <P>' (from KEYADM_PREFIX): invalid prefix");
+    // Typed, it is the flag's.
+    let out = Run::new(&["create", "--org", "a", "--name", "b", "--prefix=SK"])
+        .env("KEYADM_PREFIX", Some("SK"))
+        .run()
+        .code(2)
+        .one_line_error()
+        .stderr_has("invalid value 'SK' for '--prefix <P>': invalid prefix");
+    assert!(!out.stderr.contains("KEYADM_PREFIX"), "{}", out.stderr);
+    Run::new(&["revoke", "some-key"])
+        .env("KEYADM_ACTOR", Some("cron\u{7}job"))
+        .run()
+        .code(2)
+        .one_line_error()
+        .stderr_has("error: KEYADM_ACTOR contains the control or invisible character U+0007");
+}

@@ -29,6 +29,50 @@ fn a_refused_connection_exits_7_naming_the_server_and_never_the_password() {
 }
 
 #[test]
+fn a_connection_string_that_cannot_be_read_names_its_source_and_never_its_password() {
+    // DATABASE_URL is often another program's: it is named, with the way to give keyadm its own.
+    let out = Run::new(&["list"])
+        .env("DATABASE_URL", Some("mysql://app:hunter2@db/app?ssl=true"))
+        .run()
+        .code(2)
+        .one_line_error()
+        .stderr_has("error: invalid DATABASE_URL: mysql:// is not a libpq URL scheme")
+        .stderr_has("hint: DATABASE_URL may be meant for another program: give keyadm its own with KEYADM_DATABASE_URL");
+    assert!(!out.stderr.contains("hunter2"), "{}", out.stderr);
+    let out = Run::new(&[
+        "list",
+        "--database-url",
+        "jdbc:postgresql://db/app?password=hunter2",
+    ])
+    .env("DATABASE_URL", Some("postgresql://app@db/app"))
+    .run()
+    .code(2)
+    .one_line_error()
+    .stderr_has("error: invalid --database-url: jdbc:postgresql:// is not a libpq URL scheme");
+    assert!(!out.stderr.contains("hunter2"), "{}", out.stderr);
+    // KEYADM_DATABASE_URL comes first, and is named too; port 0 is no port, as in libpq.
+    let out = Run::new(&["list"])
+        .env("KEYADM_DATABASE_URL", Some("postgresql://app:hunter2@db:0/app"))
+        .env("DATABASE_URL", Some("mysql://app@db/app"))
+        .run()
+        .code(2)
+        .one_line_error()
+        .stderr_has("error: invalid KEYADM_DATABASE_URL: the URL's port '0' is not a port number (1 to 65535)");
+    assert!(
+        !out.stderr.contains("hunter2") && !out.stderr.contains("DATABASE_URL may"),
+        "{}",
+        out.stderr
+    );
+    Run::new(&["list"])
+        .env("PGHOST", Some("db"))
+        .env("PGPORT", Some("0"))
+        .run()
+        .code(2)
+        .one_line_error()
+        .stderr_has("error: invalid port '0': a port is a number from 1 to 65535");
+}
+
+#[test]
 fn a_server_that_never_answers_times_out_within_connect_timeout() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();

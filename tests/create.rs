@@ -362,3 +362,34 @@ fn without_actor_the_operating_system_user_is_recorded() {
         .one_line_error()
         .stderr_has("actor must not start or end with white space");
 }
+
+#[test]
+fn keyadm_variables_set_to_the_empty_string_count_as_unset() {
+    let db = TestDb::new();
+    let os_user = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap();
+    let os_user = String::from_utf8(os_user.stdout).unwrap().trim().to_owned();
+    // As a CI system or docker compose sets a variable whose source is unset.
+    let created: Created = db
+        .keyadm(&["create", "--org", "acme", "--name", "empty-env", "--json"])
+        .env("KEYADM_SCHEMA", Some(""))
+        .env("KEYADM_PREFIX", Some(""))
+        .env("KEYADM_ACTOR", Some(""))
+        .run()
+        .success()
+        .json();
+    assert!(created.secret.starts_with("sk_"), "{}", created.secret);
+    assert_eq!(created.key.created_by, os_user);
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM keyadm.api_keys WHERE name = 'empty-env'"),
+        1
+    );
+    // Typed on the command line, an empty value is still refused.
+    db.keyadm(&["list", "--actor", ""])
+        .run()
+        .code(2)
+        .one_line_error()
+        .stderr_has("actor must not be empty");
+}

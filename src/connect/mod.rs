@@ -121,7 +121,7 @@ impl std::fmt::Debug for Target {
 /// How the command line asked to connect.
 #[derive(Debug, Default, Clone)]
 pub struct ConnectOptions {
-    /// `--database-url` (or `KEYADM_DATABASE_URL`, which clap fills in).
+    /// `--database-url` as typed (`KEYADM_DATABASE_URL` is read with `DATABASE_URL`).
     pub database_url: Option<String>,
     /// `--connect-timeout`.
     pub connect_timeout: Option<Duration>,
@@ -136,22 +136,16 @@ pub fn resolve(options: &ConnectOptions, env: &dyn Fn(&str) -> Option<String>) -
         .database_url
         .clone()
         .filter(|v| !v.is_empty())
-        .or_else(|| non_empty("KEYADM_DATABASE_URL"))
-        .or_else(|| non_empty("DATABASE_URL"));
+        .map(|text| ("--database-url", text))
+        .or_else(|| non_empty("KEYADM_DATABASE_URL").map(|text| ("KEYADM_DATABASE_URL", text)))
+        .or_else(|| non_empty("DATABASE_URL").map(|text| ("DATABASE_URL", text)));
 
     let mut params = match &source {
-        Some(text) if url::is_url(text) => url::parse(text),
-        Some(text) if text.contains('=') => conninfo::parse(text),
-        Some(_) => Err("expected a postgres:// URL or a key=value connection string".into()),
-        None => Ok(Params::default()),
-    }
-    .map_err(|message| Error::Usage {
-        message: format!("invalid database URL: {message}"),
-        hint: Some(
-            "e.g. postgresql://user@host:5432/dbname or 'host=/var/run/postgresql dbname=app'"
-                .into(),
-        ),
-    })?;
+        Some((from, text)) => {
+            parse_source(text).map_err(|message| invalid_source(from, message))?
+        }
+        None => Params::default(),
+    };
 
     // libpq: a service's parameters come before the environment's.
     if let Some(name) = params.service.clone().or_else(|| non_empty("PGSERVICE")) {
@@ -172,6 +166,45 @@ pub fn resolve(options: &ConnectOptions, env: &dyn Fn(&str) -> Option<String>) -
         }
     }
     build(params, options, &non_empty)
+}
+
+/// The parameters of a URL or a `key=value` connection string.
+fn parse_source(text: &str) -> std::result::Result<Params, String> {
+    if url::is_url(text) {
+        url::parse(text)
+    } else if let Some(scheme) = url::foreign_scheme(text) {
+        // Not read as key=value: the whole URL, password and all, would be the unknown key.
+        Err(format!(
+            "{scheme}:// is not a libpq URL scheme: use postgresql:// or postgres://"
+        ))
+    } else if text.contains('=') {
+        conninfo::parse(text)
+    } else {
+        Err("expected a postgres:// URL or a key=value connection string".into())
+    }
+}
+
+/// The error of a connection string that cannot be read, naming where it came from:
+/// `DATABASE_URL` is read by other tools too, and may be meant for one of them.
+fn invalid_source(from: &str, message: String) -> Error {
+    let example =
+        "e.g. postgresql://user@host:5432/dbname or 'host=/var/run/postgresql dbname=app'";
+    let hint = if from == "DATABASE_URL" {
+        format!(
+            "DATABASE_URL may be meant for another program: give keyadm its own with KEYADM_DATABASE_URL or --database-url, {example}"
+        )
+    } else {
+        example.to_owned()
+    };
+    Error::Usage {
+        message: format!("invalid {from}: {message}"),
+        hint: Some(hint),
+    }
+}
+
+/// A port number as libpq takes it: 1 to 65535.
+pub fn parse_port(text: &str) -> Option<u16> {
+    text.parse::<u16>().ok().filter(|&port| port != 0)
 }
 
 /// Fills the parameters `params` lacks from `defaults`.
@@ -209,13 +242,18 @@ fn build(
             .split(',')
             .map(|p| {
                 if p.is_empty() {
-                    Ok(5432)
+                    Some(5432)
                 } else {
-                    p.trim().parse::<u16>()
+                    parse_port(p.trim())
                 }
             })
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|_| Error::usage(format!("invalid port '{}'", text.escape_debug())))?,
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| {
+                Error::usage(format!(
+                    "invalid port '{}': a port is a number from 1 to 65535",
+                    text.escape_debug()
+                ))
+            })?,
         None => vec![5432],
     };
     let hostaddr: Option<std::net::IpAddr> = params

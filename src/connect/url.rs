@@ -9,6 +9,18 @@ pub fn is_url(text: &str) -> bool {
     scheme_end(text).is_some()
 }
 
+/// The scheme of a URL for another database or driver (`mysql`, `jdbc:postgresql`), which is
+/// neither a PostgreSQL URL nor a `key=value` string. Only letters, digits and `+.-:` make a
+/// scheme, so the part shown can hold no password.
+pub fn foreign_scheme(text: &str) -> Option<&str> {
+    let (scheme, _) = text.split_once("://")?;
+    let schemelike = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+.-:".contains(c));
+    (schemelike && !is_url(text)).then_some(scheme)
+}
+
 /// The index just past `://` for the accepted schemes, including `postgresql+psycopg://`.
 fn scheme_end(text: &str) -> Option<usize> {
     let (scheme, _) = text.split_once("://")?;
@@ -83,9 +95,9 @@ fn parse_hostspec(spec: &str, params: &mut Params) -> Result<(), String> {
             let (host, port) = item.split_once(':').unwrap_or((item, ""));
             (decode(host, "host")?, port)
         };
-        if !port.is_empty() && port.parse::<u16>().is_err() {
+        if !port.is_empty() && super::parse_port(port).is_none() {
             return Err(format!(
-                "the URL's port '{}' is not a number",
+                "the URL's port '{}' is not a port number (1 to 65535)",
                 port.escape_debug()
             ));
         }
@@ -150,6 +162,31 @@ mod tests {
             (p.user.as_deref(), p.host.as_deref(), p.dbname.as_deref()),
             (Some("u"), Some("h"), Some("d"))
         );
+    }
+
+    #[test]
+    fn other_schemes_are_named_and_nothing_after_them() {
+        assert_eq!(foreign_scheme("mysql://u:pw@h/db?ssl=true"), Some("mysql"));
+        assert_eq!(
+            foreign_scheme("jdbc:postgresql://h/db?password=pw"),
+            Some("jdbc:postgresql")
+        );
+        assert_eq!(foreign_scheme("postgresql://u:pw@h/db"), None);
+        assert_eq!(foreign_scheme("postgres+asyncpg://h/db"), None);
+        // A key=value string that happens to hold "://" has no scheme.
+        assert_eq!(foreign_scheme("host=h options='-c x=y://'"), None);
+        assert_eq!(foreign_scheme("password=a:b://c host=h"), None);
+        assert_eq!(foreign_scheme("://h/db"), None);
+    }
+
+    #[test]
+    fn a_port_is_1_to_65535() {
+        assert!(parse("postgresql://h:65535/d").is_ok());
+        for port in ["0", "65536", "x", "-1", " 5432"] {
+            let err = parse(&format!("postgresql://u:pw@h:{port}/d")).unwrap_err();
+            assert!(err.contains("is not a port number"), "{err}");
+            assert!(!err.contains("pw"), "{err}");
+        }
     }
 
     #[test]
