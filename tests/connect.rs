@@ -452,4 +452,32 @@ fn a_connection_service_is_found_in_pg_service_conf() {
         error.message,
         "connection service: definition of service \"nope\" not found"
     );
+    assert!(
+        error
+            .hint
+            .unwrap()
+            .starts_with("define it in ~/.pg_service.conf")
+    );
+    // A file that defines it wrongly says which line to fix, not to define it.
+    let broken = db.home.path().join("broken.conf");
+    std::fs::write(&broken, "[keyadm-test]\nhost=h\nport 5432\n").unwrap();
+    let error = db
+        .keyadm(&["list", "--json"])
+        .env("KEYADM_DATABASE_URL", None)
+        .env("PGSERVICE", Some("keyadm-test"))
+        .env("PGSERVICEFILE", Some(broken.to_str().unwrap()))
+        .run()
+        .code(2)
+        .json_error();
+    assert_eq!(
+        error.message,
+        format!(
+            "connection service: syntax error on line 3 in service file {}",
+            broken.display()
+        )
+    );
+    assert_eq!(
+        error.hint.as_deref(),
+        Some("fix that line of the file (libpq reads it the same way)")
+    );
 }

@@ -149,13 +149,7 @@ pub fn resolve(options: &ConnectOptions, env: &dyn Fn(&str) -> Option<String>) -
 
     // libpq: a service's parameters come before the environment's.
     if let Some(name) = params.service.clone().or_else(|| non_empty("PGSERVICE")) {
-        let from_service = service::lookup(&name, &non_empty).map_err(|message| Error::Usage {
-            message: format!("connection service: {message}"),
-            hint: Some(
-                "define it in ~/.pg_service.conf (or PGSERVICEFILE), or connect without a service"
-                    .into(),
-            ),
-        })?;
+        let from_service = service::lookup(&name, &non_empty)?;
         merge_missing(&mut params, from_service);
     }
     for (var, key) in PG_ENV {

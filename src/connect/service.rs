@@ -11,12 +11,15 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use super::params::Params;
+use crate::error::Error;
 
 /// Where libpq as packaged by Debian and Ubuntu looks for the system-wide file.
 const DEFAULT_SYSCONFDIR: &str = "/etc/postgresql-common";
 
 /// The parameters of service `name`, from the files `env` points at.
-pub fn lookup(name: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Params, String> {
+/// A usage error either way: a file that defines the service wrongly says which line to
+/// fix, a service defined nowhere where to define it.
+pub fn lookup(name: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Params, Error> {
     let user_file = env("PGSERVICEFILE")
         .map(PathBuf::from)
         .or_else(|| env("HOME").map(|home| Path::new(&home).join(".pg_service.conf")));
@@ -27,13 +30,23 @@ pub fn lookup(name: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Params
         let Ok(text) = std::fs::read_to_string(path) else {
             continue;
         };
-        if let Some(params) =
-            find(&text, name).map_err(|err| format!("{err} in service file {}", path.display()))?
-        {
+        if let Some(params) = find(&text, name).map_err(|err| Error::Usage {
+            message: format!(
+                "connection service: {err} in service file {}",
+                path.display()
+            ),
+            hint: Some("fix that line of the file (libpq reads it the same way)".into()),
+        })? {
             return Ok(params);
         }
     }
-    Err(format!("definition of service \"{name}\" not found"))
+    Err(Error::Usage {
+        message: format!("connection service: definition of service \"{name}\" not found"),
+        hint: Some(
+            "define it in ~/.pg_service.conf (or PGSERVICEFILE), or connect without a service"
+                .into(),
+        ),
+    })
 }
 
 /// The parameters of service `name` in the text of one file, if it defines it.
