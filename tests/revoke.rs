@@ -129,3 +129,56 @@ fn revoke_all_keys_of_an_org() {
     );
     db.keyadm(&["revoke", "--all"]).run().code(2);
 }
+
+#[test]
+fn a_name_that_only_revoked_expired_or_rotated_keys_have_is_named_in_the_hint() {
+    let db = TestDb::new();
+    let first = db.create("acme", "ci", &[]).key;
+    db.keyadm(&["revoke", "ci", "--yes"]).run().success();
+    // Revoking by name again: the name stands for a live key, and the hint says which it was.
+    for command in [
+        &["revoke", "ci", "--yes"][..],
+        &["show", "ci"],
+        &["audit", "ci"],
+    ] {
+        db.keyadm(command)
+            .run()
+            .code(3)
+            .one_line_error()
+            .stderr_has("error: no key matches 'ci'\n")
+            .stderr_has(&format!(
+                "hint: 'ci' names only keys that are revoked, expired or rotated: {} (acme/ci, revoked); give a start handle or id\n",
+                first.start
+            ));
+    }
+    // A rotated key in its grace is live, but the name stands for its successor.
+    let old = db.create("acme", "deploy", &[]).key;
+    let rotated: crate::support::Created = db
+        .keyadm(&["rotate", "deploy", "--grace", "1d", "--json"])
+        .run()
+        .success()
+        .json();
+    db.keyadm(&["revoke", &rotated.key.id, "--yes"])
+        .run()
+        .success();
+    let err = db
+        .keyadm(&["show", "deploy", "--json"])
+        .run()
+        .code(3)
+        .json_error();
+    assert_eq!(
+        err.hint.as_deref(),
+        Some(
+            format!(
+                "'deploy' names only keys that are revoked, expired or rotated: {} (acme/deploy, revoked), {} (acme/deploy, rotated); give a start handle or id",
+                rotated.key.start, old.start
+            )
+            .as_str()
+        )
+    );
+    // A name no key ever had keeps the usual hint.
+    db.keyadm(&["show", "billing"])
+        .run()
+        .code(3)
+        .stderr_has("hint: `keyadm list --status all` shows every key and its id");
+}

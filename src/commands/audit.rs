@@ -8,7 +8,7 @@ use crate::key_ref;
 use crate::store::{AuditFilter, Store};
 use crate::timespec::seconds;
 
-use super::{Context, Outcome, resolve_live_key};
+use super::{Context, Outcome, named_but_not_live, resolve_live_key};
 
 /// Streams the selected events.
 pub fn run(context: &Context, args: &AuditArgs) -> Result<Outcome> {
@@ -40,10 +40,13 @@ pub fn run(context: &Context, args: &AuditArgs) -> Result<Outcome> {
 fn audited_key(store: &Store, input: &str, org: Option<&str>) -> Result<Uuid> {
     match resolve_live_key(store, input, org) {
         Ok(key) => Ok(key.id),
-        Err(not_found @ Error::NotFound { .. }) => {
+        Err(Error::NotFound { message, .. }) => {
             let mut ids = store.logged_key_ids(&key_ref::lookup_for(input)?, org)?;
             match ids.len() {
-                0 => Err(not_found),
+                0 => Err(Error::NotFound {
+                    message,
+                    hint: named_but_not_live(store, input, org)?,
+                }),
                 1 => Ok(ids.remove(0)),
                 _ => Err(Error::Ambiguous {
                     input: input.to_owned(),

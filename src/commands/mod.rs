@@ -27,7 +27,7 @@ use crate::connect::{self, ConnectOptions};
 use crate::error::{Error, Result};
 use crate::interrupt;
 use crate::key_ref;
-use crate::model::Key;
+use crate::model::{Key, KeyStatus};
 use crate::output::Printer;
 use crate::prompt::Prompter;
 use crate::store::{Expiry, Reporter, Store};
@@ -153,7 +153,7 @@ fn resolve_key(store: &Store, input: &str, org: Option<&str>) -> Result<Key> {
     Err(match deleted.as_slice() {
         [] => Error::NotFound {
             message: not_found,
-            hint: None,
+            hint: named_but_not_live(store, input, org)?,
         },
         [id] => Error::NotFound {
             message: format!("key {id} was deleted; its events remain"),
@@ -172,6 +172,43 @@ fn resolve_key(store: &Store, input: &str, org: Option<&str>) -> Result<Key> {
             hint: Some("`keyadm audit ID` shows a deleted key's history".into()),
         },
     })
+}
+
+/// A name stands only for a live key that has not been rotated. When `input` is the name of
+/// others (revoked, expired or rotated), the hint names them, so that one can be given by its
+/// start handle.
+pub(super) fn named_but_not_live(
+    store: &Store,
+    input: &str,
+    org: Option<&str>,
+) -> Result<Option<String>> {
+    const SHOWN: usize = 5;
+    let Some(name) = key_ref::lookup_for(input)?.name else {
+        return Ok(None);
+    };
+    let keys = store.keys_named(&name, org, SHOWN as i64 + 1)?;
+    if keys.is_empty() {
+        return Ok(None);
+    }
+    let mut listed: Vec<String> = keys
+        .iter()
+        .take(SHOWN)
+        .map(|key| {
+            let state = match key.rotated_to {
+                Some(_) if key.status == KeyStatus::Active => "rotated",
+                _ => key.status.as_str(),
+            };
+            format!("{} ({}/{}, {state})", key.start, key.org, key.name)
+        })
+        .collect();
+    if keys.len() > SHOWN {
+        listed.push("…".into());
+    }
+    Ok(Some(format!(
+        "'{}' names only keys that are revoked, expired or rotated: {}; give a start handle or id",
+        key_ref::shown(input),
+        listed.join(", ")
+    )))
 }
 
 /// [`resolve_key`] among the keys that still exist.

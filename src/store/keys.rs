@@ -208,6 +208,26 @@ impl Store {
         Ok(rows.iter().map(key_from_row).collect())
     }
 
+    /// Keys that have `name` whatever their state (revoked, expired, rotated), newest first,
+    /// at most `limit`: what a name that matches no live key may have meant.
+    pub fn keys_named(&self, name: &str, org: Option<&str>, limit: i64) -> Result<Vec<Key>> {
+        let rows = self.conn()?.query_typed(
+            &format!(
+                "SELECT {KEY_COLUMNS} FROM {keys}
+                 WHERE name = $1 AND ($2::text IS NULL OR org = $2)
+                 ORDER BY created_at DESC, id DESC
+                 LIMIT $3",
+                keys = self.table("api_keys"),
+            ),
+            &[
+                (&name, Type::TEXT),
+                (&org, Type::TEXT),
+                (&limit, Type::INT8),
+            ],
+        )?;
+        Ok(rows.iter().map(key_from_row).collect())
+    }
+
     /// The key with this hash, and whether it expires within `within`. The schema version
     /// check rides in the same statement (open the store without it), so verifying one secret
     /// costs one round trip after connecting.
