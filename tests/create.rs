@@ -334,14 +334,19 @@ fn a_secret_that_cannot_be_printed_leaves_no_key() {
     assert_eq!(db.scalar("SELECT count(*) FROM keyadm.key_events"), 0);
 }
 
-#[test]
-fn without_actor_the_operating_system_user_is_recorded() {
-    let db = TestDb::new();
-    let os_user = std::process::Command::new("id")
+/// The name of the user the tests run as, which keyadm records when no actor is given.
+fn os_user() -> String {
+    let out = std::process::Command::new("id")
         .arg("-un")
         .output()
         .unwrap();
-    let os_user = String::from_utf8(os_user.stdout).unwrap().trim().to_owned();
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[test]
+fn without_actor_the_operating_system_user_is_recorded() {
+    let db = TestDb::new();
+    let os_user = os_user();
     let created: Created = db
         .keyadm(&["create", "--org", "acme", "--name", "by-os-user", "--json"])
         .env("KEYADM_ACTOR", None)
@@ -366,11 +371,7 @@ fn without_actor_the_operating_system_user_is_recorded() {
 #[test]
 fn keyadm_variables_set_to_the_empty_string_count_as_unset() {
     let db = TestDb::new();
-    let os_user = std::process::Command::new("id")
-        .arg("-un")
-        .output()
-        .unwrap();
-    let os_user = String::from_utf8(os_user.stdout).unwrap().trim().to_owned();
+    let os_user = os_user();
     // As a CI system or docker compose sets a variable whose source is unset.
     let created: Created = db
         .keyadm(&["create", "--org", "acme", "--name", "empty-env", "--json"])
