@@ -117,6 +117,27 @@ fn batch_check_spans_many_lookups_and_keeps_order() {
 }
 
 #[test]
+fn batch_check_warns_once_of_secrets_with_something_around_them() {
+    let db = TestDb::new();
+    let valid = db.create("acme", "v", &[]).secret;
+    // A file saved by a Windows editor: a byte-order mark before its first line.
+    let input = format!("\u{feff}{valid}\n{valid}\n{valid} \nsk_abc \n");
+    let out = db
+        .keyadm(&["check", "--batch", "--json"])
+        .stdin(&input)
+        .run()
+        .code(1);
+    assert_eq!(
+        reasons(&out),
+        ["malformed", "valid", "malformed", "malformed"]
+    );
+    assert_eq!(
+        out.stderr,
+        "keyadm: warning: 2 line(s) (the first is line 1) hold a secret with white space or a byte-order mark around it; they were checked as given (malformed): remove what surrounds the secrets\n"
+    );
+}
+
+#[test]
 fn batch_check_of_only_malformed_lines_needs_no_database() {
     let out = Run::new(&["check", "--batch", "--json"])
         .env(

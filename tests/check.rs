@@ -91,6 +91,45 @@ fn a_malformed_secret_is_judged_without_touching_the_database() {
 }
 
 #[test]
+fn a_secret_with_white_space_or_a_byte_order_mark_around_it_is_malformed_with_a_warning() {
+    let created = TestDb::new().create("acme", "ci", &[]);
+    let secret = &created.secret;
+    // As a Windows editor saves a file, or a copy from a web page leaves it.
+    for padded in [
+        format!("\u{feff}{secret}\n"),
+        format!("{secret} \n"),
+        format!("\t{secret}"),
+    ] {
+        let out = Run::new(&["check", "--json"])
+            .env(
+                "KEYADM_DATABASE_URL",
+                Some("postgresql://nobody@127.0.0.1:1/none"),
+            )
+            .stdin(&padded)
+            .run()
+            .code(1)
+            .stderr_has("keyadm: warning: the secret has white space or a byte-order mark around it; it was checked as given (malformed)");
+        let result: CheckJson = out.json();
+        assert_eq!((result.valid, result.reason.as_str()), (false, "malformed"));
+        assert!(!out.stderr.contains(secret.as_str()), "{}", out.stderr);
+    }
+    // Nothing to say of a line that is no secret at all, nor under --quiet.
+    for (input, quiet) in [(" sk_abc \n", false), (&format!(" {secret}\n")[..], true)] {
+        let mut args = vec!["check"];
+        args.extend(quiet.then_some("-q"));
+        let out = Run::new(&args)
+            .env(
+                "KEYADM_DATABASE_URL",
+                Some("postgresql://nobody@127.0.0.1:1/none"),
+            )
+            .stdin(input)
+            .run()
+            .code(1);
+        assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+    }
+}
+
+#[test]
 fn check_changes_nothing() {
     let db = TestDb::new();
     let created = db.create("acme", "ci", &[]);

@@ -26,7 +26,14 @@ pub fn run(context: &Context, args: &CheckArgs) -> Result<Outcome> {
     let text = read_secret(context, args.secret.as_deref())?;
     let outcome = match Secret::parse(&text) {
         // A malformed secret is judged here: nothing is sent anywhere.
-        Err(_) => malformed(),
+        Err(_) => {
+            if is_padded_secret(&text) {
+                context.printer.warning(
+                    "the secret has white space or a byte-order mark around it; it was checked as given (malformed): remove what surrounds it",
+                );
+            }
+            malformed()
+        }
         Ok(secret) => {
             // The schema check rides in the lookup itself: one round trip in all.
             let store = context.open_store()?;
@@ -39,6 +46,13 @@ pub fn run(context: &Context, args: &CheckArgs) -> Result<Outcome> {
     } else {
         Outcome::Invalid
     })
+}
+
+/// Whether `text` is a secret with white space or a byte-order mark (as Windows editors
+/// write at the start of a file) around it: malformed as given, and worth a word.
+fn is_padded_secret(text: &str) -> bool {
+    let trimmed = text.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    trimmed != text && Secret::parse(trimmed).is_ok()
 }
 
 fn malformed() -> CheckOutcome {
@@ -81,6 +95,9 @@ fn run_batch(context: &Context, args: &CheckArgs) -> Result<Outcome> {
     let progress = Progress::new(&context.printer, None, "checked");
     let mut store: Option<Store> = None;
     let mut all_valid = true;
+    // The first line holding a secret with white space around it, and how many do.
+    let mut padded: Option<(u64, u64)> = None;
+    let mut line_number = 0;
     let mut input = std::io::stdin().lock();
     let mut line = Vec::new();
     let mut chunk: Vec<Option<[u8; 32]>> = Vec::with_capacity(BATCH_LINES);
@@ -90,10 +107,13 @@ fn run_batch(context: &Context, args: &CheckArgs) -> Result<Outcome> {
             && next_line(&mut input, &mut line)
                 .map_err(|err| Error::usage(format!("cannot read stdin: {err}")))?
         {
+            line_number += 1;
             // Not UTF-8, it is no secret: malformed, like any other line that is not one.
-            let secret = std::str::from_utf8(&line)
-                .ok()
-                .and_then(|text| Secret::parse(text).ok());
+            let text = std::str::from_utf8(&line).ok();
+            let secret = text.and_then(|text| Secret::parse(text).ok());
+            if secret.is_none() && text.is_some_and(is_padded_secret) {
+                padded = Some(padded.map_or((line_number, 1), |(first, n)| (first, n + 1)));
+            }
             chunk.push(secret.map(|secret| secret.hash()));
         }
         if chunk.is_empty() {
@@ -122,6 +142,11 @@ fn run_batch(context: &Context, args: &CheckArgs) -> Result<Outcome> {
     }
     progress.finish();
     results.finish()?;
+    if let Some((first, count)) = padded {
+        context.printer.warning(&format!(
+            "{count} line(s) (the first is line {first}) hold a secret with white space or a byte-order mark around it; they were checked as given (malformed): remove what surrounds the secrets"
+        ));
+    }
     Ok(if all_valid {
         Outcome::Success
     } else {
