@@ -91,6 +91,43 @@ fn a_lifetime_carries_to_the_successor_unless_overridden() {
 }
 
 #[test]
+fn a_successor_that_expires_before_the_old_key_gets_a_warning() {
+    let db = TestDb::new();
+    let old = db.create("acme", "ci", &[]);
+    let out = db
+        .keyadm(&[
+            "rotate",
+            "ci",
+            "--grace",
+            "30d",
+            "--expires-in",
+            "1d",
+            "--json",
+        ])
+        .run()
+        .success();
+    let new: Created = out.json();
+    let old_expires = show(&db, &old.key.id).key.expires_at.unwrap();
+    let new_expires = new.key.expires_at.unwrap();
+    assert!(time(&new_expires) < time(&old_expires));
+    let minute = |at: &str| time(at).format("%Y-%m-%d %H:%M UTC").to_string();
+    assert_eq!(
+        out.stderr,
+        format!(
+            "keyadm: warning: the new key expires at {}, before the old one ({}): after that only the old key works\n",
+            minute(&new_expires),
+            minute(&old_expires)
+        )
+    );
+    // The usual rotation, within the key's lifetime, says nothing more.
+    let out = db
+        .keyadm(&["rotate", "ci", "--grace", "1h", "--json"])
+        .run()
+        .success();
+    assert_eq!(out.stderr, "");
+}
+
+#[test]
 fn rotating_a_rotated_revoked_or_expired_key_is_a_conflict() {
     let db = TestDb::new();
     let rotated = db.create("acme", "a", &[]).key;

@@ -51,5 +51,6 @@ pub fn run(context: &Context, args: &RotateArgs) -> Result<Outcome> {
             .printer
             .rotated(&rotation, secret.expose(), Some(path))?;
     }
+    context.printer.successor_expires_first(&rotation);
     Ok(Outcome::Success)
 }

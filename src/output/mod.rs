@@ -196,6 +196,22 @@ impl Printer {
         self.stdout(&text)
     }
 
+    /// After a rotation whose successor expires before the key it replaces (a short
+    /// `--expires-in` with a long `--grace`): worth a word, since the old key then outlives it.
+    pub fn successor_expires_first(&self, rotation: &Rotation) {
+        if let (Some(new), Some(old)) = (
+            rotation.successor.expires_at,
+            rotation.predecessor.expires_at,
+        ) && new < old
+        {
+            self.warning(&format!(
+                "the new key expires at {} UTC, before the old one ({} UTC): after that only the old key works",
+                table::time(&new),
+                table::time(&old)
+            ));
+        }
+    }
+
     /// `show`.
     pub fn detail(&self, detail: &KeyDetail) -> Result<()> {
         if self.is_json() {
