@@ -59,6 +59,20 @@ fn invalid_keys_exit_1_with_their_reason() {
         check(&db, &soon.secret, &["--expiring-within", "1h"], 0).reason,
         "valid"
     );
+    // A key that never expires is never expiring (this panicked: the comparison was NULL).
+    let forever = db.create("acme", "forever", &[]);
+    assert_eq!(
+        check(&db, &forever.secret, &["--expiring-within", "7d"], 0).reason,
+        "valid"
+    );
+    let batch = db
+        .keyadm(&["check", "--batch", "--json", "--expiring-within", "7d"])
+        .stdin(&format!("{}\n{}\n", forever.secret, soon.secret))
+        .run()
+        .code(1)
+        .json_lines::<CheckJson>();
+    let reasons: Vec<&str> = batch.iter().map(|r| r.reason.as_str()).collect();
+    assert_eq!(reasons, ["valid", "expiring"]);
 
     // A well-formed secret nobody issued.
     let other = TestDb::new().create("x", "y", &[]);

@@ -240,7 +240,8 @@ impl Store {
         let within = within.map(seconds);
         let sql = format!(
             "SELECT {version} AS version, {KEY_COLUMNS},
-                    ($2::float8 IS NOT NULL AND expires_at <= now() + $2 * interval '1 second') AS expiring
+                    ($2::float8 IS NOT NULL AND expires_at IS NOT NULL
+                     AND expires_at <= now() + $2 * interval '1 second') AS expiring
              FROM (VALUES (1)) AS one (x) LEFT JOIN {keys} ON key_hash = $1",
             version = self.schema_version_expr(),
             keys = self.table("api_keys"),
@@ -525,7 +526,8 @@ impl Store {
         let rows = self.conn()?.query_typed(
             &format!(
                 "SELECT {KEY_COLUMNS}, key_hash,
-                        ($2::float8 IS NOT NULL AND expires_at <= now() + $2 * interval '1 second') AS expiring
+                        ($2::float8 IS NOT NULL AND expires_at IS NOT NULL
+                     AND expires_at <= now() + $2 * interval '1 second') AS expiring
                  FROM {} WHERE key_hash = ANY($1)",
                 self.table("api_keys")
             ),
