@@ -17,6 +17,7 @@ pub mod key_ref;
 pub mod label;
 pub mod model;
 pub mod output;
+mod panic_guard;
 pub mod prompt;
 pub mod secret;
 pub mod store;
@@ -77,7 +78,8 @@ where
             return ExitCode::from(err.exit_code());
         }
     };
-    let code = match commands::run(&context, cli.command) {
+    panic_guard::install_hook();
+    let code = match panic_guard::guarded(|| commands::run(&context, cli.command)) {
         Ok(Outcome::Success) => exit::SUCCESS,
         Ok(Outcome::Invalid) => exit::INVALID,
         Err(Error::BrokenPipe) => exit::SUCCESS,
