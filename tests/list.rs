@@ -157,3 +157,48 @@ fn color_always_and_never_are_obeyed_when_piped() {
         forced.stdout
     );
 }
+
+#[test]
+fn rows_written_by_hand_with_infinite_times_or_odd_scopes_are_listed_not_fatal() {
+    let db = TestDb::new();
+    let forever = db.create("acme", "forever", &[]);
+    let odd = db.create("acme", "odd", &[]);
+    db.create("acme", "plain", &[]);
+    // What a table owner may write: 'infinity' for never, a year past chrono's range, a NULL
+    // among the scopes, a two-dimensional array.
+    db.client()
+        .batch_execute(&format!(
+            "UPDATE keyadm.api_keys SET expires_at = 'infinity', scopes = '{{{{a,b}},{{NULL,c}}}}'
+               WHERE id = '{}';
+             UPDATE keyadm.api_keys SET last_used_at = '290000-01-01', scopes = ARRAY['x', NULL]
+               WHERE id = '{}'",
+            forever.key.id, odd.key.id
+        ))
+        .unwrap();
+    let keys = list(&db, &[]);
+    assert_eq!(names(&keys), ["plain", "odd", "forever"]);
+    let (forever_json, odd_json) = (&keys[2], &keys[1]);
+    assert_eq!(forever_json.expires_at, None, "infinity is never");
+    assert_eq!(forever_json.scopes, ["a", "b", "c"]);
+    assert_eq!(odd_json.scopes, ["x"]);
+    assert!(
+        odd_json.last_used_at.as_deref().unwrap().starts_with('+'),
+        "{:?}",
+        odd_json.last_used_at
+    );
+    db.keyadm(&["list"])
+        .run()
+        .success()
+        .stdout_has("forever")
+        .stdout_has("never");
+    db.keyadm(&["show", "odd"]).run().success().stdout_has("x");
+    db.keyadm(&["check"]).stdin(&forever.secret).run().success();
+    // A key that never expires passes no lifetime to its successor.
+    let rotated: crate::support::Created = db
+        .keyadm(&["rotate", "forever", "--grace", "1h", "--json"])
+        .run()
+        .success()
+        .json();
+    assert_eq!(rotated.key.expires_at, None);
+    assert_eq!(rotated.key.scopes, ["a", "b", "c"]);
+}

@@ -9,6 +9,7 @@ use crate::model::Event;
 
 use super::Store;
 use super::keys::{KeyLookup, Param};
+use super::lenient::PgTime;
 
 /// The columns of an [`Event`], with the handle of its key (from the key, or for a deleted
 /// key from the event that recorded it).
@@ -32,7 +33,7 @@ fn event_from_row(row: &postgres::Row) -> Event {
         id: row.get("id"),
         key_id: row.get("key_id"),
         key_start: row.get("key_start"),
-        at: row.get("at"),
+        at: row.get::<_, PgTime>("at").clamped(),
         actor: row.get("actor"),
         db_user: row.get("db_user"),
         action: row.get("action"),

@@ -16,6 +16,7 @@ use crate::timespec::seconds;
 use super::Store;
 use super::bulk::{KeyTemplate, NewKey};
 use super::json_time::utc_json;
+use super::lenient::{PgTime, Scopes};
 
 /// The columns of a [`Key`], with its status computed by the server's clock.
 pub(super) const KEY_COLUMNS: &str = "id, org, name, prefix, start, scopes, metadata, created_at, created_by, \
@@ -112,23 +113,28 @@ pub struct ListFilter {
     pub limit: Option<i64>,
 }
 
+/// A key from its row. Times and scopes are read leniently ([`lenient`](super::lenient)): a
+/// row written by hand with `expires_at = 'infinity'` is a key that never expires.
 pub(super) fn key_from_row(row: &Row) -> Key {
     let status: &str = row.get("status");
+    let time = |column: &str| row.get::<_, Option<PgTime>>(column).map(|t| t.clamped());
     Key {
         id: row.get("id"),
         org: row.get("org"),
         name: row.get("name"),
         prefix: row.get("prefix"),
         start: row.get("start"),
-        scopes: row.get("scopes"),
+        scopes: row.get::<_, Scopes>("scopes").0,
         metadata: row.get("metadata"),
-        created_at: row.get("created_at"),
+        created_at: row.get::<_, PgTime>("created_at").clamped(),
         created_by: row.get("created_by"),
-        expires_at: row.get("expires_at"),
-        revoked_at: row.get("revoked_at"),
+        expires_at: row
+            .get::<_, Option<PgTime>>("expires_at")
+            .and_then(|t| t.expiry()),
+        revoked_at: time("revoked_at"),
         revoked_by: row.get("revoked_by"),
         revoke_reason: row.get("revoke_reason"),
-        last_used_at: row.get("last_used_at"),
+        last_used_at: time("last_used_at"),
         rotated_from: row.get("rotated_from"),
         rotated_to: row.get("rotated_to"),
         status: KeyStatus::from_sql(status),
@@ -445,7 +451,8 @@ impl Store {
                  SELECT $1, org, name, prefix, $2, $3, scopes, metadata, $4,
                         CASE WHEN $5::timestamptz IS NOT NULL THEN $5
                              WHEN $6::float8 IS NOT NULL THEN now() + $6 * interval '1 second'
-                             WHEN $7 AND expires_at IS NOT NULL
+                             -- A lifetime carries on; 'infinity' (written by hand) is none.
+                             WHEN $7 AND isfinite(expires_at) AND isfinite(created_at)
                                   THEN now() + extract(epoch FROM expires_at - created_at) * interval '1 second'
                         END,
                         id

@@ -11,6 +11,7 @@ mod doctor;
 mod events;
 mod json_time;
 mod keys;
+mod lenient;
 mod migrations;
 mod pool;
 mod sweeps;

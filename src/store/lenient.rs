@@ -1,0 +1,99 @@
+//! Reading what rows written by hand may hold, so that one such row never stops a listing.
+//!
+//! keyadm writes ordinary times and one-dimensional scope lists without NULLs. A table owner
+//! may write anything the columns allow: `expires_at = 'infinity'` for "never", a year past
+//! chrono's range (PostgreSQL's goes 30,000 years further), a NULL among the scopes, or a
+//! two-dimensional array. The driver's own conversions fail on those, and the command with them.
+
+use std::error::Error;
+
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use fallible_iterator::FallibleIterator;
+use postgres::types::{FromSql, Type, accepts};
+
+/// A `timestamptz` as sent: microseconds since 2000-01-01 UTC, `i64::MAX` for `infinity` and
+/// `i64::MIN` for `-infinity`.
+pub struct PgTime(i64);
+
+impl PgTime {
+    /// The time, or the nearest one chrono can hold (`-infinity` is long ago, `infinity` far
+    /// ahead).
+    pub fn clamped(&self) -> DateTime<Utc> {
+        let epoch = NaiveDate::from_ymd_opt(2000, 1, 1)
+            .and_then(|day| day.and_hms_opt(0, 0, 0))
+            .expect("2000-01-01 is a date")
+            .and_utc();
+        epoch
+            .checked_add_signed(TimeDelta::microseconds(self.0))
+            .unwrap_or(if self.0 < 0 {
+                DateTime::<Utc>::MIN_UTC
+            } else {
+                DateTime::<Utc>::MAX_UTC
+            })
+    }
+
+    /// An expiry: `infinity` is never.
+    pub fn expiry(&self) -> Option<DateTime<Utc>> {
+        (self.0 != i64::MAX).then(|| self.clamped())
+    }
+}
+
+impl<'a> FromSql<'a> for PgTime {
+    fn from_sql(_: &Type, raw: &'a [u8]) -> Result<PgTime, Box<dyn Error + Sync + Send>> {
+        let bytes: [u8; 8] = raw.try_into().map_err(|_| "a timestamptz is 8 bytes")?;
+        Ok(PgTime(i64::from_be_bytes(bytes)))
+    }
+
+    accepts!(TIMESTAMPTZ);
+}
+
+/// A `text[]` of scopes: every non-NULL element, in order, whatever the array's dimensions
+/// (what `'deploy' = ANY(scopes)` in a service can match).
+pub struct Scopes(pub Vec<String>);
+
+impl<'a> FromSql<'a> for Scopes {
+    fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<Scopes, Box<dyn Error + Sync + Send>> {
+        let member = match ty.kind() {
+            postgres::types::Kind::Array(member) => member,
+            _ => return Err("scopes are not an array".into()),
+        };
+        let array = postgres_protocol::types::array_from_sql(raw)?;
+        let mut scopes = Vec::new();
+        let mut values = array.values();
+        while let Some(value) = values.next()? {
+            if let Some(bytes) = value {
+                scopes.push(String::from_sql(member, bytes)?);
+            }
+        }
+        Ok(Scopes(scopes))
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        matches!(ty.kind(), postgres::types::Kind::Array(member) if *member == Type::TEXT)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn infinite_and_far_times_are_clamped_and_infinity_never_expires() {
+        assert_eq!(
+            PgTime(0).clamped().to_rfc3339(),
+            "2000-01-01T00:00:00+00:00"
+        );
+        assert_eq!(PgTime(i64::MAX).expiry(), None);
+        assert_eq!(PgTime(i64::MAX).clamped(), DateTime::<Utc>::MAX_UTC);
+        assert_eq!(PgTime(i64::MIN).expiry(), Some(DateTime::<Utc>::MIN_UTC));
+        // 290000-01-01, within PostgreSQL's range and past chrono's.
+        assert_eq!(
+            PgTime(9_088_000_000_000_000_000).clamped(),
+            DateTime::<Utc>::MAX_UTC
+        );
+        assert_eq!(
+            PgTime(-86_400_000_000).expiry().unwrap().to_rfc3339(),
+            "1999-12-31T00:00:00+00:00"
+        );
+    }
+}
