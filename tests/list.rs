@@ -201,4 +201,24 @@ fn rows_written_by_hand_with_infinite_times_or_odd_scopes_are_listed_not_fatal()
         .json();
     assert_eq!(rotated.key.expires_at, None);
     assert_eq!(rotated.key.scopes, ["a", "b", "c"]);
+    // A key revoked at -infinity is pruned, and its event says when, as PostgreSQL spells it.
+    db.client()
+        .execute(
+            "UPDATE keyadm.api_keys SET revoked_at = '-infinity' WHERE id = $1::text::uuid",
+            &[&odd.key.id],
+        )
+        .unwrap();
+    db.keyadm(&["prune", "--dead-for", "1d", "--yes"])
+        .run()
+        .success();
+    let detail: serde_json::Value = db
+        .client()
+        .query_one(
+            "SELECT detail FROM keyadm.key_events WHERE action = 'pruned'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(detail["revoked_at"], "-infinity");
+    assert_eq!(detail["expires_at"], serde_json::Value::Null);
 }

@@ -7,16 +7,20 @@
 //! every other time in UTC with `Z` and with the sub-second digits there are (none, 3 or 6,
 //! as chrono does); a detail written through [`utc_json`] reads the same.
 
-/// SQL for `expr` (a `timestamptz`; NULL stays NULL) as text the way keyadm prints times in
+/// SQL for `expr` (a `timestamptz`; NULL stays NULL, infinities are `infinity`) as text the way keyadm prints times in
 /// JSON. `expr` is evaluated several times: keep it a column, a parameter or a stable
 /// expression.
 pub(super) fn utc_json(expr: &str) -> String {
     let utc = format!("(({expr}) AT TIME ZONE 'UTC')");
     let micros = format!("date_part('microseconds', {utc})::int8 % 1000000");
+    // `infinity` and `-infinity` (written by hand) as PostgreSQL spells them: `to_char`
+    // would make them NULL, and the detail would say the time was never set.
     format!(
-        "(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || \
+        "CASE WHEN isfinite({expr}) THEN \
+         (to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || \
          CASE WHEN {micros} = 0 THEN '' \
               WHEN {micros} % 1000 = 0 THEN to_char({utc}, '.MS') \
-              ELSE to_char({utc}, '.US') END || 'Z')"
+              ELSE to_char({utc}, '.US') END || 'Z') \
+         ELSE ({expr})::text END"
     )
 }
