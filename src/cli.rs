@@ -427,18 +427,24 @@ pub enum Since {
 }
 
 fn parse_since(text: &str) -> Result<Since, String> {
-    parse_duration(text)
-        .map(Since::Ago)
-        .or_else(|_| parse_time(text).map(Since::At))
-        .map_err(|_| {
-            if timespec::lacks_zone(text) {
-                return timespec::zone_missing(text);
-            }
-            format!(
-                "'{}' is neither a duration (7d) nor a time (2026-12-01)",
-                text.escape_debug()
-            )
-        })
+    let duration = match parse_duration(text) {
+        Ok(duration) => return Ok(Since::Ago(duration)),
+        Err(err) => err,
+    };
+    parse_time(text).map(Since::At).map_err(|_| {
+        if timespec::lacks_zone(text) {
+            return timespec::zone_missing(text);
+        }
+        // A duration that humantime reads but keyadm refuses (negative, too long) is told as
+        // such rather than as neither kind.
+        if humantime::parse_duration(text.trim().trim_start_matches('-')).is_ok() {
+            return duration;
+        }
+        format!(
+            "'{}' is neither a duration (7d) nor a time (2026-12-01)",
+            text.escape_debug()
+        )
+    })
 }
 
 /// `audit`.

@@ -73,7 +73,14 @@ fn usage_errors_exit_2_with_one_line_and_a_suggestion() {
         .run()
         .code(2)
         .one_line_error()
-        .stderr_has("invalid value '-5m' for '--since <DUR|TIME>'");
+        .stderr_has("invalid value '-5m' for '--since <DUR|TIME>'")
+        .stderr_has("'-5m' is negative");
+    // A duration keyadm refuses says why, not that it is neither a duration nor a time.
+    Run::new(&["audit", "--since", "5000y"])
+        .run()
+        .code(2)
+        .one_line_error()
+        .stderr_has("'5000y' is too long (at most 1000 years)");
     Run::new(&["rotate", "x", "--grace", "-1d"])
         .run()
         .code(2)
