@@ -91,6 +91,44 @@ fn a_lifetime_carries_to_the_successor_unless_overridden() {
 }
 
 #[test]
+fn a_lifetime_carried_past_the_year_9999_ends_there() {
+    let db = TestDb::new();
+    // The latest expiry keyadm takes, on a key made a day ago: its lifetime, carried on from
+    // now, would pass the last time RFC 3339 can say (+10000-01-01 is not a time to parse).
+    let far = db.create("acme", "far", &["--expires-at", "9999-12-31T23:59:59Z"]);
+    // And a lifetime written by hand that no timestamp can hold (its interval wraps around).
+    let vast = db.create("acme", "vast", &[]);
+    db.client()
+        .batch_execute(&format!(
+            "UPDATE keyadm.api_keys SET created_at = created_at - interval '1 day' WHERE id = '{}';
+             UPDATE keyadm.api_keys SET created_at = '4713-01-01 BC', expires_at = '294275-01-01'
+               WHERE id = '{}'",
+            far.key.id, vast.key.id
+        ))
+        .unwrap();
+    for name in ["far", "vast"] {
+        let new = rotate(&db, &[name, "--grace", "1h"]);
+        assert_eq!(
+            new.key.expires_at.as_deref(),
+            Some("9999-12-31T23:59:59.999999Z"),
+            "{name}"
+        );
+        let detail: serde_json::Value = db
+            .client()
+            .query_one(
+                "SELECT detail FROM keyadm.key_events WHERE key_id = $1::text::uuid",
+                &[&new.key.id],
+            )
+            .unwrap()
+            .get(0);
+        assert_eq!(detail["expires_at"], "9999-12-31T23:59:59.999999Z");
+    }
+    // The row written by hand reads as the years RFC 3339 can say.
+    let vast = show(&db, &vast.key.id);
+    assert_eq!(vast.key.created_at, "0001-01-01T00:00:00Z");
+}
+
+#[test]
 fn a_successor_that_expires_before_the_old_key_gets_a_warning() {
     let db = TestDb::new();
     let old = db.create("acme", "ci", &[]);

@@ -15,7 +15,7 @@ use crate::timespec::seconds;
 
 use super::Store;
 use super::bulk::{KeyTemplate, NewKey};
-use super::json_time::utc_json;
+use super::json_time::{LAST_TIME, utc_json};
 use super::lenient::{PgTime, Scopes};
 
 /// The columns of a [`Key`], with its status computed by the server's clock.
@@ -452,8 +452,16 @@ impl Store {
                         CASE WHEN $5::timestamptz IS NOT NULL THEN $5
                              WHEN $6::float8 IS NOT NULL THEN now() + $6 * interval '1 second'
                              -- A lifetime carries on; 'infinity' (written by hand) is none.
+                             -- It ends by the year 9999, the last RFC 3339 can say (a key
+                             -- created to expire then, rotated a day later, would pass it);
+                             -- Epochs, not `expires_at - created_at`: that interval wraps
+                             -- around past 292,000 years. Between 0 and 8e12 s (250,000
+                             -- years), the sum stays in PostgreSQL's range.
                              WHEN $7 AND isfinite(expires_at) AND isfinite(created_at)
-                                  THEN now() + extract(epoch FROM expires_at - created_at) * interval '1 second'
+                                  THEN LEAST(now() + LEAST(GREATEST(extract(epoch FROM expires_at)
+                                                                    - extract(epoch FROM created_at), 0), 8e12)
+                                                     * interval '1 second',
+                                             {LAST_TIME})
                         END,
                         id
                  FROM {keys} WHERE id = $8

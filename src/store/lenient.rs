@@ -1,9 +1,9 @@
 //! Reading what rows written by hand may hold, so that one such row never stops a listing.
 //!
 //! keyadm writes ordinary times and one-dimensional scope lists without NULLs. A table owner
-//! may write anything the columns allow: `expires_at = 'infinity'` for "never", a year past
-//! chrono's range (PostgreSQL's goes 30,000 years further), a NULL among the scopes, or a
-//! two-dimensional array. The driver's own conversions fail on those, and the command with them.
+//! may write anything the columns allow: `expires_at = 'infinity'` for "never", a year BC or
+//! past 9999 (which RFC 3339 output cannot say, and past 262142 chrono cannot hold), a NULL
+//! among the scopes, or a two-dimensional array. The driver's own conversions fail on those, and the command with them.
 
 use std::error::Error;
 
@@ -15,21 +15,21 @@ use postgres::types::{FromSql, Type, accepts};
 /// `i64::MIN` for `-infinity`.
 pub struct PgTime(i64);
 
+/// Microseconds from 2000-01-01 to 0001-01-01T00:00:00Z, the first time RFC 3339 output
+/// (four-digit years, no era) can say.
+const FIRST_MICROS: i64 = -63_082_281_600_000_000;
+/// Microseconds from 2000-01-01 to 9999-12-31T23:59:59.999999Z, the last one.
+const LAST_MICROS: i64 = 252_455_615_999_999_999;
+
 impl PgTime {
-    /// The time, or the nearest one chrono can hold (`-infinity` is long ago, `infinity` far
-    /// ahead).
+    /// The time, or the nearest one that RFC 3339 can say: years 1 to 9999 (`-infinity` and
+    /// years BC are 0001-01-01, `infinity` and years past 9999 are 9999-12-31T23:59:59.999999Z).
     pub fn clamped(&self) -> DateTime<Utc> {
         let epoch = NaiveDate::from_ymd_opt(2000, 1, 1)
             .and_then(|day| day.and_hms_opt(0, 0, 0))
             .expect("2000-01-01 is a date")
             .and_utc();
-        epoch
-            .checked_add_signed(TimeDelta::microseconds(self.0))
-            .unwrap_or(if self.0 < 0 {
-                DateTime::<Utc>::MIN_UTC
-            } else {
-                DateTime::<Utc>::MAX_UTC
-            })
+        epoch + TimeDelta::microseconds(self.0.clamp(FIRST_MICROS, LAST_MICROS))
     }
 
     /// An expiry: `infinity` is never.
@@ -79,21 +79,39 @@ mod tests {
 
     #[test]
     fn infinite_and_far_times_are_clamped_and_infinity_never_expires() {
-        assert_eq!(
-            PgTime(0).clamped().to_rfc3339(),
-            "2000-01-01T00:00:00+00:00"
-        );
+        let rfc3339 = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+        assert_eq!(rfc3339(PgTime(0).clamped()), "2000-01-01T00:00:00Z");
         assert_eq!(PgTime(i64::MAX).expiry(), None);
-        assert_eq!(PgTime(i64::MAX).clamped(), DateTime::<Utc>::MAX_UTC);
-        assert_eq!(PgTime(i64::MIN).expiry(), Some(DateTime::<Utc>::MIN_UTC));
+        assert_eq!(
+            rfc3339(PgTime(i64::MAX).clamped()),
+            "9999-12-31T23:59:59.999999Z"
+        );
+        assert_eq!(
+            rfc3339(PgTime(i64::MIN).expiry().unwrap()),
+            "0001-01-01T00:00:00Z"
+        );
         // 290000-01-01, within PostgreSQL's range and past chrono's.
         assert_eq!(
-            PgTime(9_088_000_000_000_000_000).clamped(),
-            DateTime::<Utc>::MAX_UTC
+            rfc3339(PgTime(9_088_000_000_000_000_000).clamped()),
+            "9999-12-31T23:59:59.999999Z"
+        );
+        // 10000-01-01, which chrono holds but would print as +10000-01-01.
+        assert_eq!(
+            rfc3339(PgTime(LAST_MICROS + 1).clamped()),
+            "9999-12-31T23:59:59.999999Z"
+        );
+        // 0044-03-15 BC.
+        assert_eq!(
+            rfc3339(PgTime(-64_450_000_000_000_000).clamped()),
+            "0001-01-01T00:00:00Z"
         );
         assert_eq!(
-            PgTime(-86_400_000_000).expiry().unwrap().to_rfc3339(),
-            "1999-12-31T00:00:00+00:00"
+            rfc3339(PgTime(FIRST_MICROS).clamped()),
+            "0001-01-01T00:00:00Z"
+        );
+        assert_eq!(
+            rfc3339(PgTime(-86_400_000_000).expiry().unwrap()),
+            "1999-12-31T00:00:00Z"
         );
     }
 }
