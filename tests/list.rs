@@ -38,6 +38,11 @@ fn list_filters_by_org_status_expiry_and_limit_newest_first() {
         names(&list(&db, &["--expiring-within", "1d"])),
         Vec::<&str>::new()
     );
+    // With expired keys asked for, those already expired come before now + DUR too.
+    assert_eq!(
+        names(&list(&db, &["--status", "all", "--expiring-within", "7d"])),
+        ["old", "soon"]
+    );
     assert_eq!(
         names(&list(&db, &["--status", "all", "--limit", "2"])),
         ["old", "theirs"]
