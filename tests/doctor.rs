@@ -297,10 +297,38 @@ fn doctor_tells_an_unreadable_history_from_a_missing_schema() {
     .code(6);
     assert!(out.stdout.contains("unreadable"), "{}", out.stdout);
     assert!(!out.stdout.contains("not initialised"), "{}", out.stdout);
-    assert!(
-        out.stderr
-            .contains("GRANT SELECT ON \"keyadm\".refinery_schema_history"),
+    let out = out.stderr_has("hint: run the GRANT statements above as the schema's owner");
+    // The grants are the ones needed: not USAGE (it has that), not CREATE (nothing says
+    // migrations are pending), and the history first.
+    let grants: Vec<&str> = out
+        .stdout
+        .lines()
+        .skip_while(|line| !line.starts_with("To fix"))
+        .skip(1)
+        .take_while(|line| !line.is_empty())
+        .map(str::trim)
+        .collect();
+    assert_eq!(
+        grants[0],
+        format!("GRANT SELECT ON \"keyadm\".refinery_schema_history TO \"{role}\";"),
         "{}",
-        out.stderr
+        out.stdout
     );
+    assert!(
+        grants
+            .iter()
+            .all(|g| !g.contains("USAGE") && !g.contains("CREATE")),
+        "{grants:?}"
+    );
+    for grant in &grants {
+        db.client().batch_execute(grant).unwrap();
+    }
+    Run::new(&[
+        "doctor",
+        "--database-url",
+        &format!("{} user={role}", db.conninfo),
+    ])
+    .run()
+    .success()
+    .stdout_has("Everything is usable.");
 }

@@ -24,11 +24,9 @@ pub fn run(context: &Context) -> Result<Outcome> {
             ),
             hint: match report.schema.database_version {
                 Some(v) if v > report.schema.binary_version => "upgrade keyadm".into(),
-                None if report.schema.state.starts_with("unreadable") => format!(
-                    "as the schema's owner: GRANT USAGE ON SCHEMA \"{0}\" TO \"{1}\"; \
-                     GRANT SELECT ON \"{0}\".refinery_schema_history TO \"{1}\";",
-                    report.schema.name, report.user
-                ),
+                None if report.schema.state.starts_with("unreadable") => {
+                    "run the GRANT statements above as the schema's owner".into()
+                }
                 _ => "run `keyadm init` (as a role allowed to create the schema)".into(),
             },
         });

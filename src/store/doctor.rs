@@ -168,9 +168,21 @@ impl Store {
                     database.clone()
                 };
                 let ok: bool = conn.query_typed_one(sql, &[(&name, Type::TEXT)])?.get(0);
-                if !ok && history != Some(expected) {
+                // With the history unreadable, whether migrations are pending is unknown; init
+                // reads the history first, and that is what it lacks.
+                if !ok && history != Some(expected) && !unreadable {
                     missing.push(format!("{privilege} on the {object}"));
                     grants.push(grant);
+                }
+                if unreadable {
+                    self.check_usage(&mut conn, &role, &mut missing, &mut grants)?;
+                    self.check_tables(
+                        &mut conn,
+                        &[("refinery_schema_history", "SELECT")],
+                        &role,
+                        &mut missing,
+                        &mut grants,
+                    )?;
                 }
                 if read_only.is_some() && history != Some(expected) {
                     missing.push(WRITABLE.into());
@@ -182,40 +194,16 @@ impl Store {
                 });
                 continue;
             }
-            if !schema_exists || history.is_none() {
+            if !schema_exists || (history.is_none() && !unreadable) {
                 continue;
             }
-            let usage: bool = conn
-                .query_typed_one(
-                    "SELECT has_schema_privilege($1, 'USAGE')",
-                    &[(&self.schema_name, Type::TEXT)],
-                )?
-                .get(0);
-            if !usage {
-                missing.push("USAGE on the schema".into());
-                grants.push(format!(
-                    "GRANT USAGE ON SCHEMA {} TO {role};",
-                    self.schema_ident
-                ));
-            }
+            self.check_usage(&mut conn, &role, &mut missing, &mut grants)?;
             if read_only.is_some() && needs.iter().any(|(_, privilege)| *privilege != "SELECT") {
                 missing.push(WRITABLE.into());
             }
             let mut checks: Vec<(&str, &str)> = vec![("refinery_schema_history", "SELECT")];
             checks.extend_from_slice(needs);
-            for (table, privilege) in checks {
-                let qualified = self.table(table);
-                let ok: bool = conn
-                    .query_typed_one(
-                        "SELECT has_table_privilege($1, $2)",
-                        &[(&qualified, Type::TEXT), (&privilege, Type::TEXT)],
-                    )?
-                    .get(0);
-                if !ok {
-                    missing.push(format!("{privilege} on {qualified}"));
-                    grants.push(format!("GRANT {privilege} ON {qualified} TO {role};"));
-                }
-            }
+            self.check_tables(&mut conn, &checks, &role, &mut missing, &mut grants)?;
             privileges.push(PrivilegeCheck {
                 commands: commands.into(),
                 missing,
@@ -235,5 +223,60 @@ impl Store {
             ok,
             address: String::new(),
         })
+    }
+
+    /// Adds USAGE on the schema to `missing` and `grants` if the current user lacks it.
+    fn check_usage(
+        &self,
+        conn: &mut postgres::Client,
+        role: &str,
+        missing: &mut Vec<String>,
+        grants: &mut Vec<String>,
+    ) -> Result<()> {
+        let usage: bool = conn
+            .query_typed_one(
+                "SELECT has_schema_privilege($1, 'USAGE')",
+                &[(&self.schema_name, Type::TEXT)],
+            )?
+            .get(0);
+        if !usage {
+            missing.push("USAGE on the schema".into());
+            grants.push(format!(
+                "GRANT USAGE ON SCHEMA {} TO {role};",
+                self.schema_ident
+            ));
+        }
+        Ok(())
+    }
+
+    /// Adds to `missing` and `grants` each of `checks` (table, privilege) the current user
+    /// lacks. Tables are found through the catalogue, so that this works without USAGE on the
+    /// schema; a table that does not exist is skipped.
+    fn check_tables(
+        &self,
+        conn: &mut postgres::Client,
+        checks: &[(&str, &str)],
+        role: &str,
+        missing: &mut Vec<String>,
+        grants: &mut Vec<String>,
+    ) -> Result<()> {
+        for (table, privilege) in checks {
+            let qualified = self.table(table);
+            let row = conn.query_typed_opt(
+                "SELECT has_table_privilege(c.oid, $3)
+                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE n.nspname = $1 AND c.relname = $2",
+                &[
+                    (&self.schema_name, Type::TEXT),
+                    (table, Type::TEXT),
+                    (privilege, Type::TEXT),
+                ],
+            )?;
+            if row.is_some_and(|row| !row.get::<_, bool>(0)) {
+                missing.push(format!("{privilege} on {qualified}"));
+                grants.push(format!("GRANT {privilege} ON {qualified} TO {role};"));
+            }
+        }
+        Ok(())
     }
 }
