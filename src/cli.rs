@@ -204,8 +204,19 @@ pub struct InitArgs {
     pub status: bool,
 
     /// Let this existing role call verify_key, verify_key_hash and record_key_use (and nothing else)
-    #[arg(long, value_name = "ROLE")]
+    #[arg(long, value_name = "ROLE", value_parser = parse_role)]
     pub grant_verify: Option<String>,
+}
+
+/// A role for `init --grant-verify`: a service's own role, never every role.
+fn parse_role(text: &str) -> Result<String, String> {
+    if text.is_empty() {
+        return Err("a role name must not be empty".into());
+    }
+    if text.eq_ignore_ascii_case("public") {
+        return Err("PUBLIC is every role, not one service's: name the service's own role".into());
+    }
+    Ok(text.to_owned())
 }
 
 fn parse_label(what: &'static str) -> impl Fn(&str) -> Result<String, String> + Clone {

@@ -98,6 +98,17 @@ fn usage_errors_exit_2_with_one_line_and_a_suggestion() {
         .code(2)
         .one_line_error()
         .stderr_has("has no time zone: add Z for UTC");
+    // --grant-verify names one service's role: never no role, never every role.
+    Run::new(&["init", "--grant-verify", ""])
+        .run()
+        .code(2)
+        .one_line_error()
+        .stderr_has("a role name must not be empty");
+    Run::new(&["init", "--grant-verify", "public"])
+        .run()
+        .code(2)
+        .one_line_error()
+        .stderr_has("PUBLIC is every role");
     Run::new(&["rotate", "x", "--grace", "soon"])
         .run()
         .code(2)
