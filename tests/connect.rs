@@ -92,6 +92,61 @@ fn a_server_that_never_answers_times_out_within_connect_timeout() {
     drop(listener);
 }
 
+/// A server on 127.0.0.1 that is not PostgreSQL: it answers every connection's first bytes
+/// with `reply` and closes, or with no reply closes at once.
+fn serve(reply: &'static [u8]) -> u16 {
+    use std::io::{Read, Write};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            if reply.is_empty() {
+                continue;
+            }
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let _ = stream.write_all(reply);
+            // Closes its side, as a web server does after a 400, and drains the client's
+            // (closing with bytes unread would reset the connection instead).
+            let _ = stream.shutdown(std::net::Shutdown::Write);
+            while matches!(stream.read(&mut request), Ok(n) if n > 0) {}
+        }
+    });
+    port
+}
+
+#[test]
+fn a_server_that_is_not_postgresql_is_named_as_such() {
+    let http = serve(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n");
+    let silent = serve(b"");
+    for sslmode in ["disable", "prefer"] {
+        let url = format!("postgresql://u@127.0.0.1:{http}/d?sslmode={sslmode}");
+        Run::new(&["list", "--database-url", &url])
+            .run()
+            .code(7)
+            .one_line_error()
+            .stderr_has(&format!(
+                "keyadm: error: the server at 127.0.0.1:{http} does not answer as PostgreSQL does\n"
+            ))
+            .stderr_has("another service");
+        // The driver's words were "bytes remaining on stream" and "connection closed".
+        let url = format!("postgresql://u@127.0.0.1:{silent}/d?sslmode={sslmode}");
+        Run::new(&["list", "--database-url", &url])
+            .run()
+            .code(7)
+            .one_line_error()
+            .stderr_has(&format!(
+                "keyadm: error: the server at 127.0.0.1:{silent} closed the connection before it was ready\n"
+            ));
+    }
+    let url = format!("postgresql://u@127.0.0.1:{http}/d?sslmode=require");
+    Run::new(&["list", "--database-url", &url])
+        .run()
+        .code(7)
+        .one_line_error()
+        .stderr_has("(or is not a PostgreSQL server)");
+}
+
 #[test]
 fn a_connect_timeout_under_json_is_a_json_error() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();

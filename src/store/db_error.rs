@@ -159,10 +159,33 @@ pub fn connect_error(err: &postgres::Error, target: &Target) -> Error {
         return tls_error(tls, target);
     }
     if format!("{err:?}").contains("server does not support TLS") {
+        // PostgreSQL's no is an 'N'; the driver says the same of any other answer.
         return unavailable(
-            format!("the server at {address} does not offer TLS, and sslmode requires it"),
+            format!(
+                "the server at {address} does not offer TLS (or is not a PostgreSQL server), and sslmode requires it"
+            ),
             "enable ssl on the server, or use sslmode=prefer or disable",
         );
+    }
+    // What a server that is not PostgreSQL (HTTP, SSH, ...) on that port makes the driver
+    // say: neither the driver's words nor libpq's tell the user what is wrong.
+    let not_postgres = || {
+        unavailable(
+            format!("the server at {address} does not answer as PostgreSQL does"),
+            "check the port: another service (a web server, SSH, ...) may listen there",
+        )
+    };
+    let closed = || {
+        unavailable(
+            format!("the server at {address} closed the connection before it was ready"),
+            "check that PostgreSQL or a pooler listens on that port; its log may say why it closed",
+        )
+    };
+    if err.is_closed() {
+        return closed();
+    }
+    if format!("{err:?}").contains("UnexpectedMessage") {
+        return not_postgres();
     }
     if let Some(io) = io_cause(err) {
         if io.to_string().contains("lookup address") {
@@ -175,7 +198,16 @@ pub fn connect_error(err: &postgres::Error, target: &Target) -> Error {
                 "check the host name in the URL or PGHOST (and the machine's DNS)",
             );
         }
+        if io.to_string() == "bytes remaining on stream"
+            || matches!(
+                io.kind(),
+                io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput
+            )
+        {
+            return not_postgres();
+        }
         return match io.kind() {
+            io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset => closed(),
             io::ErrorKind::ConnectionRefused => unavailable(
                 format!("connection refused by {address}"),
                 "is PostgreSQL running there and accepting TCP/IP connections on that port?",
