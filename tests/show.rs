@@ -118,3 +118,34 @@ fn a_secret_given_as_key_is_refused_and_never_sent() {
         "the secret reached the server log"
     );
 }
+
+#[test]
+fn a_rotation_loop_written_by_hand_shows_each_key_once() {
+    let db = TestDb::new();
+    let [a, b, c] = ["a", "b", "c"].map(|name| db.create("acme", name, &[]).key);
+    // a and b name each other; c rotated to b, which came from a.
+    db.client()
+        .batch_execute(&format!(
+            "UPDATE keyadm.api_keys SET rotated_to = '{b}', rotated_from = '{b}' WHERE id = '{a}';
+             UPDATE keyadm.api_keys SET rotated_to = '{a}', rotated_from = '{a}' WHERE id = '{b}';
+             UPDATE keyadm.api_keys SET rotated_to = '{b}' WHERE id = '{c}'",
+            a = a.id,
+            b = b.id,
+            c = c.id
+        ))
+        .unwrap();
+    assert_eq!(show(&db, &[&a.start]).chain, [b.id.clone(), a.id.clone()]);
+    assert_eq!(
+        show(&db, &[&c.start]).chain,
+        [c.id.clone(), b.id.clone(), a.id.clone()]
+    );
+    let table = db.keyadm(&["show", &a.start]).run().success();
+    let chain: Vec<&str> = table
+        .stdout
+        .lines()
+        .skip_while(|line| !line.starts_with("Rotation chain"))
+        .skip(1)
+        .take_while(|line| !line.is_empty())
+        .collect();
+    assert_eq!(chain.len(), 2, "{}", table.stdout);
+}

@@ -339,20 +339,20 @@ impl Store {
                          SELECT id, rotated_from, 0 FROM {keys} WHERE id = $1
                          UNION ALL
                          SELECT k.id, k.rotated_from, b.depth - 1 FROM {keys} k JOIN back b ON k.id = b.link
-                         WHERE b.depth > -10000),
+                         WHERE b.depth > -10000 AND k.id <> $1),
                        fwd(id, link, depth) AS (
                          SELECT id, rotated_to, 0 FROM {keys} WHERE id = $1
                          UNION ALL
                          SELECT k.id, k.rotated_to, f.depth + 1 FROM {keys} k JOIN fwd f ON k.id = f.link
-                         WHERE f.depth < 10000)
-                     SELECT id FROM (SELECT id, depth FROM back UNION ALL SELECT id, depth FROM fwd WHERE depth > 0) lineage
-                     ORDER BY depth"
+                         WHERE f.depth < 10000 AND k.id <> $1)
+                     SELECT id, depth FROM (SELECT id, depth FROM back UNION ALL SELECT id, depth FROM fwd WHERE depth > 0) lineage"
                 ),
                 &[(&id, Type::UUID)],
             )?
             .iter()
-            .map(|row| row.get(0))
+            .map(|row| (row.get::<_, i32>(1), row.get::<_, Uuid>(0)))
             .collect();
+        let chain = lineage_once(chain);
         let events = self.events_of_key(&mut conn, id, SHOW_EVENTS)?;
         Ok(Some(KeyDetail { key, chain, events }))
     }
@@ -718,5 +718,32 @@ impl Store {
             &[(&org, Type::TEXT), (&name, Type::TEXT), (&except, Type::UUID)],
         )?;
         Ok(row.map(|row| row.get(0)))
+    }
+}
+
+/// A rotation lineage as (depth, id) pairs, the key itself at depth 0, as ids oldest first.
+/// Links written by hand may loop (A rotated to B, B to A): each key is kept once, at its
+/// place nearest the key shown, so that the loop is not walked to the depth limit.
+fn lineage_once(mut lineage: Vec<(i32, Uuid)>) -> Vec<Uuid> {
+    lineage.sort_by_key(|(depth, _)| depth.unsigned_abs());
+    let mut seen = std::collections::HashSet::new();
+    lineage.retain(|(_, id)| seen.insert(*id));
+    lineage.sort_by_key(|(depth, _)| *depth);
+    lineage.into_iter().map(|(_, id)| id).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lineage_is_ordered_oldest_first_and_a_loop_is_walked_once() {
+        let [a, b, c] = [1u128, 2, 3].map(Uuid::from_u128);
+        assert_eq!(lineage_once(vec![(1, c), (0, b), (-1, a)]), [a, b, c]);
+        // A and B point at each other: walked both ways, each shows up at every depth.
+        let walked = (-4..=4)
+            .map(|d| (d, if d % 2 == 0 { a } else { b }))
+            .collect();
+        assert_eq!(lineage_once(walked), [b, a]);
     }
 }
