@@ -24,6 +24,17 @@ impl Terminal {
     }
 
     fn start_sized(db: &TestDb, args: &[&str], env: &[(&str, &str)], width: u16) -> Terminal {
+        Terminal::start_after(db, args, env, width, "")
+    }
+
+    /// Runs the shell command `before` (ending in `;`) first, in the same terminal.
+    fn start_after(
+        db: &TestDb,
+        args: &[&str],
+        env: &[(&str, &str)],
+        width: u16,
+        before: &str,
+    ) -> Terminal {
         let socket = format!(
             "keyadm-test-{}-{}",
             std::process::id(),
@@ -38,7 +49,7 @@ impl Terminal {
         vars.extend(env.iter().map(|(k, v)| (*k, (*v).to_owned())));
         // The shell outlives a Ctrl-C (its trap resets to the default action in keyadm) and
         // then reports keyadm's exit code and whether the terminal echoes.
-        let mut line = String::from("trap true INT; env -i");
+        let mut line = format!("trap true INT; {before} env -i");
         for (name, value) in &vars {
             line.push_str(&format!(" {name}={}", quote(value)));
         }
@@ -263,6 +274,24 @@ fn tables_fit_a_narrow_terminal() {
             "line wider than the terminal:\n{joined}"
         );
     }
+}
+
+#[test]
+fn a_terminal_without_a_size_gets_the_table_unwrapped() {
+    let db = TestDb::new();
+    db.create("acme", "ci-deploy", &[]);
+    // A pseudo-terminal whose size was never set says 0 columns (script, docker run -t).
+    let term = Terminal::start_after(&db, &["list"], &[], 150, "stty cols 0 rows 0;");
+    let screen = term.wait_for("EXIT=0");
+    let header = screen.lines().find(|line| line.starts_with("START"));
+    assert_eq!(
+        header
+            .map(str::split_whitespace)
+            .map(Iterator::collect::<Vec<_>>),
+        Some(vec!["START", "ORG", "NAME", "STATUS", "CREATED", "EXPIRES"]),
+        "{screen}"
+    );
+    assert!(screen.contains("acme  ci-deploy"), "{screen}");
 }
 
 #[test]

@@ -66,11 +66,17 @@ pub fn relative(at: &DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
 }
 
+/// Narrower than this, a terminal's width is taken for unknown: a pseudo-terminal without a
+/// size (`script`, `docker run -t` before it is set) says 0, and wrapping to it would give
+/// every column one character.
+const MIN_WRAP_WIDTH: u16 = 20;
+
 fn plain_table(color: bool) -> Table {
     let mut table = Table::new();
-    table
-        .load_style(NOTHING)
-        .set_content_arrangement(ContentArrangement::Dynamic);
+    table.load_style(NOTHING);
+    if table.width().is_some_and(|width| width >= MIN_WRAP_WIDTH) {
+        table.set_content_arrangement(ContentArrangement::Dynamic);
+    }
     if color {
         table.enforce_styling();
     }
