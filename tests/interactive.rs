@@ -117,6 +117,31 @@ impl Terminal {
         }
     }
 
+    /// Waits for the secret's prompt and for its terminal to stop echoing: turning echo off
+    /// discards what was typed before (TCSAFLUSH, as getpass does), so keys pressed at the
+    /// first sight of the prompt could be lost.
+    #[track_caller]
+    fn wait_for_secret_prompt(&self) {
+        self.wait_for("Secret");
+        let tty = self.tmux(&["display-message", "-p", "-t", "t", "#{pane_tty}"]);
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let out = Command::new("stty")
+                .args(["-F", tty.trim(), "-a"])
+                .output()
+                .expect("stty runs");
+            let settings = String::from_utf8_lossy(&out.stdout).replace(';', " ");
+            if settings.split_whitespace().any(|word| word == "-echo") {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the terminal kept echoing:\n{settings}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Types text literally.
     fn type_text(&self, text: &str) {
         self.tmux(&["send-keys", "-t", "t", "-l", text]);
@@ -228,7 +253,7 @@ fn check_on_a_terminal_asks_for_the_secret_without_echo() {
     let db = TestDb::new();
     let key = db.create("acme", "ci", &[]);
     let term = Terminal::start(&db, &["check"], &[]);
-    term.wait_for("Secret");
+    term.wait_for_secret_prompt();
     term.type_text(&key.secret);
     term.press("Enter");
     let screen = term.wait_for("EXIT=0");
@@ -245,7 +270,7 @@ fn an_empty_answer_to_the_secret_prompt_ends_check() {
     // Ctrl-D, the end of input, and Enter alike: the prompt does not ask again.
     for key in ["C-d", "Enter"] {
         let term = Terminal::start(&db, &["check"], &[]);
-        term.wait_for("Secret");
+        term.wait_for_secret_prompt();
         term.press(key);
         let screen = term.wait_for("TTY=");
         assert!(
@@ -316,7 +341,7 @@ fn ctrl_c_at_a_question_aborts_and_gives_the_terminal_back() {
 
     // The secret's prompt turns echo off.
     let term = Terminal::start(&db, &["check"], &[]);
-    term.wait_for("Secret");
+    term.wait_for_secret_prompt();
     term.press("C-c");
     let screen = term.wait_for("TTY=");
     assert!(screen.contains("EXIT=5"), "{screen}");
