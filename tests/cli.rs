@@ -114,6 +114,13 @@ fn usage_errors_exit_2_with_one_line_and_a_suggestion() {
         .code(2)
         .one_line_error()
         .stderr_has("duration");
+    for system in ["pg_temp", "pg_catalog", "information_schema"] {
+        Run::new(&["init", "--schema", system])
+            .run()
+            .code(2)
+            .one_line_error()
+            .stderr_has("is PostgreSQL's own");
+    }
     Run::new(&["list", "--schema", ""])
         .run()
         .code(2)

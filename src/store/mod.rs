@@ -45,6 +45,13 @@ pub fn parse_schema_name(name: &str) -> std::result::Result<String, String> {
     if name.chars().any(char::is_control) {
         return Err("a schema name must not contain control characters".into());
     }
+    // PostgreSQL's own schemas: it refuses to create pg_*, and pg_temp would vanish with the
+    // session (every key with it).
+    if name.starts_with("pg_") || name == "information_schema" {
+        return Err(format!(
+            "schema \"{name}\" is PostgreSQL's own (names starting with pg_ are reserved): pick another, such as keyadm"
+        ));
+    }
     Ok(name.to_owned())
 }
 
