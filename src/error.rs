@@ -41,6 +41,8 @@ pub enum Error {
     Ambiguous {
         input: String,
         candidates: Vec<String>,
+        /// More keys match than the candidates shown.
+        more: bool,
     },
     /// Name in use, key already rotated, revoked or expired (exit 4).
     Conflict {
@@ -162,9 +164,14 @@ impl fmt::Display for Error {
             | Error::Schema { message, .. }
             | Error::Unavailable { message, .. }
             | Error::Failure { message, .. } => f.write_str(message),
-            Error::Ambiguous { input, candidates } => write!(
+            Error::Ambiguous {
+                input,
+                candidates,
+                more,
+            } => write!(
                 f,
-                "KEY '{input}' is ambiguous: it matches {} keys",
+                "KEY '{input}' is ambiguous: it matches {}{} keys",
+                if *more { "more than " } else { "" },
                 candidates.len()
             ),
             Error::BrokenPipe => f.write_str("broken pipe"),

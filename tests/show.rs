@@ -98,6 +98,39 @@ fn an_ambiguous_key_exits_4_and_lists_the_candidates() {
         .code(4)
         .json_error();
     assert_eq!(err.code, "ambiguous");
+    out.stderr_has("it matches 2 keys");
+}
+
+#[test]
+fn an_id_prefix_of_many_keys_says_more_match_than_are_listed() {
+    let db = TestDb::new();
+    db.keyadm(&["create", "--org", "acme", "--name", "k", "--count", "12"])
+        .run()
+        .success();
+    db.client()
+        .batch_execute(
+            "UPDATE keyadm.api_keys k SET id = ('abcdef01-0000-7000-8000-' || lpad(n::text, 12, '0'))::uuid
+               FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM keyadm.api_keys) o
+              WHERE o.id = k.id",
+        )
+        .unwrap();
+    let out = db
+        .keyadm(&["show", "abcdef01"])
+        .run()
+        .code(4)
+        .one_line_error()
+        .stderr_has("KEY 'abcdef01' is ambiguous: it matches more than 10 keys\n");
+    assert_eq!(out.stderr.matches("(acme/k-").count(), 10, "{}", out.stderr);
+    // Ten are listed in full.
+    db.client()
+        .batch_execute(
+            "DELETE FROM keyadm.api_keys WHERE id >= 'abcdef01-0000-7000-8000-000000000011'",
+        )
+        .unwrap();
+    db.keyadm(&["show", "abcdef01"])
+        .run()
+        .code(4)
+        .stderr_has("it matches 10 keys");
 }
 
 #[test]

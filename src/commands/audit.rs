@@ -48,10 +48,10 @@ fn audited_key(store: &Store, input: &str, org: Option<&str>) -> Result<Uuid> {
                     hint: named_but_not_live(store, input, org)?,
                 }),
                 1 => Ok(ids.remove(0)),
-                _ => Err(Error::Ambiguous {
-                    input: input.to_owned(),
-                    candidates: ids.iter().map(|id| format!("{id} (deleted)")).collect(),
-                }),
+                _ => Err(super::ambiguous(
+                    input.to_owned(),
+                    ids.iter().map(|id| format!("{id} (deleted)")).collect(),
+                )),
             }
         }
         Err(other) => Err(other),

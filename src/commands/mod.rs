@@ -30,7 +30,7 @@ use crate::key_ref;
 use crate::model::{Key, KeyStatus};
 use crate::output::Printer;
 use crate::prompt::Prompter;
-use crate::store::{Expiry, Reporter, Store};
+use crate::store::{Expiry, MAX_CANDIDATES, Reporter, Store};
 
 /// How a command that ran to the end went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,6 +212,18 @@ pub(super) fn named_but_not_live(
 }
 
 /// [`resolve_key`] among the keys that still exist.
+/// An ambiguous KEY: the store gives at most [`MAX_CANDIDATES`] and one more, which says
+/// that more keys match than are listed.
+pub(crate) fn ambiguous(input: String, mut candidates: Vec<String>) -> Error {
+    let more = candidates.len() > MAX_CANDIDATES;
+    candidates.truncate(MAX_CANDIDATES);
+    Error::Ambiguous {
+        input,
+        candidates,
+        more,
+    }
+}
+
 fn resolve_live_key(store: &Store, input: &str, org: Option<&str>) -> Result<Key> {
     let lookup = key_ref::lookup_for(input)?;
     let mut keys = store.find_keys(&lookup, org)?;
@@ -227,10 +239,9 @@ fn resolve_live_key(store: &Store, input: &str, org: Option<&str>) -> Result<Key
             hint: None,
         }),
         1 => Ok(keys.remove(0)),
-        _ => Err(Error::Ambiguous {
-            input: key_ref::shown(input),
-            candidates: keys
-                .iter()
+        _ => Err(ambiguous(
+            key_ref::shown(input),
+            keys.iter()
                 .map(|k| {
                     format!(
                         "{} {} ({}/{}, {})",
@@ -242,7 +253,7 @@ fn resolve_live_key(store: &Store, input: &str, org: Option<&str>) -> Result<Key
                     )
                 })
                 .collect(),
-        }),
+        )),
     }
 }
 

@@ -8,7 +8,7 @@ use crate::error::Result;
 use crate::model::Event;
 
 use super::Store;
-use super::keys::{KeyLookup, Param};
+use super::keys::{CANDIDATE_ROWS, KeyLookup, Param};
 use super::lenient::PgTime;
 
 /// The columns of an [`Event`], with the handle of its key (from the key, or for a deleted
@@ -97,7 +97,8 @@ impl Store {
         self.stream_rows(&sql, &params, &mut |row| sink(event_from_row(row)))
     }
 
-    /// Ids of keys that only the log still knows (deleted by `prune`), by id or start handle.
+    /// Ids of keys that only the log still knows (deleted by `prune`), by id or start handle:
+    /// at most [`super::MAX_CANDIDATES`] and one more.
     pub fn logged_key_ids(&self, lookup: &KeyLookup, org: Option<&str>) -> Result<Vec<Uuid>> {
         let (low, high) = lookup.id_range.unzip();
         let rows = self.conn()?.query_typed(
@@ -106,10 +107,10 @@ impl Store {
                  WHERE (($1::uuid IS NOT NULL AND key_id BETWEEN $1 AND $2)
                      OR ($3::text IS NOT NULL AND action IN ('created', 'pruned') AND detail->>'start' = $3))
                    AND ($4::text IS NULL OR org = $4)
-                 LIMIT 10",
+                 LIMIT $5",
                 self.table("key_events")
             ),
-            &[(&low, Type::UUID), (&high, Type::UUID), (&lookup.start, Type::TEXT), (&org, Type::TEXT)],
+            &[(&low, Type::UUID), (&high, Type::UUID), (&lookup.start, Type::TEXT), (&org, Type::TEXT), (&CANDIDATE_ROWS, Type::INT8)],
         )?;
         Ok(rows.iter().map(|row| row.get(0)).collect())
     }

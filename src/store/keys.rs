@@ -28,7 +28,9 @@ pub(super) const KEY_COLUMNS: &str = "id, org, name, prefix, start, scopes, meta
 pub(super) const LIVE: &str = "revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())";
 
 /// How many candidates a KEY lookup reports at most.
-const MAX_CANDIDATES: i64 = 10;
+pub const MAX_CANDIDATES: usize = 10;
+/// Rows fetched for candidates: one more than are shown.
+pub(super) const CANDIDATE_ROWS: i64 = MAX_CANDIDATES as i64 + 1;
 
 /// How many recent events `show` prints.
 const SHOW_EVENTS: i64 = 20;
@@ -188,7 +190,8 @@ impl Store {
         Ok(rows.iter().map(|row| row.get(0)).collect())
     }
 
-    /// Keys matching a KEY identifier (at most a few, for an ambiguity message).
+    /// Keys matching a KEY identifier: at most [`MAX_CANDIDATES`] and one more, which tells an
+    /// ambiguity message that there are more.
     pub fn find_keys(&self, lookup: &KeyLookup, org: Option<&str>) -> Result<Vec<Key>> {
         let (low, high) = lookup.id_range.unzip();
         let rows = self.conn()?.query_typed(
@@ -208,7 +211,7 @@ impl Store {
                 (&lookup.start, Type::TEXT),
                 (&lookup.name, Type::TEXT),
                 (&org, Type::TEXT),
-                (&MAX_CANDIDATES, Type::INT8),
+                (&CANDIDATE_ROWS, Type::INT8),
             ],
         )?;
         Ok(rows.iter().map(key_from_row).collect())

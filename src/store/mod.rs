@@ -18,7 +18,9 @@ mod sweeps;
 
 pub use bulk::{CHUNK_SIZE, KeyTemplate, NewKey};
 pub use events::AuditFilter;
-pub use keys::{Expiry, KeyChanges, KeyLookup, ListFilter, StatusFilter, Successor};
+pub use keys::{
+    Expiry, KeyChanges, KeyLookup, ListFilter, MAX_CANDIDATES, StatusFilter, Successor,
+};
 pub use migrations::binary_version;
 pub use pool::Reporter;
 pub use sweeps::{BATCH_SIZE, ExpirePolicy};
