@@ -300,14 +300,7 @@ fn doctor_tells_an_unreadable_history_from_a_missing_schema() {
     let out = out.stderr_has("hint: run the GRANT statements above as the schema's owner");
     // The grants are the ones needed: not USAGE (it has that), not CREATE (nothing says
     // migrations are pending), and the history first.
-    let grants: Vec<&str> = out
-        .stdout
-        .lines()
-        .skip_while(|line| !line.starts_with("To fix"))
-        .skip(1)
-        .take_while(|line| !line.is_empty())
-        .map(str::trim)
-        .collect();
+    let grants = out.section("To fix");
     assert_eq!(
         grants[0],
         format!("GRANT SELECT ON \"keyadm\".refinery_schema_history TO \"{role}\";"),

@@ -173,12 +173,5 @@ fn a_rotation_loop_written_by_hand_shows_each_key_once() {
         [c.id.clone(), b.id.clone(), a.id.clone()]
     );
     let table = db.keyadm(&["show", &a.start]).run().success();
-    let chain: Vec<&str> = table
-        .stdout
-        .lines()
-        .skip_while(|line| !line.starts_with("Rotation chain"))
-        .skip(1)
-        .take_while(|line| !line.is_empty())
-        .collect();
-    assert_eq!(chain.len(), 2, "{}", table.stdout);
+    assert_eq!(table.section("Rotation chain").len(), 2, "{}", table.stdout);
 }

@@ -290,6 +290,18 @@ impl Output {
         self
     }
 
+    /// The lines of stdout after the line starting with `heading`, up to the next blank line,
+    /// trimmed.
+    pub fn section(&self, heading: &str) -> Vec<&str> {
+        self.stdout
+            .lines()
+            .skip_while(|line| !line.starts_with(heading))
+            .skip(1)
+            .take_while(|line| !line.is_empty())
+            .map(str::trim)
+            .collect()
+    }
+
     /// Asserts stdout contains `text`.
     #[track_caller]
     pub fn stdout_has(self, text: &str) -> Output {
