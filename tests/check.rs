@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use crate::support::{CheckJson, Run, TestDb, cluster, connections_opened};
 
 fn check(db: &TestDb, secret: &str, args: &[&str], code: i32) -> CheckJson {
@@ -81,6 +83,43 @@ fn invalid_keys_exit_1_with_their_reason() {
 
     let out = db.keyadm(&["check"]).stdin(&revoked.secret).run().code(1);
     assert!(out.stdout.contains("invalid (revoked)"), "{}", out.stdout);
+}
+
+#[test]
+fn more_than_one_line_on_stdin_is_a_usage_error_and_an_open_pipe_is_not_waited_on() {
+    let db = TestDb::new();
+    let good = db.create("acme", "good", &[]);
+    let revoked = db.create("acme", "revoked", &[]);
+    db.keyadm(&["revoke", &revoked.key.id, "--yes"])
+        .run()
+        .success();
+    // A file of secrets given without --batch: the first alone was checked (exit 0).
+    let file = format!("{}\n{}\n", good.secret, revoked.secret);
+    for args in [&["check"][..], &["check", "-"]] {
+        let out = db
+            .keyadm(args)
+            .stdin(&file)
+            .run()
+            .code(2)
+            .one_line_error()
+            .stderr_has("stdin holds more than one line")
+            .stderr_has("hint: check one secret per line with `keyadm check --batch`");
+        assert!(out.stdout.is_empty(), "{}", out.stdout);
+    }
+    let out = db.keyadm(&["check", "--json"]).stdin(&file).run().code(2);
+    assert_eq!(out.json_error().code, "usage");
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+    // Blank lines and white space after the one secret are no second secret.
+    check(&db, &format!("{}\n\n \r\n\t", good.secret), &[], 0);
+    // A writer that sends one line and keeps the pipe open is answered at once.
+    let out = db
+        .keyadm(&["check", "--json"])
+        .run_with_stdin_open(
+            format!("{}\n", revoked.secret).as_bytes(),
+            Duration::from_secs(20),
+        )
+        .code(1);
+    assert_eq!(out.json::<CheckJson>().reason, "revoked");
 }
 
 #[test]

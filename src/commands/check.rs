@@ -1,7 +1,11 @@
 //! `keyadm check [SECRET | -]` and `keyadm check --batch`: verify secrets. Changes nothing.
 
 use std::collections::HashMap;
-use std::io::{BufRead, IsTerminal, Read};
+use std::fs::File;
+use std::io::{BufRead, BufReader, IsTerminal, Read};
+use std::os::fd::AsFd;
+
+use rustix::event::{PollFd, PollFlags, Timespec};
 
 use crate::cli::CheckArgs;
 use crate::error::{Error, Result};
@@ -14,6 +18,9 @@ use super::{Context, Outcome};
 
 /// The longest line read as a secret; anything longer is not a keyadm secret.
 const MAX_SECRET_LINE: usize = 4096;
+
+/// White space after a lone secret on stdin read at most, looking for a second line.
+const LOOK_AHEAD: usize = 64 * 1024;
 
 /// Secrets looked up per query by `--batch`.
 const BATCH_LINES: usize = 1000;
@@ -184,13 +191,69 @@ fn read_secret(context: &Context, argument: Option<&str>) -> Result<String> {
 
 /// One line of stdin, without its line ending (bytes that are not UTF-8 replaced, which makes
 /// it malformed).
+///
+/// More secrets after it (a file of them, given without `--batch`) are a usage error: checking
+/// the first alone could exit 0 for a file holding revoked keys. Only what stdin holds without
+/// waiting is looked at, so a caller that writes one line and keeps the pipe open is not hung.
 fn read_stdin() -> Result<String> {
+    let cannot_read =
+        |err: std::io::Error| Error::usage(format!("cannot read the secret from stdin: {err}"));
+    // A reader of our own (on a copy of the descriptor), so that what it has buffered can be
+    // told apart from what the descriptor holds.
+    let file = std::io::stdin()
+        .as_fd()
+        .try_clone_to_owned()
+        .map_err(cannot_read)?;
+    let mut input = BufReader::new(File::from(file));
     let mut line = Vec::new();
     // Bounded: an endless input without a newline (`< /dev/zero`) is not read to its end.
-    let mut input = std::io::stdin().lock().take(MAX_SECRET_LINE as u64 + 2);
-    next_line(&mut input, &mut line)
-        .map_err(|err| Error::usage(format!("cannot read the secret from stdin: {err}")))?;
+    next_line(
+        &mut (&mut input).take(MAX_SECRET_LINE as u64 + 2),
+        &mut line,
+    )
+    .map_err(cannot_read)?;
+    // A line cut short is malformed already, and what follows it is its own rest.
+    if line.len() < MAX_SECRET_LINE && another_line_waits(&mut input) {
+        return Err(Error::Usage {
+            message: "stdin holds more than one line; `keyadm check` checks one secret".into(),
+            hint: Some("check one secret per line with `keyadm check --batch`".into()),
+        });
+    }
     Ok(String::from_utf8_lossy(&line).into_owned())
+}
+
+/// Whether `input` holds, now, something other than white space (blank lines and a final
+/// newline are fine). Reads only what is there without waiting, and at most [`LOOK_AHEAD`]
+/// bytes of white space.
+fn another_line_waits(input: &mut BufReader<File>) -> bool {
+    let mut looked = 0;
+    while looked < LOOK_AHEAD {
+        if input.buffer().is_empty() && !readable_now(input.get_ref()) {
+            return false;
+        }
+        let buffer = match input.fill_buf() {
+            Ok(buffer) if !buffer.is_empty() => buffer,
+            // The end of the input, or an error reading on: nothing more to see.
+            _ => return false,
+        };
+        if buffer.iter().any(|byte| !byte.is_ascii_whitespace()) {
+            return true;
+        }
+        let used = buffer.len();
+        input.consume(used);
+        looked += used;
+    }
+    false
+}
+
+/// Whether a read of `file` would return at once (data, the end of the input, or an error).
+fn readable_now(file: &File) -> bool {
+    let mut fds = [PollFd::new(file, PollFlags::IN)];
+    let now = Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    matches!(rustix::event::poll(&mut fds, Some(&now)), Ok(ready) if ready > 0)
 }
 
 /// Reads the next line into `line`, without its `\n` or `\r\n`; false at the end of the

@@ -195,6 +195,33 @@ impl Run {
         child
     }
 
+    /// Starts the process with `first` written on its stdin, which is left open (a writer
+    /// that does not close its end), and waits up to `limit` for it to end.
+    pub fn run_with_stdin_open(&self, first: &[u8], limit: Duration) -> Output {
+        let mut child = Command::new(binary())
+            .args(&self.args)
+            .env_clear()
+            .envs(&self.env)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run keyadm");
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        stdin.write_all(first).expect("write stdin");
+        let deadline = Instant::now() + limit;
+        while child.try_wait().expect("poll keyadm").is_none() {
+            if Instant::now() >= deadline {
+                child.kill().expect("kill keyadm");
+                panic!("keyadm waited on an open stdin for more than {limit:?}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let out = Output::from(child.wait_with_output().expect("wait for keyadm"));
+        drop(stdin);
+        out
+    }
+
     /// Runs to completion.
     pub fn run(&self) -> Output {
         Output::from(self.spawn().wait_with_output().expect("wait for keyadm"))
