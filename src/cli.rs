@@ -223,6 +223,16 @@ fn parse_label(what: &'static str) -> impl Fn(&str) -> Result<String, String> + 
     move |text| label::check_label(what, text).map(|()| text.to_owned())
 }
 
+/// An `--org` that selects or narrows keys. Only the empty string is refused (no key can have
+/// it; an unset shell variable is the usual cause): an org written by hand that `create` would
+/// refuse can still be named.
+fn parse_org_filter(text: &str) -> Result<String, String> {
+    if text.is_empty() {
+        return Err("org must not be empty".into());
+    }
+    Ok(text.to_owned())
+}
+
 /// A revoke `--reason`.
 fn parse_reason(text: &str) -> Result<String, String> {
     label::check_reason(text).map(|()| text.to_owned())
@@ -302,7 +312,7 @@ pub enum StatusArg {
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Only this organisation's keys
-    #[arg(long)]
+    #[arg(long, value_parser = parse_org_filter)]
     pub org: Option<String>,
 
     /// Which keys to show
@@ -325,7 +335,7 @@ pub struct ShowArgs {
     pub key: String,
 
     /// Narrow a KEY given by name to this organisation
-    #[arg(long)]
+    #[arg(long, value_parser = parse_org_filter)]
     pub org: Option<String>,
 }
 
@@ -341,7 +351,7 @@ pub struct RevokeArgs {
     pub reason: Option<String>,
 
     /// The organisation: narrows names, or with --all selects every key to revoke
-    #[arg(long)]
+    #[arg(long, value_parser = parse_org_filter)]
     pub org: Option<String>,
 
     /// Revoke every unrevoked key of --org
@@ -356,7 +366,7 @@ pub struct RotateArgs {
     pub key: String,
 
     /// Narrow a KEY given by name to this organisation
-    #[arg(long)]
+    #[arg(long, value_parser = parse_org_filter)]
     pub org: Option<String>,
 
     /// How long the old key stays valid (never longer than its current expiry)
@@ -400,7 +410,7 @@ pub struct ExpireArgs {
     pub unused_for: Option<Duration>,
 
     /// Only this organisation's keys
-    #[arg(long)]
+    #[arg(long, value_parser = parse_org_filter)]
     pub org: Option<String>,
 
     /// Let the keys work this much longer before they expire
@@ -420,7 +430,7 @@ pub struct PruneArgs {
     pub dead_for: Option<Duration>,
 
     /// Only this organisation's keys
-    #[arg(long)]
+    #[arg(long, value_parser = parse_org_filter)]
     pub org: Option<String>,
 
     /// Show what would be deleted; change nothing
@@ -465,7 +475,7 @@ pub struct AuditArgs {
     pub key: Option<String>,
 
     /// Only this organisation's events
-    #[arg(long)]
+    #[arg(long, value_parser = parse_org_filter)]
     pub org: Option<String>,
 
     /// Only events since this long ago (7d) or this time (2026-12-01)
@@ -484,7 +494,7 @@ pub struct UpdateArgs {
     pub key: String,
 
     /// Narrow a KEY given by name to this organisation
-    #[arg(long)]
+    #[arg(long, value_parser = parse_org_filter)]
     pub org: Option<String>,
 
     /// New name

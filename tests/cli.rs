@@ -62,6 +62,30 @@ fn usage_errors_exit_2_with_one_line_and_a_suggestion() {
     );
     from_env(&["revoke", "--actor=bob"])
         .stderr_has("hint: Usage: keyadm revoke --actor <NAME> <KEYS>... (see --help)\n");
+    // An empty --org (an unset shell variable) matched no key: `revoke --org "$ORG" --all`
+    // said "No keys to revoke" and exited 0. It is refused before connecting.
+    for args in [
+        &["list"][..],
+        &["show", "ci"],
+        &["revoke", "--all", "--yes"],
+        &["rotate", "ci"],
+        &["update", "ci", "--name", "x"],
+        &["expire", "--older-than", "1d", "--yes"],
+        &["prune", "--dead-for", "1d", "--yes"],
+        &["audit"],
+    ] {
+        let mut args = args.to_vec();
+        args.extend(["--org", ""]);
+        Run::new(&args)
+            .env(
+                "KEYADM_DATABASE_URL",
+                Some("postgresql://nobody@127.0.0.1:1/none"),
+            )
+            .run()
+            .code(2)
+            .one_line_error()
+            .stderr_has("invalid value '' for '--org <ORG>': org must not be empty");
+    }
     Run::new(&["list", "--limit", "0"])
         .run()
         .code(2)

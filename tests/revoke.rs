@@ -73,6 +73,24 @@ fn revoke_records_who_why_and_an_event_once() {
         db.scalar("SELECT count(*) FROM keyadm.key_events WHERE action = 'revoked'"),
         1
     );
+
+    // An empty reason (an unset shell variable) is none: null, not "".
+    let other = db.create("acme", "other", &[]).key;
+    let revoked: Vec<KeyJson> = db
+        .keyadm(&["revoke", &other.id, "--reason", "", "--yes", "--json"])
+        .run()
+        .success()
+        .json();
+    assert_eq!(revoked[0].revoke_reason, None);
+    assert_eq!(
+        db.scalar(&format!(
+            "SELECT count(*) FROM keyadm.api_keys WHERE id = '{}' AND revoke_reason IS NULL \
+             AND id IN (SELECT key_id FROM keyadm.key_events \
+                        WHERE action = 'revoked' AND detail->'reason' = 'null')",
+            other.id
+        )),
+        1
+    );
 }
 
 #[test]

@@ -13,7 +13,8 @@ const NAMED_IN_QUESTION: usize = 5;
 /// Revokes now, after confirmation. Revoking a revoked key changes nothing and is no error.
 pub fn run(context: &Context, args: &RevokeArgs) -> Result<Outcome> {
     let store = context.store_for_changes()?;
-    let reason = args.reason.as_deref();
+    // An empty reason (`--reason "$WHY"` with WHY unset) is no reason, null like an omitted one.
+    let reason = args.reason.as_deref().filter(|reason| !reason.is_empty());
     if args.all {
         let org = args.org.as_deref().expect("clap requires --org with --all");
         let count = store.count_revocable(org)?;
