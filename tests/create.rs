@@ -1,6 +1,8 @@
 use sha2::{Digest, Sha256};
 
-use crate::support::{Created, TestDb, mode, time};
+use std::process::Command;
+
+use crate::support::{Created, Run, TestDb, mode, time};
 
 fn key_count(db: &TestDb) -> i64 {
     db.scalar("SELECT count(*) FROM keyadm.api_keys")
@@ -366,6 +368,69 @@ fn without_actor_the_operating_system_user_is_recorded() {
         .code(2)
         .one_line_error()
         .stderr_has("actor must not start or end with white space");
+}
+
+#[test]
+fn a_uid_without_a_name_must_name_the_actor_and_the_database_user() {
+    let db = TestDb::new();
+    // As in a container run as a uid with no name (`docker run --user 54321`): a user
+    // namespace maps this user to a uid that /etc/passwd does not know.
+    let nameless = ["unshare", "--user", "--map-user=54321", "--map-group=54321"];
+    let probe = Command::new("unshare")
+        .args(&nameless[1..])
+        .args(["id", "-u"])
+        .output()
+        .expect("run unshare (util-linux)");
+    assert_eq!(
+        String::from_utf8_lossy(&probe.stdout).trim(),
+        "54321",
+        "this test needs unprivileged user namespaces (unshare --user): {}",
+        String::from_utf8_lossy(&probe.stderr)
+    );
+    let create = ["create", "--org", "acme", "--name", "nameless", "--json"];
+    // The database user is in the URL; the actor is not known.
+    let error = db
+        .keyadm(&create)
+        .env("KEYADM_ACTOR", None)
+        .run_under(&nameless)
+        .code(2)
+        .json_error();
+    assert!(
+        error.message.starts_with(
+            "cannot tell the operating system user to record as the actor (uid 54321 has no name"
+        ),
+        "{}",
+        error.message
+    );
+    assert_eq!(key_count(&db), 0);
+    let out = db
+        .keyadm(&create[..5])
+        .env("KEYADM_ACTOR", None)
+        .run_under(&nameless)
+        .code(2)
+        .one_line_error()
+        .stderr_has("hint: give --actor NAME or set KEYADM_ACTOR\n");
+    assert!(out.stdout.is_empty());
+    // Named, it works; and read-only commands never needed it.
+    let created: Created = db
+        .keyadm(&create)
+        .env("KEYADM_ACTOR", Some("ci-job"))
+        .run_under(&nameless)
+        .success()
+        .json();
+    assert_eq!(created.key.created_by, "ci-job");
+    db.keyadm(&["list", "--json"])
+        .env("KEYADM_ACTOR", None)
+        .run_under(&nameless)
+        .success();
+    // Without a user in the URL, the database user is what cannot be told.
+    Run::new(&["list"])
+        .env("KEYADM_DATABASE_URL", Some("host=/nonexistent"))
+        .run_under(&nameless)
+        .code(2)
+        .one_line_error()
+        .stderr_has("cannot tell the operating system user (uid 54321 has no name")
+        .stderr_has("hint: give a user in the database URL or PGUSER\n");
 }
 
 #[test]

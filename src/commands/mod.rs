@@ -67,7 +67,13 @@ impl Context {
         if let Some(actor) = &self.actor {
             return Ok(actor.clone());
         }
-        let actor = connect::os_user()?;
+        // As git does without an identity: refuse to record an actor nobody can read back.
+        let actor = connect::os_user().map_err(|why| Error::Usage {
+            message: format!(
+                "cannot tell the operating system user to record as the actor ({why})"
+            ),
+            hint: Some("give --actor NAME or set KEYADM_ACTOR".into()),
+        })?;
         crate::label::check_label("actor", &actor).map_err(Error::usage)?;
         Ok(actor)
     }

@@ -288,7 +288,10 @@ fn build(
     }
     let user = match params.user {
         Some(user) => user,
-        None => os_user()?,
+        None => os_user().map_err(|why| Error::Usage {
+            message: format!("cannot tell the operating system user ({why})"),
+            hint: Some("give a user in the database URL or PGUSER".into()),
+        })?,
     };
     let dbname = params.dbname.unwrap_or_else(|| user.clone());
     let sslmode = SslMode::parse(params.sslmode.as_deref().unwrap_or("prefer"))?;
@@ -367,11 +370,14 @@ pub fn pgpass_lookup_for_tests(
     )
 }
 
-/// The operating system user, libpq's default user name.
-pub fn os_user() -> Result<String> {
-    whoami::username().map_err(|err| Error::Usage {
-        message: format!("cannot tell the operating system user ({err})"),
-        hint: Some("give a user in the database URL or PGUSER".into()),
+/// The operating system user, libpq's default user name; else why it cannot be told, as
+/// in a container run as a uid with no name (`docker run --user 1234`).
+pub fn os_user() -> std::result::Result<String, String> {
+    whoami::username().map_err(|err| {
+        format!(
+            "uid {} has no name: {err}",
+            rustix::process::getuid().as_raw()
+        )
     })
 }
 

@@ -222,6 +222,21 @@ impl Run {
         out
     }
 
+    /// Runs to completion under `wrapper` (a command that runs the rest of its arguments,
+    /// such as `unshare`), with no stdin.
+    pub fn run_under(&self, wrapper: &[&str]) -> Output {
+        let out = Command::new(wrapper[0])
+            .args(&wrapper[1..])
+            .arg(binary())
+            .args(&self.args)
+            .env_clear()
+            .envs(&self.env)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|err| panic!("run keyadm under {}: {err}", wrapper[0]));
+        Output::from(out)
+    }
+
     /// Runs to completion.
     pub fn run(&self) -> Output {
         Output::from(self.spawn().wait_with_output().expect("wait for keyadm"))
