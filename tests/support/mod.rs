@@ -173,8 +173,8 @@ impl Run {
         self
     }
 
-    /// Starts the process without waiting (for concurrency tests).
-    pub fn spawn(&self) -> std::process::Child {
+    /// Starts the process with its three streams piped; the caller writes stdin.
+    fn start(&self) -> (std::process::Child, std::process::ChildStdin) {
         let mut child = Command::new(binary())
             .args(&self.args)
             .env_clear()
@@ -184,7 +184,13 @@ impl Run {
             .stderr(Stdio::piped())
             .spawn()
             .expect("run keyadm");
-        let mut stdin = child.stdin.take().expect("piped stdin");
+        let stdin = child.stdin.take().expect("piped stdin");
+        (child, stdin)
+    }
+
+    /// Starts the process without waiting (for concurrency tests).
+    pub fn spawn(&self) -> std::process::Child {
+        let (child, mut stdin) = self.start();
         let text = self.stdin.clone().unwrap_or_default();
         // Written from another thread: a large input and a large output would otherwise
         // each wait for the other's pipe to drain. A child that exits without reading all of
@@ -198,16 +204,7 @@ impl Run {
     /// Starts the process with `first` written on its stdin, which is left open (a writer
     /// that does not close its end), and waits up to `limit` for it to end.
     pub fn run_with_stdin_open(&self, first: &[u8], limit: Duration) -> Output {
-        let mut child = Command::new(binary())
-            .args(&self.args)
-            .env_clear()
-            .envs(&self.env)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run keyadm");
-        let mut stdin = child.stdin.take().expect("piped stdin");
+        let (mut child, mut stdin) = self.start();
         stdin.write_all(first).expect("write stdin");
         let deadline = Instant::now() + limit;
         while child.try_wait().expect("poll keyadm").is_none() {
