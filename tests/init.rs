@@ -148,6 +148,81 @@ fn a_schema_newer_than_the_binary_is_refused_with_exit_6() {
 }
 
 #[test]
+fn a_schema_whose_migration_history_is_another_applications_is_refused() {
+    // An app that runs its own refinery migrations in public: keyadm's history table has the
+    // same name. It said "changed by another build of keyadm" or "upgrade keyadm", and
+    // `init --status` showed the app's migrations under keyadm's names.
+    let secret = TestDb::new().create("acme", "ci", &[]).secret;
+    for (versions, first) in [
+        (&[1, 2, 7][..], "V1__app_1"),
+        // Timestamps as versions, all past keyadm's.
+        (&[20260101, 20260202], "V20260101__app_20260101"),
+    ] {
+        let db = TestDb::empty();
+        let mut setup = String::from(
+            "CREATE TABLE public.refinery_schema_history (version int4 PRIMARY KEY,
+                 name varchar(255), applied_on varchar(255), checksum varchar(255));
+             CREATE TABLE public.users (id int);",
+        );
+        for version in versions {
+            setup.push_str(&format!(
+                "INSERT INTO public.refinery_schema_history
+                 VALUES ({version}, 'app_{version}', '2026-01-01T00:00:00Z', '1');"
+            ));
+        }
+        db.client().batch_execute(&setup).unwrap();
+        let history = || -> String {
+            db.client()
+                .query_one(
+                    "SELECT string_agg(h::text, ' ' ORDER BY version)
+                     FROM public.refinery_schema_history h",
+                    &[],
+                )
+                .unwrap()
+                .get(0)
+        };
+        let before = history();
+        let message = format!(
+            "keyadm: error: schema \"public\" holds another application's migration history (refinery_schema_history begins with {first}, keyadm's with V1__keys_and_events)\n\
+             hint: give keyadm a schema of its own: --schema NAME or KEYADM_SCHEMA (the default is keyadm)\n"
+        );
+        for args in [
+            &["init"][..],
+            &["init", "--status"],
+            &["list"],
+            &["create", "--org", "acme", "--name", "x"],
+        ] {
+            let mut args = args.to_vec();
+            args.extend(["--schema", "public"]);
+            let out = db.keyadm(&args).run().code(6);
+            assert_eq!(out.stderr, message, "{args:?}");
+            assert!(out.stdout.is_empty(), "{args:?}: {}", out.stdout);
+        }
+        let out = db
+            .keyadm(&["check", "--schema", "public"])
+            .stdin(&secret)
+            .run()
+            .code(6);
+        assert_eq!(out.stderr, message);
+        db.keyadm(&["doctor", "--schema", "public"])
+            .run()
+            .code(6)
+            .stdout_has(&format!(
+                "another application's (its migration history begins with {first})"
+            ))
+            .stderr_has("hint: give keyadm a schema of its own");
+        // Nothing changed: no table of keyadm's, the app's history as it was.
+        assert_eq!(
+            db.scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"),
+            2
+        );
+        assert_eq!(history(), before);
+        // Its own schema works.
+        db.keyadm(&["init"]).run().success();
+    }
+}
+
+#[test]
 fn another_schema_can_be_used() {
     let db = TestDb::empty();
     db.keyadm(&["init", "--schema", "tenant one"])

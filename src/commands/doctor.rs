@@ -2,6 +2,7 @@
 
 use crate::connect::tls;
 use crate::error::{Error, Result};
+use crate::store::{FOREIGN_STATE, OWN_SCHEMA_HINT};
 
 use super::{Context, Outcome};
 
@@ -24,6 +25,7 @@ pub fn run(context: &Context) -> Result<Outcome> {
             ),
             hint: match report.schema.database_version {
                 Some(v) if v > report.schema.binary_version => "upgrade keyadm".into(),
+                None if report.schema.state.starts_with(FOREIGN_STATE) => OWN_SCHEMA_HINT.into(),
                 None if report.schema.state.starts_with("unreadable") => {
                     "run the GRANT statements above as the schema's owner".into()
                 }

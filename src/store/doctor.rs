@@ -6,7 +6,7 @@ use crate::error::Result;
 use crate::model::{DoctorReport, PrivilegeCheck, SchemaState, TlsState};
 
 use super::Store;
-use super::migrations::binary_version;
+use super::migrations::{FOREIGN_STATE, History, binary_version};
 
 /// The privileges each group of commands needs on keyadm's tables, besides USAGE on the schema
 /// and SELECT on the migration history (every command checks the schema version).
@@ -113,31 +113,45 @@ impl Store {
                 &[(&self.schema_name, Type::TEXT)],
             )?
             .is_empty();
-        let (history, unreadable) = match self.schema_version(&mut conn) {
-            Ok(version) => (version, false),
+        let (found, unreadable) = match self.schema_history(&mut conn) {
+            Ok(found) => (found, false),
             Err(err) if err.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) => {
-                (None, true)
+                (History::Missing, true)
             }
             Err(err) => return Err(err.into()),
+        };
+        // Another application's history is no version of keyadm's schema.
+        let history = match found {
+            History::Version(v) => Some(v),
+            History::Missing | History::Foreign(_) => None,
         };
         let expected = binary_version();
         let schema = SchemaState {
             name: self.schema_name.clone(),
             database_version: history,
             binary_version: expected,
-            state: match history {
-                None if unreadable => "unreadable: this user may not SELECT the migration history",
-                None => "not initialised",
-                Some(v) if v < expected => "behind: run keyadm init",
-                Some(v) if v > expected => "newer than this keyadm: upgrade keyadm",
-                Some(_) => "up to date",
-            }
-            .into(),
+            state: match (&found, history) {
+                (History::Foreign(first), _) => {
+                    format!("{FOREIGN_STATE} (its migration history begins with {first})")
+                }
+                _ if unreadable => {
+                    "unreadable: this user may not SELECT the migration history".into()
+                }
+                (_, None) => "not initialised".into(),
+                (_, Some(v)) if v < expected => "behind: run keyadm init".into(),
+                (_, Some(v)) if v > expected => "newer than this keyadm: upgrade keyadm".into(),
+                (_, Some(_)) => "up to date".into(),
+            },
         };
 
         let mut privileges = Vec::new();
         let role = super::quote_ident(&user);
-        for (commands, needs) in NEEDS {
+        // In another application's schema no command can work, whatever the privileges.
+        let checked: &[_] = match found {
+            History::Foreign(_) => &[],
+            _ => &NEEDS,
+        };
+        for &(commands, needs) in checked {
             let mut missing = Vec::new();
             let mut grants = Vec::new();
             if commands.starts_with("init") {

@@ -25,6 +25,40 @@ mod embedded {
 /// The history table, inside keyadm's schema.
 const HISTORY_TABLE: &str = "refinery_schema_history";
 
+/// keyadm's first migration, with which every keyadm history begins. A history without it is
+/// another application's: refinery keeps one table of this name per schema, so an app that
+/// uses refinery in the same schema (`--schema public`) shares it.
+const FIRST_MIGRATION: (i32, &str) = (1, "keys_and_events");
+
+/// What a schema's migration history says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum History {
+    /// No history table, or an empty one: keyadm is not initialised there.
+    Missing,
+    /// Another application's history, by its first migration (`V1__create_users`).
+    Foreign(String),
+    /// keyadm's, at this version.
+    Version(i32),
+}
+
+/// What `doctor` says of a schema whose history is another application's.
+pub const FOREIGN_STATE: &str = "another application's";
+
+/// What to do about it.
+pub const OWN_SCHEMA_HINT: &str =
+    "give keyadm a schema of its own: --schema NAME or KEYADM_SCHEMA (the default is keyadm)";
+
+/// The error for a schema whose migration history is another application's (exit 6).
+fn foreign_history(schema: &str, first: &str) -> Error {
+    let (version, name) = FIRST_MIGRATION;
+    Error::Schema {
+        message: format!(
+            "schema \"{schema}\" holds {FOREIGN_STATE} migration history ({HISTORY_TABLE} begins with {first}, keyadm's with V{version}__{name})"
+        ),
+        hint: OWN_SCHEMA_HINT.into(),
+    }
+}
+
 /// The migrations compiled into this binary, oldest first.
 fn known_migrations() -> Vec<Migration> {
     let mut migrations = embedded::migrations::runner().get_migrations().clone();
@@ -155,18 +189,29 @@ impl Store {
         if missing {
             tx.batch_execute(&format!("CREATE SCHEMA {}", self.schema_ident))?;
         }
+        let history = if missing {
+            History::Missing
+        } else {
+            // In a savepoint: a missing history table fails the statement, which would
+            // otherwise abort the whole transaction.
+            let mut savepoint = tx.transaction()?;
+            match self.history(&mut savepoint) {
+                Ok(history) => {
+                    savepoint.commit()?;
+                    history
+                }
+                Err(err) if is_missing_schema(&err) => History::Missing,
+                Err(err) => return Err(err.into()),
+            }
+        };
+        if let History::Foreign(first) = &history {
+            return Err(foreign_history(&self.schema_name, first));
+        }
         // A user who may not create objects in the schema (one granted only what the commands
         // need) can still run `init` on an up-to-date schema: refinery's runner would fail on
         // the CREATE TABLE IF NOT EXISTS of its history table, with nothing to do.
-        let up_to_date = !missing && !self.may_create(&mut tx)? && {
-            let version: Option<i32> = tx
-                .query_typed_one(
-                    &format!("SELECT max(version) FROM {}", self.history_table()),
-                    &[],
-                )?
-                .get(0);
-            version == Some(binary_version())
-        };
+        let up_to_date =
+            !missing && !self.may_create(&mut tx)? && history == History::Version(binary_version());
         let applied = if up_to_date {
             Vec::new()
         } else {
@@ -231,7 +276,11 @@ impl Store {
 
     /// Applied and pending migrations; changes nothing.
     pub fn migration_status(&self) -> Result<Vec<MigrationState>> {
-        let applied = match self.conn()?.query_typed(
+        let mut conn = self.conn()?;
+        if let History::Foreign(first) = self.schema_history(&mut conn)? {
+            return Err(foreign_history(&self.schema_name, &first));
+        }
+        let applied = match conn.query_typed(
             &format!(
                 "SELECT version, name, applied_on FROM {} ORDER BY version",
                 self.history_table()
@@ -271,24 +320,51 @@ impl Store {
         Ok(states)
     }
 
-    /// The newest applied migration, or `None` when keyadm's schema or history is missing.
-    pub(super) fn schema_version(
+    /// What the migration history says, `Missing` when keyadm's schema or history is missing.
+    pub(super) fn schema_history(
         &self,
         conn: &mut postgres::Client,
-    ) -> std::result::Result<Option<i32>, postgres::Error> {
-        let sql = format!("SELECT max(version) FROM {}", self.history_table());
-        match conn.query_typed_one(&sql, &[]) {
-            Ok(row) => Ok(row.get(0)),
-            Err(err) if is_missing_schema(&err) => Ok(None),
-            Err(err) => Err(err),
+    ) -> std::result::Result<History, postgres::Error> {
+        match self.history(conn) {
+            Err(err) if is_missing_schema(&err) => Ok(History::Missing),
+            result => result,
         }
     }
 
-    /// Refuses to work on a schema that is missing, behind, or ahead of this binary (exit 6).
+    /// Reads the history table (an error if it is missing): its newest version, and whether
+    /// it begins as keyadm's does. One row however long the history.
+    fn history(
+        &self,
+        client: &mut impl postgres::GenericClient,
+    ) -> std::result::Result<History, postgres::Error> {
+        let (version, name) = FIRST_MIGRATION;
+        let row = client.query_typed_one(
+            &format!(
+                "SELECT max(version), coalesce(bool_or(version = $1 AND name = $2), false),
+                        (array_agg(format('V%s__%s', version, name) ORDER BY version))[1]
+                 FROM {}",
+                self.history_table()
+            ),
+            &[(&version, Type::INT4), (&name, Type::TEXT)],
+        )?;
+        Ok(
+            match (row.get::<_, Option<i32>>(0), row.get::<_, bool>(1)) {
+                (None, _) => History::Missing,
+                (Some(newest), true) => History::Version(newest),
+                (Some(_), false) => History::Foreign(row.get(2)),
+            },
+        )
+    }
+
+    /// Refuses to work on a schema that is missing, behind, or ahead of this binary, or that
+    /// is another application's (exit 6).
     pub fn ensure_schema_current(&self) -> Result<()> {
         let mut conn = self.conn()?;
-        let version = self.schema_version(&mut conn)?;
-        self.judge_schema_version(version)
+        match self.schema_history(&mut conn)? {
+            History::Missing => self.judge_schema_version(None),
+            History::Foreign(first) => Err(foreign_history(&self.schema_name, &first)),
+            History::Version(version) => self.judge_schema_version(Some(version)),
+        }
     }
 
     /// The schema version as an expression, for a statement that checks it in the same round
@@ -343,6 +419,12 @@ fn is_missing_schema(err: &postgres::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_first_migration_is_the_oldest_embedded_one() {
+        let first = &known_migrations()[0];
+        assert_eq!((first.version(), first.name()), FIRST_MIGRATION);
+    }
 
     #[test]
     fn the_built_in_version_is_the_newest_embedded_migration() {
