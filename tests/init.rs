@@ -223,6 +223,35 @@ fn a_schema_whose_migration_history_is_another_applications_is_refused() {
 }
 
 #[test]
+fn a_schema_holding_an_apps_table_of_keyadms_name_is_refused_and_nothing_changes() {
+    let db = TestDb::empty();
+    // A team's own key store, the very thing keyadm replaces, in the schema keyadm is given.
+    db.client()
+        .batch_execute(
+            "CREATE TABLE public.api_keys (id serial PRIMARY KEY, key text);
+             INSERT INTO public.api_keys (key) VALUES ('plain text, as teams keep them');",
+        )
+        .unwrap();
+    db.keyadm(&["init", "--schema", "public"])
+        .run()
+        .code(6)
+        .one_line_error()
+        .stderr_has("keyadm: error: cannot create keyadm's objects in schema \"public\", which holds another application's: relation \"api_keys\" already exists\n")
+        .stderr_has("hint: give keyadm a schema of its own");
+    // Nothing of keyadm's was left behind, and the app's table is as it was.
+    assert_eq!(
+        db.scalar(
+            "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = 'public'"
+        ),
+        // The table, its primary key index and its sequence.
+        3
+    );
+    assert_eq!(db.scalar("SELECT count(*) FROM public.api_keys"), 1);
+    db.keyadm(&["init"]).run().success();
+}
+
+#[test]
 fn another_schema_can_be_used() {
     let db = TestDb::empty();
     db.keyadm(&["init", "--schema", "tenant one"])

@@ -5,6 +5,7 @@
 //! transaction lock, `CREATE SCHEMA`, every pending migration and its history row commit
 //! together or not at all, and concurrent `init`s queue behind each other.
 
+use postgres::error::SqlState;
 use postgres::types::Type;
 use refinery::Migration;
 use refinery::error::Kind;
@@ -145,7 +146,7 @@ fn newer_schema(version: impl std::fmt::Display) -> Error {
     }
 }
 
-fn migration_error(err: &refinery::Error) -> Error {
+fn migration_error(err: &refinery::Error, schema: &str) -> Error {
     match err.kind() {
         Kind::MissingVersion(migration) => newer_schema(migration),
         Kind::DivergentVersion(applied, ours) => Error::Schema {
@@ -155,6 +156,27 @@ fn migration_error(err: &refinery::Error) -> Error {
                     .into(),
         },
         Kind::Connection(_, source) => match source.downcast_ref::<RunError>() {
+            // A table, index or function of keyadm's name that keyadm did not make (an app's
+            // own api_keys in the same schema).
+            Some(RunError::Db(db))
+                if db.code().is_some_and(|code| {
+                    [
+                        SqlState::DUPLICATE_TABLE,
+                        SqlState::DUPLICATE_OBJECT,
+                        SqlState::DUPLICATE_FUNCTION,
+                    ]
+                    .contains(code)
+                }) =>
+            {
+                Error::Schema {
+                    message: format!(
+                        "cannot create keyadm's objects in schema \"{schema}\", which holds another application's: {}",
+                        db.as_db_error()
+                            .map_or_else(|| db.to_string(), |db| db.message().to_owned())
+                    ),
+                    hint: OWN_SCHEMA_HINT.into(),
+                }
+            }
             Some(RunError::Db(db)) => query_error(db),
             Some(RunError::History(text)) => {
                 Error::failure(format!("unreadable migration history: {text}"))
@@ -220,7 +242,7 @@ impl Store {
             runner.set_migration_table_name(self.history_table());
             let report = runner
                 .run(&mut InTransaction(&mut tx))
-                .map_err(|err| migration_error(&err))?;
+                .map_err(|err| migration_error(&err, &self.schema_name))?;
             report
                 .applied_migrations()
                 .iter()
@@ -411,7 +433,6 @@ impl Store {
 }
 
 fn is_missing_schema(err: &postgres::Error) -> bool {
-    use postgres::error::SqlState;
     err.code()
         .is_some_and(|c| *c == SqlState::UNDEFINED_TABLE || *c == SqlState::INVALID_SCHEMA_NAME)
 }
