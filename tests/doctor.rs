@@ -158,8 +158,13 @@ fn doctor_says_a_read_only_server_refuses_the_commands_that_write() {
         table.stdout
     );
 
-    // What reads still works; what writes says why it cannot, and changes nothing.
+    // What reads still works, and init on the up-to-date schema has nothing to write; what
+    // writes says why it cannot, and changes nothing.
     db.keyadm(&["show", &key.id]).run().success();
+    db.keyadm(&["init"])
+        .run()
+        .success()
+        .stdout_has("Schema \"keyadm\" is up to date (version ");
     db.keyadm(&["revoke", &key.id, "--yes"])
         .run()
         .code(8)

@@ -229,11 +229,11 @@ impl Store {
         if let History::Foreign(first) = &history {
             return Err(foreign_history(&self.schema_name, first));
         }
-        // A user who may not create objects in the schema (one granted only what the commands
-        // need) can still run `init` on an up-to-date schema: refinery's runner would fail on
-        // the CREATE TABLE IF NOT EXISTS of its history table, with nothing to do.
-        let up_to_date =
-            !missing && !self.may_create(&mut tx)? && history == History::Version(binary_version());
+        // An up-to-date schema is left alone: refinery's runner would fail on the CREATE TABLE
+        // IF NOT EXISTS of its history table, with nothing to do, for a user who may not
+        // create objects in the schema (one granted only what the commands need) and on a
+        // server that only allows reading (a standby, default_transaction_read_only).
+        let up_to_date = history == History::Version(binary_version());
         let applied = if up_to_date {
             Vec::new()
         } else {
@@ -284,16 +284,6 @@ impl Store {
             version: binary_version(),
             granted_verify: grant_verify.map(str::to_owned),
         })
-    }
-
-    /// Whether the current user may create objects in keyadm's (existing) schema.
-    fn may_create(&self, tx: &mut postgres::Transaction<'_>) -> Result<bool> {
-        Ok(tx
-            .query_typed_one(
-                "SELECT has_schema_privilege($1, 'CREATE')",
-                &[(&self.schema_name, Type::TEXT)],
-            )?
-            .get(0))
     }
 
     /// Applied and pending migrations; changes nothing.
