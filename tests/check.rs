@@ -21,6 +21,16 @@ fn check_reads_the_secret_from_stdin_dash_env_or_argument() {
         .env("KEYADM_SECRET", Some(&created.secret))
         .run()
         .success();
+    // KEYADM_SECRET comes ahead of stdin (an empty /dev/null under cron), and `-` reads stdin
+    // whatever it holds.
+    let from_env = |args: &[&str]| {
+        db.keyadm(args)
+            .env("KEYADM_SECRET", Some(&created.secret))
+            .stdin("")
+            .run()
+    };
+    from_env(&["check"]).success();
+    from_env(&["check", "-"]).code(1).stdout_has("malformed");
     db.keyadm(&["check", &created.secret])
         .run()
         .success()
