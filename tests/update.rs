@@ -125,8 +125,31 @@ fn dead_keys_and_taken_names_are_refused() {
         .code(4)
         .one_line_error()
         .stderr_has("taken");
+    // A key superseded by a rotation (still live in its grace) keeps its rotation's name:
+    // renamed, its successor would carry the old name and the lineage two.
+    let old = db.create("acme", "rotating", &[]).key;
+    db.keyadm(&["rotate", &old.id, "--grace", "1d", "-q"])
+        .run()
+        .success();
+    db.keyadm(&["update", &old.id, "--name", "renamed"])
+        .run()
+        .code(4)
+        .one_line_error()
+        .stderr_has("was rotated (to ")
+        .stderr_has(&format!(
+            "hint: rename the newest key instead: `keyadm show {}`",
+            old.start
+        ));
     assert_eq!(
         db.scalar("SELECT count(*) FROM keyadm.key_events WHERE action = 'updated'"),
         0
     );
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM keyadm.api_keys WHERE name = 'rotating'"),
+        2
+    );
+    // Its other fields may still change (say, to narrow it for the rest of its grace).
+    db.keyadm(&["update", &old.id, "--add-scope", "read"])
+        .run()
+        .success();
 }

@@ -579,6 +579,22 @@ impl Store {
             });
         }
         let name = changes.name.clone().unwrap_or_else(|| old.name.clone());
+        // A name is a rotation's: its successor carries it on, and a key given by name is the
+        // newest of its rotation. A superseded key (in its grace) keeps the name it had.
+        if name != old.name
+            && let Some(successor) = old.rotated_to
+        {
+            return Err(Error::Conflict {
+                message: format!(
+                    "key {} was rotated (to {successor}); only the newest key of a rotation can be renamed",
+                    old.label()
+                ),
+                hint: Some(format!(
+                    "rename the newest key instead: `keyadm show {}` lists the rotation chain",
+                    old.start
+                )),
+            });
+        }
         if name != old.name
             && let Some(start) = self.lock_name(&mut tx, &old.org, &name, Some(id))?
         {
