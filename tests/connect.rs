@@ -322,6 +322,50 @@ fn a_role_without_privileges_gets_exit_8_with_a_grant_hint() {
 }
 
 #[test]
+fn a_role_that_may_not_connect_log_in_or_exist_exits_7_with_a_hint_that_fits() {
+    let db = TestDb::new();
+    let locked = format!("{}_locked", db.name);
+    let nologin = format!("{}_nologin", db.name);
+    db.client()
+        .batch_execute(&format!(
+            "CREATE ROLE {locked} LOGIN; CREATE ROLE {nologin} NOLOGIN;
+             REVOKE CONNECT ON DATABASE {} FROM PUBLIC;",
+            db.name
+        ))
+        .unwrap();
+    let list_as = |user: &str| {
+        Run::new(&[
+            "list",
+            "--database-url",
+            &format!("{} user={user}", db.conninfo),
+        ])
+        .run()
+        .code(7)
+        .one_line_error()
+    };
+    // It said "run `keyadm doctor`", which cannot connect either.
+    list_as(&locked)
+        .stderr_has(&format!(
+            "error: user \"{locked}\" may not connect to database \"{}\"",
+            db.name
+        ))
+        .stderr_has(&format!(
+            "hint: the database's owner can run: GRANT CONNECT ON DATABASE \"{}\" TO \"{locked}\";\n",
+            db.name
+        ));
+    // These said that pg_hba.conf had no entry.
+    for (user, says) in [
+        (nologin.as_str(), "is not permitted to log in"),
+        ("no_such_role", "does not exist"),
+    ] {
+        let out = list_as(user)
+            .stderr_has(says)
+            .stderr_has("hint: check the user name (from the URL or PGUSER, else the operating system user) and that the role may log in\n");
+        assert!(!out.stderr.contains("pg_hba"), "{}", out.stderr);
+    }
+}
+
+#[test]
 fn an_unknown_host_name_exits_7_naming_it() {
     Run::new(&[
         "list",

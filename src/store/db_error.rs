@@ -120,12 +120,33 @@ pub fn connect_error(err: &postgres::Error, target: &Target) -> Error {
                 "it authenticates this user by client certificate: give sslcert and sslkey (or PGSSLCERT and PGSSLKEY, or ~/.postgresql/postgresql.crt and .key), issued to the user name",
             )
         } else if *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION {
+            // The same code says "no pg_hba.conf entry", "role ... does not exist" and "role
+            // ... is not permitted to log in"; the file is named only in the first.
             unavailable(
                 format!(
                     "the server at {address} refused the connection: {}",
                     db.message()
                 ),
-                "the server's pg_hba.conf has no entry for this host, user, database and sslmode",
+                if db.message().contains("pg_hba.conf") {
+                    "the server's pg_hba.conf has no entry for this host, user, database and sslmode"
+                } else {
+                    "check the user name (from the URL or PGUSER, else the operating system user) and that the role may log in"
+                },
+            )
+        } else if *code == SqlState::INSUFFICIENT_PRIVILEGE {
+            // At connect time: the role lacks CONNECT on the database.
+            unavailable(
+                format!(
+                    "user \"{}\" may not connect to database \"{}\" at {address}: {}",
+                    target.user,
+                    target.dbname,
+                    db.message()
+                ),
+                &format!(
+                    "the database's owner can run: GRANT CONNECT ON DATABASE {} TO {};",
+                    super::quote_ident(&target.dbname),
+                    super::quote_ident(&target.user)
+                ),
             )
         } else if *code == SqlState::INVALID_CATALOG_NAME {
             unavailable(
