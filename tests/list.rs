@@ -78,6 +78,38 @@ fn the_table_has_a_header_and_the_status_of_each_key() {
 }
 
 #[test]
+fn quiet_leaves_a_listing_whole_and_a_changes_report_out() {
+    let db = TestDb::new();
+    let key = db.create("acme", "ci", &[]).key;
+    // What was asked for is printed: `list -q` printed nothing at all.
+    for args in [&["list"][..], &["audit"], &["show", "ci"]] {
+        let loud = db.keyadm(args).run().success();
+        let mut quiet_args = args.to_vec();
+        quiet_args.push("-q");
+        let quiet = db.keyadm(&quiet_args).run().success();
+        assert!(
+            loud.stdout.contains(&key.start),
+            "{args:?}: {}",
+            loud.stdout
+        );
+        assert_eq!(quiet.stdout, loud.stdout, "{args:?}");
+    }
+    // The report of a change is what -q leaves out (cron mails only failures).
+    db.client()
+        .batch_execute("UPDATE keyadm.api_keys SET created_at = now() - interval '40 days'")
+        .unwrap();
+    let out = db
+        .keyadm(&["expire", "--older-than", "30d", "--yes", "-q"])
+        .run()
+        .success();
+    assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("", ""));
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM keyadm.api_keys WHERE expires_at IS NOT NULL"),
+        1
+    );
+}
+
+#[test]
 fn an_empty_list_is_an_empty_array_or_a_note() {
     let db = TestDb::new();
     let out = db.keyadm(&["list", "--json"]).run().success();

@@ -243,6 +243,7 @@ impl Printer {
         };
         stream.json_open = format!("{{\"action\":\"{action}\",\"dry_run\":{dry_run},\"keys\":[");
         stream.json_close = |count| format!("],\"count\":{count}}}");
+        stream.hide_rows = self.quiet;
         stream.summary = Box::new(move |count| {
             let verb = match (kind, dry_run) {
                 (SweepKind::Expire, false) => "Set to expire",
@@ -416,6 +417,9 @@ pub struct Stream<'a, T: Serialize> {
     json_close: fn(u64) -> String,
     /// A table's last line, given the count.
     summary: Box<dyn Fn(u64) -> Option<String> + 'a>,
+    /// Whether the table's rows are left out: those of a change's report under `--quiet`
+    /// (not those of a listing, which are what was asked for).
+    hide_rows: bool,
 }
 
 impl<'a, T: Serialize> Stream<'a, T> {
@@ -430,6 +434,7 @@ impl<'a, T: Serialize> Stream<'a, T> {
             json_open: "[".into(),
             json_close: |_| "]".into(),
             summary: Box::new(|_| None),
+            hide_rows: false,
         }
     }
 
@@ -443,7 +448,7 @@ impl<'a, T: Serialize> Stream<'a, T> {
             };
             self.write(&lead)?;
             self.write(&json::item(&item))?;
-        } else if !self.printer.quiet {
+        } else if !self.hide_rows {
             self.page.push(item);
             if self.page.len() == LIST_PAGE {
                 self.flush_page()?;
