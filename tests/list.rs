@@ -94,10 +94,20 @@ fn quiet_leaves_a_listing_whole_and_a_changes_report_out() {
         );
         assert_eq!(quiet.stdout, loud.stdout, "{args:?}");
     }
-    // The report of a change is what -q leaves out (cron mails only failures).
+    // The report of a change is what -q leaves out (cron mails only failures); a dry run's
+    // is what was asked for.
     db.client()
         .batch_execute("UPDATE keyadm.api_keys SET created_at = now() - interval '40 days'")
         .unwrap();
+    let dry_run = ["expire", "--older-than", "30d", "--dry-run"];
+    let loud = db.keyadm(&dry_run).run().success();
+    let quiet = db.keyadm(&[&dry_run[..], &["-q"]].concat()).run().success();
+    assert!(
+        loud.stdout.contains(&key.start) && loud.stdout.contains("Would set to expire: 1 key(s)."),
+        "{}",
+        loud.stdout
+    );
+    assert_eq!(quiet.stdout, loud.stdout);
     let out = db
         .keyadm(&["expire", "--older-than", "30d", "--yes", "-q"])
         .run()

@@ -243,7 +243,8 @@ impl Printer {
         };
         stream.json_open = format!("{{\"action\":\"{action}\",\"dry_run\":{dry_run},\"keys\":[");
         stream.json_close = |count| format!("],\"count\":{count}}}");
-        stream.hide_rows = self.quiet;
+        // A dry run's report is what was asked for.
+        stream.hide_rows = self.quiet && !dry_run;
         stream.summary = Box::new(move |count| {
             let verb = match (kind, dry_run) {
                 (SweepKind::Expire, false) => "Set to expire",
@@ -417,8 +418,8 @@ pub struct Stream<'a, T: Serialize> {
     json_close: fn(u64) -> String,
     /// A table's last line, given the count.
     summary: Box<dyn Fn(u64) -> Option<String> + 'a>,
-    /// Whether the table's rows are left out: those of a change's report under `--quiet`
-    /// (not those of a listing, which are what was asked for).
+    /// Whether the table's rows and summary are left out: those of a change's report under
+    /// `--quiet` (not those of a listing or a dry run, which are what was asked for).
     hide_rows: bool,
 }
 
@@ -484,7 +485,7 @@ impl<'a, T: Serialize> Stream<'a, T> {
                 self.flush_page()?;
             }
             if let Some(summary) = (self.summary)(self.count)
-                && !self.printer.quiet
+                && !self.hide_rows
             {
                 self.write(&format!("{summary}\n"))?;
             }
