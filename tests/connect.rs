@@ -301,7 +301,7 @@ fn with_several_hosts_the_error_names_the_last_one_tried() {
     .run()
     .code(7)
     .one_line_error()
-    .stderr_has("cannot resolve host name \"no-such-host.invalid\"");
+    .stderr_has("cannot resolve host name \"no-such-host.invalid\" (the last of 2 hosts tried): ");
 }
 
 #[test]

@@ -445,9 +445,19 @@ impl Target {
     /// Where a failed connection ended. With several hosts the driver tries each in turn and
     /// reports the last one's error, so that is the host to name.
     pub fn failed_address(&self) -> String {
+        format!(
+            "{}{}",
+            self.address_of(self.hosts.len() - 1),
+            self.hosts_tried()
+        )
+    }
+
+    /// " (the last of N hosts tried)" after what names the failed host, when there were
+    /// several; else nothing.
+    pub fn hosts_tried(&self) -> String {
         match self.hosts.len() {
-            1 => self.address_of(0),
-            n => format!("{} (the last of {n} hosts tried)", self.address_of(n - 1)),
+            1 => String::new(),
+            n => format!(" (the last of {n} hosts tried)"),
         }
     }
 

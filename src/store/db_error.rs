@@ -215,7 +215,10 @@ pub fn connect_error(err: &postgres::Error, target: &Target) -> Error {
                 Host::Socket(dir) => dir.display().to_string(),
             };
             return unavailable(
-                format!("cannot resolve host name \"{host}\": {io}"),
+                format!(
+                    "cannot resolve host name \"{host}\"{}: {io}",
+                    target.hosts_tried()
+                ),
                 "check the host name in the URL or PGHOST (and the machine's DNS)",
             );
         }
