@@ -153,14 +153,20 @@ fn a_schema_whose_migration_history_is_another_applications_is_refused() {
     // same name. It said "changed by another build of keyadm" or "upgrade keyadm", and
     // `init --status` showed the app's migrations under keyadm's names.
     let secret = TestDb::new().create("acme", "ci", &[]).secret;
-    for (versions, first) in [
-        (&[1, 2, 7][..], "V1__app_1"),
-        // Timestamps as versions, all past keyadm's.
-        (&[20260101, 20260202], "V20260101__app_20260101"),
+    for (versions, first, version_type) in [
+        (&[1_i64, 2, 7][..], "V1__app_1", "int4"),
+        // Dates as versions, all past keyadm's.
+        (&[20260101, 20260202], "V20260101__app_20260101", "int4"),
+        // Timestamps, as refinery's int8 feature keeps them (this was an internal error).
+        (
+            &[20260101120000],
+            "V20260101120000__app_20260101120000",
+            "int8",
+        ),
     ] {
         let db = TestDb::empty();
-        let mut setup = String::from(
-            "CREATE TABLE public.refinery_schema_history (version int4 PRIMARY KEY,
+        let mut setup = format!(
+            "CREATE TABLE public.refinery_schema_history (version {version_type} PRIMARY KEY,
                  name varchar(255), applied_on varchar(255), checksum varchar(255));
              CREATE TABLE public.users (id int);",
         );

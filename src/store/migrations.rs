@@ -352,17 +352,19 @@ impl Store {
         let (version, name) = FIRST_MIGRATION;
         let row = client.query_typed_one(
             &format!(
-                "SELECT max(version), coalesce(bool_or(version = $1 AND name = $2), false),
+                "SELECT max(version)::int8, coalesce(bool_or(version = $1 AND name = $2), false),
                         (array_agg(format('V%s__%s', version, name) ORDER BY version))[1]
                  FROM {}",
                 self.history_table()
             ),
             &[(&version, Type::INT4), (&name, Type::TEXT)],
         )?;
+        // Read as int8: refinery built with its int8 feature (timestamps as versions) keeps
+        // its history that way.
         Ok(
-            match (row.get::<_, Option<i32>>(0), row.get::<_, bool>(1)) {
+            match (row.get::<_, Option<i64>>(0), row.get::<_, bool>(1)) {
                 (None, _) => History::Missing,
-                (Some(newest), true) => History::Version(newest),
+                (Some(newest), true) => History::Version(i32::try_from(newest).unwrap_or(i32::MAX)),
                 (Some(_), false) => History::Foreign(row.get(2)),
             },
         )
