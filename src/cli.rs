@@ -384,7 +384,7 @@ pub struct RotateArgs {
 /// `check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// The secret, or - for stdin (default: stdin, or KEYADM_SECRET); stdin keeps it out of ps
+    /// The secret, or - for stdin (default: KEYADM_SECRET, else stdin); stdin keeps it out of ps
     #[arg(value_name = "SECRET")]
     pub secret: Option<String>,
 
