@@ -148,4 +148,23 @@ fn batch_check_of_only_malformed_lines_needs_no_database() {
         .run()
         .code(1);
     assert_eq!(out.json_lines::<CheckJson>().len(), 3);
+    assert!(out.stderr.is_empty(), "{}", out.stderr);
+    // No lines at all: each of none is valid (exit 0), with a word that nothing was checked.
+    for args in [&["check", "--batch"][..], &["check", "--batch", "--json"]] {
+        let out = Run::new(args)
+            .env(
+                "KEYADM_DATABASE_URL",
+                Some("postgresql://nobody@127.0.0.1:1/none"),
+            )
+            .stdin("")
+            .run()
+            .success();
+        assert_eq!(
+            (out.stdout.as_str(), out.stderr.as_str()),
+            (
+                "",
+                "keyadm: warning: stdin held no lines: there was nothing to check\n"
+            )
+        );
+    }
 }

@@ -149,6 +149,12 @@ fn run_batch(context: &Context, args: &CheckArgs) -> Result<Outcome> {
     }
     progress.finish();
     results.finish()?;
+    if line_number == 0 {
+        // Every line of none is valid (exit 0), but an empty file is more likely a mistake.
+        context
+            .printer
+            .warning("stdin held no lines: there was nothing to check");
+    }
     if let Some((first, count)) = padded {
         context.printer.warning(&format!(
             "{count} line(s) (the first is line {first}) hold a secret with white space or a byte-order mark around it; they were checked as given (malformed): remove what surrounds the secrets"
