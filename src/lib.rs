@@ -171,6 +171,26 @@ fn argument_error(err: &clap::Error, args: &[OsString]) -> u8 {
         }
         _ => {}
     }
+    // No command: `keyadm` alone made clap render the whole help as the error (its first line,
+    // the description, then read as the message); with options it said "requires a
+    // subcommand". Either way the commands are named.
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand
+    ) {
+        let commands: Vec<String> = Cli::command()
+            .get_subcommands()
+            .map(|sub| sub.get_name().to_owned())
+            .collect();
+        printer.error(&Error::Usage {
+            message: "no command given".into(),
+            hint: Some(format!(
+                "Usage: keyadm [OPTIONS] <COMMAND>, where COMMAND is one of {} (see --help)",
+                commands.join(", ")
+            )),
+        });
+        return exit::USAGE;
+    }
     let rendered = err.render().to_string();
     let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
     let mut message = lines

@@ -26,6 +26,16 @@ fn help_never_shows_a_password_from_the_environment() {
 
 #[test]
 fn usage_errors_exit_2_with_one_line_and_a_suggestion() {
+    // No command: `keyadm` alone said "error: Administer API keys stored in PostgreSQL: ...",
+    // the first line of the help clap gave as its error.
+    for args in [&[][..], &["-q"]] {
+        Run::new(args)
+            .run()
+            .code(2)
+            .one_line_error()
+            .stderr_has("keyadm: error: no command given\n")
+            .stderr_has("where COMMAND is one of init, create, list, show, ");
+    }
     Run::new(&["lst"])
         .run()
         .code(2)
