@@ -22,7 +22,8 @@ pub fn shown(input: &str) -> String {
 
 /// Every form `input` could take as a KEY.
 pub fn lookup_for(input: &str) -> Result<KeyLookup> {
-    if Secret::parse(input).is_ok() || looks_like_secret(input) {
+    // A secret with a mistyped checksum still must not travel to the server as a "name".
+    if Secret::parse(input).is_ok() || secret::looks_like_secret(input) {
         return Err(Error::Usage {
             message:
                 "that KEY looks like a secret; KEY identifies a key by id, start handle or name"
@@ -62,13 +63,6 @@ pub fn lookup_for(input: &str) -> Result<KeyLookup> {
         )));
     }
     Ok(lookup)
-}
-
-/// A secret with a mistyped checksum still must not travel to the server as a "name".
-fn looks_like_secret(input: &str) -> bool {
-    input.rsplit_once('_').is_some_and(|(_, tail)| {
-        (64..=80).contains(&tail.len()) && tail.chars().all(|c| c.is_ascii_alphanumeric())
-    })
 }
 
 #[cfg(test)]

@@ -237,7 +237,11 @@ fn argument_error(err: &clap::Error, args: &[OsString]) -> u8 {
     let hint = tip
         .or(possible)
         .or(usage.map(|u| format!("{u} (see --help)")));
-    printer.error(&Error::Usage { message, hint });
+    // A secret typed where it does not belong (`keyadm check A B`) is not echoed whole.
+    printer.error(&Error::Usage {
+        message: secret::redacted(&message),
+        hint: hint.map(|hint| secret::redacted(&hint)),
+    });
     exit::USAGE
 }
 

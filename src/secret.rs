@@ -145,6 +145,40 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// Whether `text` looks like a secret, even mistyped or in capitals: a word whose part after
+/// its last `_` is 64 to 80 letters or digits.
+pub fn looks_like_secret(text: &str) -> bool {
+    text.rsplit_once('_').is_some_and(|(_, tail)| {
+        (64..=80).contains(&tail.len()) && tail.chars().all(|c| c.is_ascii_alphanumeric())
+    })
+}
+
+/// `text` with every word that looks like a secret cut to its start handle and `…`, for
+/// echoing what a user typed (a secret given as an unexpected argument, say).
+pub fn redacted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        match word.rsplit_once('_') {
+            Some((prefix, tail)) if looks_like_secret(word) => {
+                out.push_str(&format!("{prefix}_{}…", &tail[..START_HEX_LEN]));
+            }
+            _ => out.push_str(word),
+        }
+        word.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
 /// Whether `text` has the shape of a `start` handle (`<prefix>_<8 hex>`).
 pub fn looks_like_start(text: &str) -> bool {
     match text.rsplit_once('_') {
@@ -174,6 +208,21 @@ mod tests {
         assert_eq!(parsed.start(), text[..16]);
         assert_eq!(parsed.hash(), secret.hash());
         assert!(looks_like_start(&parsed.start()));
+    }
+
+    #[test]
+    fn secrets_are_cut_to_their_start_handle_where_text_is_echoed() {
+        let secret = Secret::generate(&prefix("sk_live")).unwrap();
+        let text = format!("unexpected argument '{}' found", secret.expose());
+        assert_eq!(
+            redacted(&text),
+            format!("unexpected argument '{}…' found", secret.start())
+        );
+        // Mistyped or upper-cased, still cut; ordinary words and handles are left alone.
+        let upper = secret.expose().to_uppercase();
+        assert!(!redacted(&upper).contains(&upper[20..]));
+        let plain = "no key matches 'ci_deploy' or sk_live_9f86d081 in org \"acme\"";
+        assert_eq!(redacted(plain), plain);
     }
 
     #[test]

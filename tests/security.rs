@@ -165,6 +165,21 @@ fn a_secret_argument_works_but_warns() {
         out.stderr
     );
     assert!(!out.stderr.contains(body(&key.secret)));
+    // A secret typed where it does not belong is not echoed back in the usage error (a CI
+    // log keeps stderr): it was, whole.
+    for args in [
+        &["check", "extra", &key.secret][..],
+        &["list", "--limit", &key.secret],
+        &["audit", "--since", &key.secret],
+    ] {
+        let out = Run::new(args)
+            .env("KEYADM_DATABASE_URL", Some(&db.conninfo))
+            .run()
+            .code(2)
+            .one_line_error()
+            .stderr_has(&format!("'{}…'", key.key.start));
+        assert!(!out.stderr.contains(body(&key.secret)), "{}", out.stderr);
+    }
 }
 
 #[test]
