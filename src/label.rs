@@ -34,6 +34,13 @@ fn check_chars(what: &str, text: &str, max: usize) -> Result<(), String> {
             c as u32
         ));
     }
+    // Stored, shown in every listing and copied into the audit log: no place for a secret
+    // (a reason that quotes the leaked key, say).
+    if let Some(start) = crate::secret::secret_in(text) {
+        return Err(format!(
+            "{what} holds a secret ({start}…), and keyadm never stores one: name the key by its start handle, {start}"
+        ));
+    }
     Ok(())
 }
 
@@ -123,6 +130,21 @@ mod tests {
         ] {
             assert!(check_label("org", bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_secret_is_no_label_value_or_reason() {
+        let secret =
+            crate::secret::Secret::generate(&crate::secret::Prefix::parse("sk").unwrap()).unwrap();
+        let quoted = format!("leaked in CI: {}", secret.expose());
+        let err = check_reason(&quoted).unwrap_err();
+        assert!(err.contains(&secret.start()), "{err}");
+        assert!(!err.contains(secret.expose()), "{err}");
+        assert!(check_label("name", secret.expose()).is_err());
+        assert!(parse_meta(&format!("token={}", secret.expose())).is_err());
+        // Its start handle, or a hash-like word with no valid checksum, is fine.
+        assert!(check_reason(&format!("leaked: {}", secret.start())).is_ok());
+        assert!(parse_meta(&format!("build=ci_{}", "ab".repeat(36))).is_ok());
     }
 
     #[test]

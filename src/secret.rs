@@ -179,6 +179,13 @@ pub fn redacted(text: &str) -> String {
     out
 }
 
+/// The start handle of the first whole secret (checksum and all) among the words of `text`.
+pub fn secret_in(text: &str) -> Option<String> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .find_map(|word| Secret::parse(word).ok())
+        .map(|secret| secret.start())
+}
+
 /// Whether `text` has the shape of a `start` handle (`<prefix>_<8 hex>`).
 pub fn looks_like_start(text: &str) -> bool {
     match text.rsplit_once('_') {

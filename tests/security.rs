@@ -183,6 +183,53 @@ fn a_secret_argument_works_but_warns() {
 }
 
 #[test]
+fn a_secret_given_as_a_label_metadata_or_reason_is_refused_and_never_stored() {
+    let db = TestDb::new();
+    let key = db.create("acme", "ci", &[]);
+    let quoted = format!("leaked in a CI log: {}", key.secret);
+    let meta = format!("token={}", key.secret);
+    // These stored the secret, showed it in every listing and copied it into the audit log.
+    for args in [
+        &["revoke", &key.key.id, "--reason", &quoted, "--yes"][..],
+        &[
+            "create", "--org", "acme", "--name", "other", "--meta", &meta,
+        ],
+        &["create", "--org", "acme", "--name", &key.secret],
+        &["update", &key.key.id, "--meta", &meta],
+        &["revoke", &key.key.id, "--yes", "--actor", &key.secret],
+    ] {
+        let out = db
+            .keyadm(args)
+            .run()
+            .code(2)
+            .one_line_error()
+            .stderr_has(&format!(
+                "holds a secret ({}…), and keyadm never stores one",
+                key.key.start
+            ));
+        assert!(!out.stderr.contains(body(&key.secret)), "{}", out.stderr);
+    }
+    assert_eq!(db.scalar("SELECT count(*) FROM keyadm.api_keys"), 1);
+    assert_eq!(
+        db.scalar(
+            "SELECT count(*) FROM keyadm.api_keys WHERE revoked_at IS NULL AND metadata = '{}'"
+        ),
+        1
+    );
+    assert_eq!(db.scalar("SELECT count(*) FROM keyadm.key_events"), 1);
+    // Its start handle is the way to name it.
+    db.keyadm(&[
+        "revoke",
+        &key.key.id,
+        "--reason",
+        &format!("leaked: {}", key.key.start),
+        "--yes",
+    ])
+    .run()
+    .success();
+}
+
+#[test]
 fn stored_text_cannot_drive_the_terminal_of_whoever_reads_it() {
     let db = TestDb::new();
     let key = db.create("acme", "ci", &[]).key;
