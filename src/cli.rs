@@ -233,6 +233,16 @@ fn parse_org_filter(text: &str) -> Result<String, String> {
     Ok(text.to_owned())
 }
 
+/// A `--secret-file` path. `-` is refused rather than made a file of that name: where other
+/// tools read it as stdout, the secret would land in `./-` unseen.
+fn parse_secret_file(text: &str) -> Result<PathBuf, String> {
+    match text {
+        "" => Err("a path is required".into()),
+        "-" => Err("'-' is not stdout here: leave out --secret-file to print the secret".into()),
+        _ => Ok(PathBuf::from(text)),
+    }
+}
+
 /// A revoke `--reason`.
 fn parse_reason(text: &str) -> Result<String, String> {
     label::check_reason(text).map(|()| text.to_owned())
@@ -291,7 +301,7 @@ pub struct CreateArgs {
     pub prefix: Prefix,
 
     /// Write the secret to this new file (mode 0600) instead of printing it
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", value_parser = parse_secret_file)]
     pub secret_file: Option<PathBuf>,
 
     /// Create N keys at once, named NAME-1 to NAME-N, all or none (secrets one per line)
@@ -377,7 +387,7 @@ pub struct RotateArgs {
     pub expiry: ExpiryArgs,
 
     /// Write the new secret to this new file (mode 0600) instead of printing it
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", value_parser = parse_secret_file)]
     pub secret_file: Option<PathBuf>,
 }
 

@@ -270,6 +270,30 @@ fn secret_file_is_new_and_private_and_never_overwritten() {
     .stderr_has("already exists");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), secret);
     assert_eq!(key_count(&db), 1);
+
+    // `-` is stdout to many tools; here it made a file named `-` (in the working directory)
+    // holding the secret, unseen.
+    for args in [
+        &[
+            "create",
+            "--org",
+            "acme",
+            "--name",
+            "h",
+            "--secret-file",
+            "-",
+        ][..],
+        &["rotate", "f", "--secret-file", "-"],
+    ] {
+        let out = db.keyadm(args).run();
+        let stray = std::path::Path::new("-").exists();
+        let _ = std::fs::remove_file("-");
+        out.code(2)
+            .one_line_error()
+            .stderr_has("'-' is not stdout here: leave out --secret-file to print the secret");
+        assert!(!stray, "{args:?} made a file named '-'");
+    }
+    assert_eq!(key_count(&db), 1);
 }
 
 #[test]
