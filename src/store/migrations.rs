@@ -202,29 +202,24 @@ impl Store {
             "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
             &[(&lock_key, Type::TEXT)],
         )?;
-        let missing = tx
-            .query_typed(
-                "SELECT 1 FROM pg_namespace WHERE nspname = $1",
-                &[(&self.schema_name, Type::TEXT)],
-            )?
-            .is_empty();
-        if missing {
+        // Whether the schema and its history table exist, in one look (reading a missing table
+        // would fail the statement, and with it the transaction).
+        let found = tx.query_typed_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1),
+                    to_regclass($2) IS NOT NULL",
+            &[
+                (&self.schema_name, Type::TEXT),
+                (&self.history_table(), Type::TEXT),
+            ],
+        )?;
+        let (schema_exists, history_exists): (bool, bool) = (found.get(0), found.get(1));
+        if !schema_exists {
             tx.batch_execute(&format!("CREATE SCHEMA {}", self.schema_ident))?;
         }
-        let history = if missing {
-            History::Missing
+        let history = if history_exists {
+            self.history(&mut tx)?
         } else {
-            // In a savepoint: a missing history table fails the statement, which would
-            // otherwise abort the whole transaction.
-            let mut savepoint = tx.transaction()?;
-            match self.history(&mut savepoint) {
-                Ok(history) => {
-                    savepoint.commit()?;
-                    history
-                }
-                Err(err) if is_missing_schema(&err) => History::Missing,
-                Err(err) => return Err(err.into()),
-            }
+            History::Missing
         };
         if let History::Foreign(first) = &history {
             return Err(foreign_history(&self.schema_name, first));
