@@ -134,6 +134,99 @@ fn a_missing_root_certificate_is_a_usage_error() {
     .success();
 }
 
+/// `doctor --json` over `url` with `home` as HOME: whether TLS was on, and verified.
+fn tls_state(url: &str, home: &std::path::Path) -> (bool, bool) {
+    let report: serde_json::Value = Run::new(&["doctor", "--json", "--database-url", url])
+        .env("HOME", Some(home.to_str().unwrap()))
+        .run()
+        .success()
+        .json();
+    let tls = &report["tls"];
+    (tls["enabled"] == true, tls["verified"] == true)
+}
+
+#[test]
+fn a_root_certificate_makes_every_tls_mode_check_the_chain_as_libpq_does() {
+    init(&tcp("localhost", TLS_ONLY_DB, "sslmode=require")).success();
+    let plain_db = TestDb::new();
+    let home = tempfile::tempdir().unwrap();
+    let root = home.path().join(".postgresql/root.crt");
+    std::fs::create_dir_all(root.parent().unwrap()).unwrap();
+    let in_home = |url: &str| {
+        Run::new(&["list", "--connect-timeout", "5s", "--database-url", url])
+            .env("HOME", Some(home.path().to_str().unwrap()))
+            .run()
+    };
+
+    // libpq's default root certificate, of another CA: require and prefer now check the chain.
+    std::fs::copy(&tls().other_ca, &root).unwrap();
+    in_home(&tcp("localhost", TLS_ONLY_DB, "sslmode=require"))
+        .code(7)
+        .one_line_error()
+        .stderr_has("not trusted")
+        .stderr_has(".postgresql/root.crt")
+        .stderr_has("sslmode=require checks the chain too");
+    // prefer falls back to no TLS, which a TLS-only database refuses: the certificate is what
+    // the error names, as that is what to fix.
+    in_home(&tcp("localhost", TLS_ONLY_DB, ""))
+        .code(7)
+        .one_line_error()
+        .stderr_has("not trusted");
+    // Where plain connections are allowed, prefer connects without TLS, as psql does.
+    let plain = tcp("localhost", &plain_db.name, "");
+    assert_eq!(tls_state(&plain, home.path()), (false, false));
+
+    // The right CA: the same connections are encrypted and verified.
+    std::fs::copy(&tls().ca, &root).unwrap();
+    in_home(&tcp("localhost", TLS_ONLY_DB, "sslmode=require")).success();
+    assert_eq!(tls_state(&plain, home.path()), (true, true));
+    let allow = tcp("localhost", TLS_ONLY_DB, "sslmode=allow");
+    assert_eq!(tls_state(&allow, home.path()), (true, true));
+
+    // A root certificate named but missing is an error in any mode that may use TLS.
+    let missing = home.path().join("missing.pem");
+    for mode in ["prefer", "require"] {
+        in_home(&tcp(
+            "localhost",
+            TLS_ONLY_DB,
+            &format!("sslmode={mode} sslrootcert={}", missing.display()),
+        ))
+        .code(2)
+        .one_line_error()
+        .stderr_has("missing.pem does not exist");
+    }
+}
+
+#[test]
+fn system_roots_mean_verify_full_and_weaker_modes_are_refused() {
+    init(&tcp("localhost", TLS_ONLY_DB, "sslmode=require")).success();
+    // The test CA is not among the system's roots, so a connection that checks the
+    // certificate fails, and one that does not would succeed.
+    list(&tcp("localhost", TLS_ONLY_DB, "sslrootcert=system"))
+        .code(7)
+        .one_line_error()
+        .stderr_has("not trusted")
+        .stderr_has("system's root certificates");
+    for mode in ["disable", "prefer", "require", "verify-ca"] {
+        list(&tcp(
+            "localhost",
+            TLS_ONLY_DB,
+            &format!("sslmode={mode} sslrootcert=system"),
+        ))
+        .code(2)
+        .one_line_error()
+        .stderr_has(&format!(
+            "sslmode={mode} cannot be used with sslrootcert=system"
+        ))
+        .stderr_has("verify-full");
+    }
+    Run::new(&["list", "--database-url", &tcp("localhost", TLS_ONLY_DB, "")])
+        .env("PGSSLROOTCERT", Some("system"))
+        .env("PGSSLMODE", Some("require"))
+        .run()
+        .code(2);
+}
+
 #[test]
 fn ctrl_c_cancels_a_statement_over_tls_too() {
     // The cancel request is a connection of its own, made with the session's TLS settings.

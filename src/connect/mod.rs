@@ -54,6 +54,18 @@ pub enum SslMode {
 }
 
 impl SslMode {
+    /// The mode as libpq spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            SslMode::Disable => "disable",
+            SslMode::Allow => "allow",
+            SslMode::Prefer => "prefer",
+            SslMode::Require => "require",
+            SslMode::VerifyCa => "verify-ca",
+            SslMode::VerifyFull => "verify-full",
+        }
+    }
+
     fn parse(text: &str) -> Result<SslMode> {
         Ok(match text {
             "disable" => SslMode::Disable,
@@ -294,7 +306,7 @@ fn build(
         })?,
     };
     let dbname = params.dbname.unwrap_or_else(|| user.clone());
-    let sslmode = SslMode::parse(params.sslmode.as_deref().unwrap_or("prefer"))?;
+    let sslmode = sslmode(params.sslmode.as_deref(), params.sslrootcert.as_deref())?;
     let connect_timeout = match (options.connect_timeout, &params.connect_timeout) {
         // As libpq's connect_timeout=0: no limit.
         (Some(flag), _) => (!flag.is_zero()).then_some(flag),
@@ -340,6 +352,30 @@ fn build(
         }
     }
     Ok(target)
+}
+
+/// The TLS mode, as libpq 16 and later settle it: `prefer` by default, but `sslrootcert=system`
+/// makes `verify-full` the default and refuses any weaker mode, since a public CA signs
+/// certificates for anyone's host names and only the host name check tells them apart.
+fn sslmode(given: Option<&str>, sslrootcert: Option<&str>) -> Result<SslMode> {
+    let system_roots = sslrootcert == Some("system");
+    let mode = match given {
+        None if system_roots => SslMode::VerifyFull,
+        given => SslMode::parse(given.unwrap_or("prefer"))?,
+    };
+    if system_roots && mode != SslMode::VerifyFull {
+        return Err(Error::Usage {
+            message: format!(
+                "sslmode={} cannot be used with sslrootcert=system",
+                mode.name()
+            ),
+            hint: Some(
+                "use sslmode=verify-full, as libpq does: a public CA signs certificates for anyone's host names, so only the host name check proves the server"
+                    .into(),
+            ),
+        });
+    }
+    Ok(mode)
 }
 
 fn default_socket_dir(port: u16) -> PathBuf {
@@ -864,5 +900,31 @@ mod tests {
     fn bad_sslmode_is_a_usage_error() {
         let err = resolve_with(Some("postgresql://u@h/d?sslmode=bogus"), &[]).unwrap_err();
         assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn system_roots_mean_verify_full_as_in_libpq_16() {
+        let url = "postgresql://u@h/d?sslrootcert=system";
+        assert_eq!(
+            resolve_with(Some(url), &[]).unwrap().sslmode,
+            SslMode::VerifyFull
+        );
+        let full = format!("{url}&sslmode=verify-full");
+        assert_eq!(
+            resolve_with(Some(&full), &[]).unwrap().sslmode,
+            SslMode::VerifyFull
+        );
+        for weaker in ["disable", "allow", "prefer", "require", "verify-ca"] {
+            let err = resolve_with(Some(&format!("{url}&sslmode={weaker}")), &[]).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{weaker}");
+            assert!(err.to_string().contains(weaker), "{err}");
+            // PGSSLMODE is a mode given too; PGSSLROOTCERT names the roots as well.
+            let err = resolve_with(
+                Some("postgresql://u@h/d"),
+                &[("PGSSLMODE", weaker), ("PGSSLROOTCERT", "system")],
+            )
+            .unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{weaker}");
+        }
     }
 }

@@ -36,6 +36,60 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
+/// How the server's certificate is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// Encrypted, the certificate taken as it comes.
+    Nothing,
+    /// The chain must lead to a trusted root; the host name is not compared.
+    Chain,
+    /// The chain and the host name.
+    ChainAndName,
+}
+
+/// libpq's rules: `verify-ca` and `verify-full` as named, and in the other modes the chain is
+/// checked whenever there is a root certificate (`sslrootcert`, else `~/.postgresql/root.crt`
+/// when it exists), so `require` and `prefer` then act as `verify-ca`.
+pub fn check(target: &Target, home: Option<&Path>) -> Check {
+    match target.sslmode {
+        SslMode::VerifyFull => Check::ChainAndName,
+        SslMode::VerifyCa => Check::Chain,
+        SslMode::Disable => Check::Nothing,
+        SslMode::Allow | SslMode::Prefer | SslMode::Require => match roots(target, home) {
+            Roots::Named(_) | Roots::System => Check::Chain,
+            Roots::Default(path) if path.is_file() => Check::Chain,
+            Roots::Default(_) => Check::Nothing,
+        },
+    }
+}
+
+/// Whether a connection to `target` proves the server's identity (see [`check`]).
+pub fn verifies(target: &Target) -> bool {
+    check(target, target.home.as_deref()) != Check::Nothing
+}
+
+/// Where the trusted roots come from.
+enum Roots {
+    /// `sslrootcert=system`: the platform's roots.
+    System,
+    /// A file named by `sslrootcert` (or `PGSSLROOTCERT`).
+    Named(PathBuf),
+    /// libpq's default, `~/.postgresql/root.crt`, which may not exist.
+    Default(PathBuf),
+}
+
+fn roots(target: &Target, home: Option<&Path>) -> Roots {
+    // libpq takes an empty sslrootcert as none.
+    match target.sslrootcert.as_deref().filter(|s| !s.is_empty()) {
+        Some("system") => Roots::System,
+        Some(path) => Roots::Named(PathBuf::from(path)),
+        None => Roots::Default(
+            home.map(|h| h.join(".postgresql/root.crt"))
+                .unwrap_or_default(),
+        ),
+    }
+}
+
 /// The TLS plan for a target. Over Unix sockets there is no TLS, as with libpq.
 pub fn plan(target: &Target, home: Option<&Path>) -> Result<TlsPlan> {
     use postgres::config::SslMode as Driver;
@@ -46,21 +100,19 @@ pub fn plan(target: &Target, home: Option<&Path>) -> Result<TlsPlan> {
     } else {
         target.sslmode
     };
-    // libpq: with a root certificate given, `require` verifies the chain like `verify-ca`.
-    let mode = match (mode, &target.sslrootcert) {
-        (SslMode::Require, Some(_)) => SslMode::VerifyCa,
-        (mode, _) => mode,
+    let check = if mode == SslMode::Disable {
+        Check::Nothing
+    } else {
+        check(target, home)
     };
-    let verifier: Arc<dyn ServerCertVerifier> = match mode {
-        SslMode::Disable | SslMode::Allow | SslMode::Prefer | SslMode::Require => {
-            Arc::new(NoVerification(provider()))
-        }
-        SslMode::VerifyCa | SslMode::VerifyFull => {
-            let roots = Arc::new(root_store(target.sslrootcert.as_deref(), home)?);
+    let verifier: Arc<dyn ServerCertVerifier> = match check {
+        Check::Nothing => Arc::new(NoVerification(provider())),
+        Check::Chain | Check::ChainAndName => {
+            let roots = Arc::new(root_store(roots(target, home))?);
             let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider())
                 .build()
                 .map_err(|err| Error::usage(format!("unusable sslrootcert: {err}")))?;
-            if mode == SslMode::VerifyFull {
+            if check == Check::ChainAndName {
                 webpki
             } else {
                 Arc::new(ChainOnly(webpki))
@@ -95,44 +147,55 @@ pub fn plan(target: &Target, home: Option<&Path>) -> Result<TlsPlan> {
     })
 }
 
-/// Whether a connection to `target` proves the server's identity (verify-ca or verify-full,
-/// or require with a root certificate).
-pub fn verifies(target: &Target) -> bool {
-    matches!(target.sslmode, SslMode::VerifyCa | SslMode::VerifyFull)
-        || (target.sslmode == SslMode::Require && target.sslrootcert.is_some())
+/// What the certificate was checked against, for an error that says it is not trusted.
+pub fn roots_named(target: &Target) -> String {
+    match roots(target, target.home.as_deref()) {
+        Roots::System => "the system's root certificates".into(),
+        Roots::Named(path) => format!("sslrootcert {}", path.display()),
+        Roots::Default(path) => path.display().to_string(),
+    }
 }
 
 /// The trusted roots: `sslrootcert` as a PEM file, `system` for the platform's roots, or
 /// libpq's default `~/.postgresql/root.crt`.
-fn root_store(sslrootcert: Option<&str>, home: Option<&Path>) -> Result<RootCertStore> {
+fn root_store(roots: Roots) -> Result<RootCertStore> {
     let mut store = RootCertStore::empty();
-    if sslrootcert == Some("system") {
-        let found = rustls_native_certs::load_native_certs();
-        let (added, _) = store.add_parsable_certificates(found.certs);
-        if added == 0 {
-            return Err(Error::usage(
-                "sslrootcert=system, but no system root certificates were found",
-            ));
+    let path = match roots {
+        Roots::System => {
+            let found = rustls_native_certs::load_native_certs();
+            let (added, _) = store.add_parsable_certificates(found.certs);
+            if added == 0 {
+                return Err(Error::usage(
+                    "sslrootcert=system, but no system root certificates were found",
+                ));
+            }
+            return Ok(store);
         }
-        return Ok(store);
-    }
-    let path = match sslrootcert {
-        Some(path) => PathBuf::from(path),
-        None => home
-            .map(|h| h.join(".postgresql/root.crt"))
-            .unwrap_or_default(),
+        // Unlike libpq, which then goes on without checking: a root certificate was named to be
+        // used, and a missing one is more likely a wrong path than a wish to skip the check.
+        Roots::Named(path) if !path.is_file() => {
+            return Err(Error::Usage {
+                message: format!("sslrootcert {} does not exist", path.display()),
+                hint: Some(
+                    "check the path: sslrootcert is the server's CA as a PEM file (or system)"
+                        .into(),
+                ),
+            });
+        }
+        Roots::Default(path) if !path.is_file() => {
+            return Err(Error::Usage {
+                message: format!(
+                    "sslmode verify-ca/verify-full needs a root certificate, and {} does not exist",
+                    path.display()
+                ),
+                hint: Some(
+                    "give the server's CA as sslrootcert=/path/ca.pem (or sslrootcert=system)"
+                        .into(),
+                ),
+            });
+        }
+        Roots::Named(path) | Roots::Default(path) => path,
     };
-    if !path.is_file() {
-        return Err(Error::Usage {
-            message: format!(
-                "sslmode verify-ca/verify-full needs a root certificate, and {} does not exist",
-                path.display()
-            ),
-            hint: Some(
-                "give the server's CA as sslrootcert=/path/ca.pem (or sslrootcert=system)".into(),
-            ),
-        });
-    }
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&path)
         .and_then(|iter| iter.collect())
         .map_err(|err| {

@@ -5,7 +5,7 @@ use std::io;
 
 use postgres::error::SqlState;
 
-use crate::connect::{Host, Target};
+use crate::connect::{Host, SslMode, Target};
 use crate::error::Error;
 
 /// The io::Error at the root of a driver error, if any.
@@ -53,32 +53,51 @@ fn tls_error(tls: &rustls::Error, target: &Target) -> Error {
             Cert::NotValidForName | Cert::NotValidForNameContext { .. },
         ) => (
             format!("the certificate of {address} is not valid for that host name"),
-            "connect by a name the certificate lists, or use sslmode=verify-ca to check only the chain",
+            // With the system's roots only verify-full is allowed (see `connect::sslmode`).
+            if target.sslrootcert.as_deref() == Some("system") {
+                "connect by a name the certificate lists".into()
+            } else {
+                "connect by a name the certificate lists, or use sslmode=verify-ca to check only the chain".into()
+            },
         ),
         rustls::Error::InvalidCertificate(Cert::Expired | Cert::ExpiredContext { .. }) => (
             format!("the certificate of {address} has expired"),
-            "the server's certificate must be renewed",
+            "the server's certificate must be renewed".into(),
         ),
         rustls::Error::InvalidCertificate(
             Cert::UnknownIssuer | Cert::BadSignature | Cert::UnknownRevocationStatus,
         ) => (
             format!(
-                "the certificate of {address} is not trusted: it is not signed by a root in sslrootcert"
+                "the certificate of {address} is not trusted: it is not signed by a root in {}",
+                crate::connect::tls::roots_named(target)
             ),
-            "give the server's CA as sslrootcert=/path/ca.pem (or sslrootcert=system), or use sslmode=require to encrypt without verifying",
+            untrusted_hint(target),
         ),
         rustls::Error::InvalidCertificate(other) => (
             format!("the certificate of {address} was rejected: {other:?}"),
-            "check sslrootcert and the server's certificate",
+            "check sslrootcert and the server's certificate".into(),
         ),
         other => (
             format!("the TLS handshake with {address} failed: {other}"),
-            "check that the server's TLS settings and sslmode agree",
+            "check that the server's TLS settings and sslmode agree".into(),
         ),
     };
     Error::Unavailable {
         message,
-        hint: Some(hint.to_owned()),
+        hint: Some(hint),
+    }
+}
+
+/// What to do about a certificate that the roots do not vouch for. A user of `require` or
+/// `prefer` may not know that a root certificate makes those modes check the chain.
+fn untrusted_hint(target: &Target) -> String {
+    let give = "give the server's CA as sslrootcert=/path/ca.pem";
+    match target.sslmode {
+        SslMode::VerifyCa | SslMode::VerifyFull => give.to_owned(),
+        mode => format!(
+            "{give}: with a root certificate, sslmode={} checks the chain too, as in libpq",
+            mode.name()
+        ),
     }
 }
 

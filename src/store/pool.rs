@@ -160,14 +160,19 @@ fn connect(
     target: &Target,
 ) -> Result<Client> {
     match connect_once(config, connector, target) {
-        // libpq's `prefer`: when the TLS handshake fails, try again without TLS.
-        Err((err, _))
+        // libpq's `prefer`: when the TLS handshake fails (a certificate that a root certificate
+        // does not vouch for, too), try again without TLS. If the server then insists on TLS,
+        // the handshake's failure is the one that says what to fix.
+        Err((err, first))
             if target.sslmode == SslMode::Prefer
                 && driver_mode == DriverSsl::Prefer
                 && db_error::is_tls_failure(&err) =>
         {
             config.ssl_mode(DriverSsl::Disable);
-            connect_once(config, connector, target)
+            match connect_once(config, connector, target) {
+                Err((plain, _)) if requires_tls(&plain) => Err((err, first)),
+                other => other,
+            }
         }
         // libpq's `allow`: when the server insists on TLS, try again with it.
         Err((err, _)) if target.sslmode == SslMode::Allow && requires_tls(&err) => {
