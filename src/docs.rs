@@ -62,8 +62,8 @@ const ENVIRONMENT: [(&str, &str); 10] = [
         "libpq settings for whatever the URL leaves out.",
     ),
     (
-        "PGSSLMODE, PGSSLROOTCERT, PGCONNECT_TIMEOUT, PGAPPNAME, PGOPTIONS",
-        "More libpq settings, with libpq's meaning.",
+        "PGHOSTADDR, PGSSLMODE, PGSSLROOTCERT, PGSSLCERT, PGSSLKEY, PGSSLMINPROTOCOLVERSION, PGSSLMAXPROTOCOLVERSION, PGSSLSNI, PGCONNECT_TIMEOUT, PGAPPNAME, PGOPTIONS, PGCHANNELBINDING, PGTARGETSESSIONATTRS, PGLOADBALANCEHOSTS, PGSERVICE, PGSERVICEFILE, PGSYSCONFDIR",
+        "More libpq settings, with libpq's meaning. One that keyadm cannot obey (PGSSLCRL, PGREQUIREAUTH, ...) is refused rather than ignored.",
     ),
     (
         "PGPASSFILE",

@@ -282,6 +282,114 @@ fn unsupported_tls_modes_and_bad_urls_are_usage_errors() {
 }
 
 #[test]
+fn libpqs_other_parameters_are_honoured_or_refused_by_name() {
+    let db = TestDb::new();
+    // Set to what keyadm does anyway, libpq's other parameters are accepted.
+    let defaults = format!(
+        "{} sslnegotiation=postgres sslcompression=1 sslsni=0 sslcertmode=allow load_balance_hosts=disable",
+        db.conninfo
+    );
+    Run::new(&["list", "--database-url", &defaults])
+        .run()
+        .success();
+    // What keyadm cannot do is refused by name, never dropped: from a URL or the environment.
+    for (param, says) in [
+        (
+            "require_auth=scram-sha-256",
+            "'require_auth' is not supported by keyadm",
+        ),
+        (
+            "sslnegotiation=direct",
+            "sslnegotiation=direct is not supported by keyadm",
+        ),
+        ("sslsni=yes", "invalid sslsni 'yes'"),
+        ("load_balance_hosts=all", "invalid load_balance_hosts 'all'"),
+        ("sslmod=require", "unknown connection parameter 'sslmod'"),
+    ] {
+        Run::new(&[
+            "list",
+            "--database-url",
+            &format!("{} {param}", db.conninfo),
+        ])
+        .run()
+        .code(2)
+        .one_line_error()
+        .stderr_has(says);
+    }
+    for (var, value) in [
+        ("PGSSLCRL", "/etc/crl.pem"),
+        ("PGREQUIREAUTH", "scram-sha-256"),
+        ("PGGSSENCMODE", "require"),
+    ] {
+        db.keyadm(&["list"])
+            .env(var, Some(value))
+            .run()
+            .code(2)
+            .one_line_error()
+            .stderr_has(&format!("{var}: "))
+            .stderr_has("not supported by keyadm");
+    }
+}
+
+#[test]
+fn target_session_attrs_finds_the_kind_of_server_asked_for() {
+    let db = TestDb::new();
+    let with = |attrs: &str| format!("{} target_session_attrs={attrs}", db.conninfo);
+    Run::new(&["list", "--database-url", &with("read-write")])
+        .run()
+        .success();
+    Run::new(&["list", "--database-url", &with("read-only")])
+        .run()
+        .code(7)
+        .one_line_error()
+        .stderr_has("accepts writes, and target_session_attrs is read-only");
+    db.client()
+        .batch_execute(&format!(
+            "ALTER DATABASE {} SET default_transaction_read_only = on",
+            db.name
+        ))
+        .unwrap();
+    Run::new(&["list", "--database-url", &with("read-only")])
+        .run()
+        .success();
+    Run::new(&["list", "--database-url", &with("read-write")])
+        .run()
+        .code(7)
+        .one_line_error()
+        .stderr_has("is read-only, and target_session_attrs is read-write");
+}
+
+#[test]
+fn load_balance_hosts_random_tries_the_hosts_in_a_random_order() {
+    // Both hosts refuse at once; the error names the one tried last.
+    let last = |extra: &str| -> std::collections::BTreeSet<String> {
+        (0..24)
+            .map(|_| {
+                let out = Run::new(&[
+                    "list",
+                    "--database-url",
+                    &format!("postgresql://u@127.0.0.1:1,127.0.0.1:2/db{extra}"),
+                ])
+                .run()
+                .code(7)
+                .one_line_error();
+                let named = ["127.0.0.1:1 (", "127.0.0.1:2 ("]
+                    .into_iter()
+                    .find(|name| out.stderr.contains(name))
+                    .unwrap_or_else(|| panic!("no host named: {}", out.stderr));
+                named.to_owned()
+            })
+            .collect()
+    };
+    assert_eq!(
+        last("").len(),
+        1,
+        "in order, the second host is always last"
+    );
+    assert_eq!(last("?load_balance_hosts=random").len(), 2);
+}
+
+#[test]
 fn with_several_hosts_the_error_names_the_last_one_tried() {
     // The driver tries the hosts in turn and reports the last one's error.
     Run::new(&[

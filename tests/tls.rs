@@ -228,6 +228,71 @@ fn system_roots_mean_verify_full_and_weaker_modes_are_refused() {
 }
 
 #[test]
+fn the_tls_versions_can_be_bounded_as_in_libpq() {
+    init(&tcp("localhost", TLS_ONLY_DB, "sslmode=require")).success();
+    let protocol = |extra: &str, env: Option<(&str, &str)>| -> String {
+        let mut run = Run::new(&[
+            "doctor",
+            "--json",
+            "--database-url",
+            &tcp(
+                "localhost",
+                TLS_ONLY_DB,
+                &format!("sslmode=require {extra}"),
+            ),
+        ]);
+        if let Some((var, value)) = env {
+            run = run.env(var, Some(value));
+        }
+        let report: serde_json::Value = run.run().success().json();
+        report["tls"]["protocol"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(protocol("", None), "TLSv1.3");
+    assert_eq!(
+        protocol("ssl_max_protocol_version=TLSv1.2", None),
+        "TLSv1.2"
+    );
+    assert_eq!(
+        protocol("", Some(("PGSSLMAXPROTOCOLVERSION", "tlsv1.2"))),
+        "TLSv1.2"
+    );
+    assert_eq!(
+        protocol("ssl_min_protocol_version=TLSv1.3", None),
+        "TLSv1.3"
+    );
+    // Older versions than rustls speaks are no lower bound at all, and no upper bound to meet.
+    assert_eq!(protocol("ssl_min_protocol_version=TLSv1", None), "TLSv1.3");
+    for (extra, says) in [
+        ("ssl_max_protocol_version=TLSv1.1", "cannot be met"),
+        (
+            "ssl_min_protocol_version=TLSv1.3 ssl_max_protocol_version=TLSv1.2",
+            "is above",
+        ),
+        (
+            "ssl_min_protocol_version=SSLv3",
+            "invalid ssl_min_protocol_version",
+        ),
+    ] {
+        list(&tcp(
+            "localhost",
+            TLS_ONLY_DB,
+            &format!("sslmode=require {extra}"),
+        ))
+        .code(2)
+        .one_line_error()
+        .stderr_has(says);
+    }
+    // Without the host name in the handshake, verify-full still checks it in the certificate.
+    let ca = tls().ca.display().to_string();
+    list(&tcp(
+        "localhost",
+        TLS_ONLY_DB,
+        &format!("sslmode=verify-full sslrootcert={ca} sslsni=0"),
+    ))
+    .success();
+}
+
+#[test]
 fn ctrl_c_cancels_a_statement_over_tls_too() {
     // The cancel request is a connection of its own, made with the session's TLS settings.
     let db = TestDb::new();

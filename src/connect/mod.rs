@@ -23,7 +23,7 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const DEFAULT_SOCKET_DIRS: [&str; 2] = ["/var/run/postgresql", "/tmp"];
 
 /// libpq environment variables and the parameter each supplies.
-const PG_ENV: [(&str, &str); 16] = [
+const PG_ENV: &[(&str, &str)] = &[
     ("PGHOST", "host"),
     ("PGHOSTADDR", "hostaddr"),
     ("PGPORT", "port"),
@@ -40,6 +40,20 @@ const PG_ENV: [(&str, &str); 16] = [
     ("PGOPTIONS", "options"),
     ("PGCHANNELBINDING", "channel_binding"),
     ("PGTARGETSESSIONATTRS", "target_session_attrs"),
+    ("PGSSLMINPROTOCOLVERSION", "ssl_min_protocol_version"),
+    ("PGSSLMAXPROTOCOLVERSION", "ssl_max_protocol_version"),
+    ("PGSSLSNI", "sslsni"),
+    ("PGLOADBALANCEHOSTS", "load_balance_hosts"),
+    ("PGSSLCOMPRESSION", "sslcompression"),
+    // Read to be refused (unless set to the default): libpq would obey them, and keyadm
+    // cannot, so a revocation list or an authentication demand is never silently dropped.
+    ("PGSSLCRL", "sslcrl"),
+    ("PGSSLCRLDIR", "sslcrldir"),
+    ("PGREQUIREPEER", "requirepeer"),
+    ("PGREQUIREAUTH", "require_auth"),
+    ("PGGSSENCMODE", "gssencmode"),
+    ("PGSSLNEGOTIATION", "sslnegotiation"),
+    ("PGSSLCERTMODE", "sslcertmode"),
 ];
 
 /// libpq's `sslmode`.
@@ -86,6 +100,57 @@ impl SslMode {
     }
 }
 
+/// A TLS version rustls speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TlsVersion {
+    V12,
+    V13,
+}
+
+/// The lowest and highest TLS version a connection may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TlsVersions {
+    pub min: TlsVersion,
+    pub max: TlsVersion,
+}
+
+impl TlsVersions {
+    /// libpq's parameters, case-insensitive as in libpq. Its default minimum is TLS 1.2,
+    /// and rustls speaks nothing older, so a lower minimum changes nothing; a maximum below
+    /// TLS 1.2 cannot be met.
+    fn parse(min: Option<&str>, max: Option<&str>) -> Result<TlsVersions> {
+        let version =
+            |name: &str, text: &str, lowest: bool| match text.to_ascii_lowercase().as_str() {
+                "tlsv1" | "tlsv1.1" if lowest => Ok(TlsVersion::V12),
+                "tlsv1.2" => Ok(TlsVersion::V12),
+                "tlsv1.3" => Ok(TlsVersion::V13),
+                "tlsv1" | "tlsv1.1" => Err(Error::usage(format!(
+                    "{name}={text} cannot be met: keyadm speaks TLS 1.2 and 1.3 only"
+                ))),
+                _ => Err(Error::Usage {
+                    message: format!("invalid {name} '{}'", text.escape_debug()),
+                    hint: Some("use TLSv1.2 or TLSv1.3".into()),
+                }),
+            };
+        let versions = TlsVersions {
+            min: match min {
+                Some(text) => version("ssl_min_protocol_version", text, true)?,
+                None => TlsVersion::V12,
+            },
+            max: match max {
+                Some(text) => version("ssl_max_protocol_version", text, false)?,
+                None => TlsVersion::V13,
+            },
+        };
+        if versions.min > versions.max {
+            return Err(Error::usage(
+                "ssl_min_protocol_version is above ssl_max_protocol_version",
+            ));
+        }
+        Ok(versions)
+    }
+}
+
 /// One server address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Host {
@@ -116,6 +181,13 @@ pub struct Target {
     pub options: Option<String>,
     pub channel_binding: Option<String>,
     pub target_session_attrs: Option<String>,
+    /// The TLS versions allowed (`ssl_min_protocol_version`, `ssl_max_protocol_version`).
+    pub tls_versions: TlsVersions,
+    /// Whether the host name is sent in the TLS handshake (`sslsni`, on by default).
+    pub sslsni: bool,
+    /// `load_balance_hosts=random`: the hosts are tried in a random order (shuffled in
+    /// [`resolve`], so that errors name the one tried last).
+    pub load_balance: bool,
     /// Applied to every statement through the startup `options`.
     pub statement_timeout: Option<Duration>,
     /// Things the user should know, such as an ignored world-readable `.pgpass`.
@@ -164,10 +236,12 @@ pub fn resolve(options: &ConnectOptions, env: &dyn Fn(&str) -> Option<String>) -
         let from_service = service::lookup(&name, &non_empty)?;
         merge_missing(&mut params, from_service);
     }
-    for (var, key) in PG_ENV {
+    for &(var, key) in PG_ENV {
         if let Some(value) = non_empty(var) {
             let mut from_env = Params::default();
-            from_env.set(key, value).map_err(Error::usage)?;
+            from_env
+                .set(key, value)
+                .map_err(|message| Error::usage(format!("{var}: {message}")))?;
             merge_missing(&mut params, from_env);
         }
     }
@@ -234,7 +308,11 @@ fn merge_missing(params: &mut Params, defaults: Params) {
         application_name,
         options,
         channel_binding,
-        target_session_attrs
+        target_session_attrs,
+        ssl_min_protocol_version,
+        ssl_max_protocol_version,
+        sslsni,
+        load_balance_hosts
     );
 }
 
@@ -322,6 +400,31 @@ fn build(
         }
         (None, None) => Some(DEFAULT_CONNECT_TIMEOUT),
     };
+    let tls_versions = TlsVersions::parse(
+        params.ssl_min_protocol_version.as_deref(),
+        params.ssl_max_protocol_version.as_deref(),
+    )?;
+    // libpq sends the name unless sslsni starts with something other than 1.
+    let sslsni = match params.sslsni.as_deref() {
+        None | Some("1") => true,
+        Some("0") => false,
+        Some(other) => {
+            return Err(Error::usage(format!(
+                "invalid sslsni '{}': use 1 or 0",
+                other.escape_debug()
+            )));
+        }
+    };
+    let load_balance = match params.load_balance_hosts.as_deref() {
+        None | Some("disable") => false,
+        Some("random") => true,
+        Some(other) => {
+            return Err(Error::Usage {
+                message: format!("invalid load_balance_hosts '{}'", other.escape_debug()),
+                hint: Some("use disable or random".into()),
+            });
+        }
+    };
     let mut target = Target {
         passwords: vec![params.password.clone(); hosts.len()],
         hosts,
@@ -338,6 +441,9 @@ fn build(
         options: params.options,
         channel_binding: params.channel_binding,
         target_session_attrs: params.target_session_attrs,
+        tls_versions,
+        sslsni,
+        load_balance,
         statement_timeout: options.statement_timeout,
         warnings: Vec::new(),
         home: env("HOME").map(PathBuf::from),
@@ -350,6 +456,9 @@ fn build(
         if let Some(path) = passfile {
             target.passwords_from_file(&path);
         }
+    }
+    if target.load_balance {
+        target.shuffle_hosts();
     }
     Ok(target)
 }
@@ -522,12 +631,25 @@ impl Target {
         }
     }
 
+    /// Puts the hosts (with their ports and passwords) in a random order.
+    fn shuffle_hosts(&mut self) {
+        use rand::seq::SliceRandom;
+        let mut order: Vec<usize> = (0..self.hosts.len()).collect();
+        order.shuffle(&mut rand::rng());
+        self.hosts = order.iter().map(|&i| self.hosts[i].clone()).collect();
+        self.passwords = order.iter().map(|&i| self.passwords[i].clone()).collect();
+        if self.ports.len() > 1 {
+            self.ports = order.iter().map(|&i| self.ports[i]).collect();
+        }
+    }
+
     /// The driver configurations to try in turn, without TLS (see [`tls::plan`]): one for
     /// every host, which the driver tries in order, when they share a password (or have
     /// none); else one per host with its own password, as libpq looks each one up in
-    /// `.pgpass` (the driver takes a single password).
+    /// `.pgpass` (the driver takes a single password). With `load_balance_hosts=random`,
+    /// one per host too, so that the driver shuffles only the addresses of each name.
     pub fn to_configs(&self) -> Result<Vec<postgres::Config>> {
-        if self.passwords.iter().all(|p| *p == self.passwords[0]) {
+        if !self.load_balance && self.passwords.iter().all(|p| *p == self.passwords[0]) {
             let all: Vec<usize> = (0..self.hosts.len()).collect();
             return Ok(vec![self.config_for(&all, self.passwords[0].as_deref())?]);
         }
@@ -595,13 +717,17 @@ impl Target {
             config.target_session_attrs(match attrs.as_str() {
                 "any" => TargetSessionAttrs::Any,
                 "read-write" => TargetSessionAttrs::ReadWrite,
+                "read-only" => TargetSessionAttrs::ReadOnly,
                 other => {
                     return Err(Error::usage(format!(
-                        "target_session_attrs '{}' is not supported (use any or read-write)",
+                        "target_session_attrs '{}' is not supported (use any, read-write or read-only)",
                         other.escape_debug()
                     )));
                 }
             });
+        }
+        if self.load_balance {
+            config.load_balance_hosts(postgres::config::LoadBalanceHosts::Random);
         }
         Ok(config)
     }

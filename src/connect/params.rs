@@ -19,6 +19,10 @@ pub struct Params {
     pub options: Option<String>,
     pub channel_binding: Option<String>,
     pub target_session_attrs: Option<String>,
+    pub ssl_min_protocol_version: Option<String>,
+    pub ssl_max_protocol_version: Option<String>,
+    pub sslsni: Option<String>,
+    pub load_balance_hosts: Option<String>,
     /// A service of `pg_service.conf` supplying the parameters not given.
     pub service: Option<String>,
 }
@@ -44,6 +48,10 @@ impl Params {
             "options" => &mut self.options,
             "channel_binding" => &mut self.channel_binding,
             "target_session_attrs" => &mut self.target_session_attrs,
+            "ssl_min_protocol_version" => &mut self.ssl_min_protocol_version,
+            "ssl_max_protocol_version" => &mut self.ssl_max_protocol_version,
+            "sslsni" => &mut self.sslsni,
+            "load_balance_hosts" => &mut self.load_balance_hosts,
             "service" => &mut self.service,
             "fallback_application_name" => {
                 if self.application_name.is_none() {
@@ -57,14 +65,42 @@ impl Params {
             "gssencmode" if matches!(value.as_str(), "disable" | "allow" | "prefer") => {
                 return Ok(());
             }
+            // Only the default of each is what keyadm does anyway.
+            "sslnegotiation" if value == "postgres" => return Ok(()),
+            "sslcertmode" if value == "allow" => return Ok(()),
+            // sslcompression: TLS compression is gone from TLS 1.3 and rustls (off in OpenSSL).
             "keepalives"
             | "keepalives_idle"
             | "keepalives_interval"
             | "keepalives_count"
             | "tcp_user_timeout"
-            | "client_encoding" => return Ok(()),
-            "sslpassword" | "sslcrl" | "sslcrldir" | "requirepeer" | "gssencmode"
-            | "krbsrvname" | "gsslib" => {
+            | "client_encoding"
+            | "sslcompression" => return Ok(()),
+            "gssencmode" | "sslnegotiation" | "sslcertmode" => {
+                return Err(format!(
+                    "{key}={} is not supported by keyadm (leave it out for the default)",
+                    value.escape_debug()
+                ));
+            }
+            "sslpassword"
+            | "sslcrl"
+            | "sslcrldir"
+            | "requirepeer"
+            | "krbsrvname"
+            | "gsslib"
+            | "gssdelegation"
+            | "require_auth"
+            | "replication"
+            | "requiressl"
+            | "sslkeylogfile"
+            | "min_protocol_version"
+            | "max_protocol_version"
+            | "scram_client_key"
+            | "scram_server_key"
+            | "oauth_issuer"
+            | "oauth_client_id"
+            | "oauth_client_secret"
+            | "oauth_scope" => {
                 return Err(format!(
                     "the connection parameter '{key}' is not supported by keyadm"
                 ));

@@ -21,7 +21,7 @@ use rustls::{
 };
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use super::{Host, SslMode, Target};
+use super::{Host, SslMode, Target, TlsVersion};
 use crate::error::{Error, Result};
 
 /// How one connection attempt uses TLS.
@@ -119,8 +119,14 @@ pub fn plan(target: &Target, home: Option<&Path>) -> Result<TlsPlan> {
             }
         }
     };
+    let versions: &[&rustls::SupportedProtocolVersion] =
+        match (target.tls_versions.min, target.tls_versions.max) {
+            (TlsVersion::V12, TlsVersion::V12) => &[&rustls::version::TLS12],
+            (TlsVersion::V13, _) => &[&rustls::version::TLS13],
+            (TlsVersion::V12, TlsVersion::V13) => rustls::DEFAULT_VERSIONS,
+        };
     let builder = ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
+        .with_protocol_versions(versions)
         .map_err(|err| Error::failure(format!("TLS setup failed: {err}")))?
         .dangerous()
         .with_custom_certificate_verifier(verifier);
@@ -130,12 +136,13 @@ pub fn plan(target: &Target, home: Option<&Path>) -> Result<TlsPlan> {
     } else {
         client_identity(target, home)?
     };
-    let config = match identity {
+    let mut config = match identity {
         Some((certs, key)) => builder
             .with_client_auth_cert(certs, key)
             .map_err(|err| Error::usage(format!("unusable client certificate or key: {err}")))?,
         None => builder.with_no_client_auth(),
     };
+    config.enable_sni = target.sslsni;
     let driver_mode = match mode {
         SslMode::Disable | SslMode::Allow => Driver::Disable,
         SslMode::Prefer => Driver::Prefer,

@@ -249,6 +249,18 @@ pub fn connect_error(err: &postgres::Error, target: &Target) -> Error {
         {
             return not_postgres();
         }
+        // The driver's own check of target_session_attrs, after logging in.
+        let session = match io.to_string().as_str() {
+            "database does not allow writes" => Some(("is read-only", "read-write")),
+            "database is not read only" => Some(("accepts writes", "read-only")),
+            _ => None,
+        };
+        if let Some((state, wanted)) = session {
+            return unavailable(
+                format!("the server at {address} {state}, and target_session_attrs is {wanted}"),
+                "list a server of that kind among the hosts, or change target_session_attrs",
+            );
+        }
         return match io.kind() {
             io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset => closed(),
             io::ErrorKind::ConnectionRefused => unavailable(
