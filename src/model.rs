@@ -177,6 +177,8 @@ pub struct TlsState {
     pub cipher: Option<String>,
     /// Whether the server's certificate was checked against trusted roots.
     pub verified: bool,
+    /// Whether the host name was checked against the certificate too (`verify-full`).
+    pub host_name_verified: bool,
 }
 
 /// keyadm's schema as `doctor` found it.

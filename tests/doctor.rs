@@ -19,6 +19,7 @@ struct Tls {
     enabled: bool,
     protocol: Option<String>,
     verified: bool,
+    host_name_verified: bool,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -90,8 +91,19 @@ fn doctor_over_verified_tls() {
     .run()
     .success()
     .json();
-    assert!(verified.tls.enabled && verified.tls.verified);
+    assert!(verified.tls.enabled && verified.tls.verified && verified.tls.host_name_verified);
     assert!(verified.tls.protocol.unwrap().starts_with("TLSv1."));
+    // verify-ca (or require with a root certificate) checks the chain but not the name.
+    let chain_only = format!("{url} sslmode=verify-ca sslrootcert={ca}");
+    let report: Report = Run::new(&["doctor", "--json", "--database-url", &chain_only])
+        .run()
+        .success()
+        .json();
+    assert!(report.tls.verified && !report.tls.host_name_verified);
+    Run::new(&["doctor", "--database-url", &chain_only])
+        .run()
+        .success()
+        .stdout_has("chain verified, host name not checked (use sslmode=verify-full)");
     let unverified = Run::new(&[
         "doctor",
         "--database-url",

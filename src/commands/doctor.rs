@@ -11,7 +11,8 @@ use super::{Context, Outcome};
 pub fn run(context: &Context) -> Result<Outcome> {
     let target = context.target()?;
     let store = context.connect_to(&target)?;
-    let mut report = store.diagnose(target.ports[0], tls::verifies(&target))?;
+    let check = tls::check(&target, target.home.as_deref());
+    let mut report = store.diagnose(target.ports[0], check)?;
     report.address = target.address();
     context.printer.doctor(&report)?;
     if report.ok {

@@ -63,11 +63,6 @@ pub fn check(target: &Target, home: Option<&Path>) -> Check {
     }
 }
 
-/// Whether a connection to `target` proves the server's identity (see [`check`]).
-pub fn verifies(target: &Target) -> bool {
-    check(target, target.home.as_deref()) != Check::Nothing
-}
-
 /// Where the trusted roots come from.
 enum Roots {
     /// `sslrootcert=system`: the platform's roots.

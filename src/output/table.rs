@@ -287,10 +287,10 @@ pub fn doctor(report: &DoctorReport) -> String {
             "{} ({}), certificate {}",
             report.tls.protocol.as_deref().unwrap_or("TLS"),
             report.tls.cipher.as_deref().unwrap_or("?"),
-            if report.tls.verified {
-                "verified"
-            } else {
-                "not verified (use sslmode=verify-full)"
+            match (report.tls.verified, report.tls.host_name_verified) {
+                (true, true) => "verified",
+                (true, false) => "chain verified, host name not checked (use sslmode=verify-full)",
+                _ => "not verified (use sslmode=verify-full)",
             }
         )
     } else if report.address.starts_with("socket") {

@@ -2,6 +2,7 @@
 
 use postgres::types::Type;
 
+use crate::connect::tls::Check;
 use crate::error::Result;
 use crate::model::{DoctorReport, PrivilegeCheck, SchemaState, TlsState};
 
@@ -48,11 +49,7 @@ const WRITABLE: &str = "a server that allows writes";
 
 impl Store {
     /// Inspects the connection and the schema; changes nothing.
-    pub fn diagnose(
-        &self,
-        connected_port: u16,
-        verifies_certificate: bool,
-    ) -> Result<DoctorReport> {
+    pub fn diagnose(&self, connected_port: u16, check: Check) -> Result<DoctorReport> {
         let mut conn = self.conn()?;
         let row = conn.query_typed_one(
             "SELECT current_setting('server_version'), current_user::text, current_database()::text,
@@ -83,13 +80,15 @@ impl Store {
                 enabled: true,
                 protocol: row.get(1),
                 cipher: row.get(2),
-                verified: verifies_certificate,
+                verified: check != Check::Nothing,
+                host_name_verified: check == Check::ChainAndName,
             },
             _ => TlsState {
                 enabled: false,
                 protocol: None,
                 cipher: None,
                 verified: false,
+                host_name_verified: false,
             },
         };
         // A transaction pooler hands each transaction to whichever server connection is free.
