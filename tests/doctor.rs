@@ -3,6 +3,7 @@ use crate::support::{Run, TestDb, cluster};
 
 #[derive(Debug, serde::Deserialize)]
 struct Report {
+    address: String,
     server_version: String,
     user: String,
     database: String,
@@ -116,6 +117,22 @@ fn doctor_over_verified_tls() {
         "{}",
         unverified.stdout
     );
+}
+
+#[test]
+fn doctor_names_the_host_it_reached_of_several() {
+    let port = tls().port;
+    let url = format!(
+        "host=127.0.0.1,localhost port=1,{port} user=postgres dbname={TLS_ONLY_DB} sslmode=require"
+    );
+    Run::new(&["init", "--database-url", &url]).run().success();
+    let report: Report = Run::new(&["doctor", "--json", "--database-url", &url])
+        .run()
+        .success()
+        .json();
+    // Not the first host, which refused, nor a pooler for the port that differs from it.
+    assert_eq!(report.address, format!("localhost:{port}"));
+    assert_eq!(report.pooler, None);
 }
 
 #[test]

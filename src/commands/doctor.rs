@@ -12,8 +12,10 @@ pub fn run(context: &Context) -> Result<Outcome> {
     let target = context.target()?;
     let store = context.connect_to(&target)?;
     let check = tls::check(&target, target.home.as_deref());
-    let mut report = store.diagnose(target.ports[0], check)?;
-    report.address = target.address();
+    // With several hosts, the one reached.
+    let host = store.host();
+    let mut report = store.diagnose(target.port_of(host), check)?;
+    report.address = target.address_of(host);
     context.printer.doctor(&report)?;
     if report.ok {
         return Ok(Outcome::Success);

@@ -568,7 +568,7 @@ impl Target {
     }
 
     /// The port of the `i`th host (one port given serves every host).
-    fn port_of(&self, i: usize) -> u16 {
+    pub fn port_of(&self, i: usize) -> u16 {
         self.ports.get(i).copied().unwrap_or(self.ports[0])
     }
 
@@ -620,7 +620,7 @@ impl Target {
     }
 
     /// The `i`th host with its port (one port serves every host).
-    fn address_of(&self, i: usize) -> String {
+    pub fn address_of(&self, i: usize) -> String {
         let port = self.port_of(i);
         match &self.hosts[i] {
             Host::Tcp(name) if name.contains(':') => format!("[{name}]:{port}"),
@@ -643,16 +643,11 @@ impl Target {
         }
     }
 
-    /// The driver configurations to try in turn, without TLS (see [`tls::plan`]): one for
-    /// every host, which the driver tries in order, when they share a password (or have
-    /// none); else one per host with its own password, as libpq looks each one up in
-    /// `.pgpass` (the driver takes a single password). With `load_balance_hosts=random`,
-    /// one per host too, so that the driver shuffles only the addresses of each name.
+    /// The driver configurations to try in turn, without TLS (see [`tls::plan`]): one per
+    /// host, in order, so that each host has its own password (libpq looks each one up in
+    /// `.pgpass`; the driver takes a single password), keyadm knows which host it reached,
+    /// and with `load_balance_hosts=random` the driver shuffles only each name's addresses.
     pub fn to_configs(&self) -> Result<Vec<postgres::Config>> {
-        if !self.load_balance && self.passwords.iter().all(|p| *p == self.passwords[0]) {
-            let all: Vec<usize> = (0..self.hosts.len()).collect();
-            return Ok(vec![self.config_for(&all, self.passwords[0].as_deref())?]);
-        }
         (0..self.hosts.len())
             .map(|i| self.config_for(&[i], self.passwords[i].as_deref()))
             .collect()
@@ -987,16 +982,22 @@ mod tests {
             .map(|c| c.get_ports()[0])
             .collect();
         assert_eq!(ports, [5432, 5433, 5434]);
-        // One password for all: one attempt, the driver going through the hosts.
+        // One password for all: one attempt per host still, each with it.
         let t = resolve("*:*:*:*:same\n", "host=a,b user=u dbname=d", &[]);
-        assert_eq!(passwords(&t), [(2, Some("same".into()))]);
+        assert_eq!(
+            passwords(&t),
+            [(1, Some("same".into())), (1, Some("same".into()))]
+        );
         // A password given applies to every host; the file is not read.
         let t = resolve(
             "b:*:*:*:pw-b\n",
             "host=a,b user=u dbname=d",
             &[("PGPASSWORD", "given")],
         );
-        assert_eq!(passwords(&t), [(2, Some("given".into()))]);
+        assert_eq!(
+            passwords(&t),
+            [(1, Some("given".into())), (1, Some("given".into()))]
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

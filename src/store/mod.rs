@@ -83,6 +83,11 @@ impl Store {
         format!("{}.{name}", self.schema_ident)
     }
 
+    /// Which of the target's hosts the store is connected to (an index into its list).
+    pub fn host(&self) -> usize {
+        self.pool.host()
+    }
+
     /// A way to cancel the running statement from another thread (for Ctrl-C); `None` if
     /// the connection is out at the time of asking.
     pub fn canceller(&self) -> Option<impl FnOnce() -> Result<(), String> + Send + 'static> {

@@ -43,6 +43,8 @@ pub struct Pool {
     connector: MakeRustlsConnect,
     more: OnceLock<r2d2::Pool<Manager>>,
     connect_timeout: Option<Duration>,
+    /// Which of the target's hosts was reached.
+    host: usize,
 }
 
 /// A connection lent out; it goes back to the store when dropped.
@@ -104,6 +106,11 @@ impl Pool {
             .map_err(|err| err.to_string())
     }
 
+    /// Which of the target's hosts was reached (an index into its list).
+    pub fn host(&self) -> usize {
+        self.host
+    }
+
     /// A way to cancel the statement running on the first connection from another thread
     /// (a cancel request, as psql sends on Ctrl-C); `None` while the connection is out.
     pub fn canceller(&self) -> Option<impl FnOnce() -> Result<(), String> + Send + 'static> {
@@ -132,8 +139,8 @@ pub fn open(target: &Target, report: &Reporter) -> Result<Pool> {
     let plan = tls::plan(target, target.home.as_deref())?;
     let _deadline = deadline(target, report)?;
     let mut failure = None;
-    // Hosts with passwords of their own are tried one by one; the last one's error is told.
-    for mut config in target.to_configs()? {
+    // The hosts are tried one by one, as libpq does; the last one's error is told.
+    for (host, mut config) in target.to_configs()?.into_iter().enumerate() {
         config.ssl_mode(plan.driver_mode);
         match connect(&mut config, &plan.connector, plan.driver_mode, target) {
             Ok(client) => {
@@ -143,6 +150,7 @@ pub fn open(target: &Target, report: &Reporter) -> Result<Pool> {
                     connector: plan.connector,
                     more: OnceLock::new(),
                     connect_timeout: target.connect_timeout,
+                    host,
                 });
             }
             Err(err) => failure = Some(err),
