@@ -404,7 +404,7 @@ fn build(
         params.ssl_min_protocol_version.as_deref(),
         params.ssl_max_protocol_version.as_deref(),
     )?;
-    // libpq sends the name unless sslsni starts with something other than 1.
+    // libpq's sslsni: 1 (the default) sends the host name in the TLS handshake, 0 does not.
     let sslsni = match params.sslsni.as_deref() {
         None | Some("1") => true,
         Some("0") => false,
@@ -648,36 +648,26 @@ impl Target {
     /// `.pgpass`; the driver takes a single password), keyadm knows which host it reached,
     /// and with `load_balance_hosts=random` the driver shuffles only each name's addresses.
     pub fn to_configs(&self) -> Result<Vec<postgres::Config>> {
-        (0..self.hosts.len())
-            .map(|i| self.config_for(&[i], self.passwords[i].as_deref()))
-            .collect()
+        (0..self.hosts.len()).map(|i| self.config_for(i)).collect()
     }
 
-    /// The driver configuration for the hosts at `indexes`, without TLS.
-    fn config_for(&self, indexes: &[usize], password: Option<&str>) -> Result<postgres::Config> {
+    /// The driver configuration for the `i`th host, without TLS.
+    fn config_for(&self, i: usize) -> Result<postgres::Config> {
         use postgres::config::{ChannelBinding, TargetSessionAttrs};
         let mut config = postgres::Config::new();
-        for &i in indexes {
-            match &self.hosts[i] {
-                Host::Tcp(name) => config.host(name),
-                Host::Socket(dir) => config.host_path(dir),
-            };
-        }
+        match &self.hosts[i] {
+            Host::Tcp(name) => config.host(name),
+            Host::Socket(dir) => config.host_path(dir),
+        };
         if let Some(addr) = self.hostaddr {
             config.hostaddr(addr);
         }
-        if self.ports.len() == 1 {
-            config.port(self.ports[0]);
-        } else {
-            for &i in indexes {
-                config.port(self.ports[i]);
-            }
-        }
         config
+            .port(self.port_of(i))
             .user(&self.user)
             .dbname(&self.dbname)
             .application_name(&self.application_name);
-        if let Some(password) = password {
+        if let Some(password) = &self.passwords[i] {
             config.password(password);
         }
         // 0s is PostgreSQL's "no limit" (over any the role sets); a shorter one is at least 1 ms.
