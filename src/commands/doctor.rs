@@ -11,7 +11,7 @@ use super::{Context, Outcome};
 pub fn run(context: &Context) -> Result<Outcome> {
     let target = context.target()?;
     let store = context.connect_to(&target)?;
-    let check = tls::check(&target, target.home.as_deref());
+    let check = tls::check(&target);
     // With several hosts, the one reached.
     let host = store.host();
     let mut report = store.diagnose(target.port_of(host), check)?;

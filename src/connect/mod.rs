@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use params::Params;
+use tls::TlsVersions;
 
 use crate::error::{Error, Result};
 
@@ -97,57 +98,6 @@ impl SslMode {
                 });
             }
         })
-    }
-}
-
-/// A TLS version rustls speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum TlsVersion {
-    V12,
-    V13,
-}
-
-/// The lowest and highest TLS version a connection may use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TlsVersions {
-    pub min: TlsVersion,
-    pub max: TlsVersion,
-}
-
-impl TlsVersions {
-    /// libpq's parameters, case-insensitive as in libpq. Its default minimum is TLS 1.2,
-    /// and rustls speaks nothing older, so a lower minimum changes nothing; a maximum below
-    /// TLS 1.2 cannot be met.
-    fn parse(min: Option<&str>, max: Option<&str>) -> Result<TlsVersions> {
-        let version =
-            |name: &str, text: &str, lowest: bool| match text.to_ascii_lowercase().as_str() {
-                "tlsv1" | "tlsv1.1" if lowest => Ok(TlsVersion::V12),
-                "tlsv1.2" => Ok(TlsVersion::V12),
-                "tlsv1.3" => Ok(TlsVersion::V13),
-                "tlsv1" | "tlsv1.1" => Err(Error::usage(format!(
-                    "{name}={text} cannot be met: keyadm speaks TLS 1.2 and 1.3 only"
-                ))),
-                _ => Err(Error::Usage {
-                    message: format!("invalid {name} '{}'", text.escape_debug()),
-                    hint: Some("use TLSv1.2 or TLSv1.3".into()),
-                }),
-            };
-        let versions = TlsVersions {
-            min: match min {
-                Some(text) => version("ssl_min_protocol_version", text, true)?,
-                None => TlsVersion::V12,
-            },
-            max: match max {
-                Some(text) => version("ssl_max_protocol_version", text, false)?,
-                None => TlsVersion::V13,
-            },
-        };
-        if versions.min > versions.max {
-            return Err(Error::usage(
-                "ssl_min_protocol_version is above ssl_max_protocol_version",
-            ));
-        }
-        Ok(versions)
     }
 }
 

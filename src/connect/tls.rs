@@ -21,7 +21,7 @@ use rustls::{
 };
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use super::{Host, SslMode, Target, TlsVersion};
+use super::{Host, SslMode, Target};
 use crate::error::{Error, Result};
 
 /// How one connection attempt uses TLS.
@@ -34,6 +34,57 @@ pub struct TlsPlan {
 
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// A TLS version rustls speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TlsVersion {
+    V12,
+    V13,
+}
+
+/// The lowest and highest TLS version a connection may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TlsVersions {
+    pub min: TlsVersion,
+    pub max: TlsVersion,
+}
+
+impl TlsVersions {
+    /// libpq's parameters, case-insensitive as in libpq. Its default minimum is TLS 1.2,
+    /// and rustls speaks nothing older, so a lower minimum changes nothing; a maximum below
+    /// TLS 1.2 cannot be met.
+    pub(super) fn parse(min: Option<&str>, max: Option<&str>) -> Result<TlsVersions> {
+        let version =
+            |name: &str, text: &str, lowest: bool| match text.to_ascii_lowercase().as_str() {
+                "tlsv1" | "tlsv1.1" if lowest => Ok(TlsVersion::V12),
+                "tlsv1.2" => Ok(TlsVersion::V12),
+                "tlsv1.3" => Ok(TlsVersion::V13),
+                "tlsv1" | "tlsv1.1" => Err(Error::usage(format!(
+                    "{name}={text} cannot be met: keyadm speaks TLS 1.2 and 1.3 only"
+                ))),
+                _ => Err(Error::Usage {
+                    message: format!("invalid {name} '{}'", text.escape_debug()),
+                    hint: Some("use TLSv1.2 or TLSv1.3".into()),
+                }),
+            };
+        let versions = TlsVersions {
+            min: match min {
+                Some(text) => version("ssl_min_protocol_version", text, true)?,
+                None => TlsVersion::V12,
+            },
+            max: match max {
+                Some(text) => version("ssl_max_protocol_version", text, false)?,
+                None => TlsVersion::V13,
+            },
+        };
+        if versions.min > versions.max {
+            return Err(Error::usage(
+                "ssl_min_protocol_version is above ssl_max_protocol_version",
+            ));
+        }
+        Ok(versions)
+    }
 }
 
 /// How the server's certificate is checked.
@@ -50,12 +101,12 @@ pub enum Check {
 /// libpq's rules: `verify-ca` and `verify-full` as named, and in the other modes the chain is
 /// checked whenever there is a root certificate (`sslrootcert`, else `~/.postgresql/root.crt`
 /// when it exists), so `require` and `prefer` then act as `verify-ca`.
-pub fn check(target: &Target, home: Option<&Path>) -> Check {
+pub fn check(target: &Target) -> Check {
     match target.sslmode {
         SslMode::VerifyFull => Check::ChainAndName,
         SslMode::VerifyCa => Check::Chain,
         SslMode::Disable => Check::Nothing,
-        SslMode::Allow | SslMode::Prefer | SslMode::Require => match roots(target, home) {
+        SslMode::Allow | SslMode::Prefer | SslMode::Require => match roots(target) {
             Roots::Named(_) | Roots::System => Check::Chain,
             Roots::Default(path) if path.is_file() => Check::Chain,
             Roots::Default(_) => Check::Nothing,
@@ -73,20 +124,23 @@ enum Roots {
     Default(PathBuf),
 }
 
-fn roots(target: &Target, home: Option<&Path>) -> Roots {
+fn roots(target: &Target) -> Roots {
     // libpq takes an empty sslrootcert as none.
     match target.sslrootcert.as_deref().filter(|s| !s.is_empty()) {
         Some("system") => Roots::System,
         Some(path) => Roots::Named(PathBuf::from(path)),
         None => Roots::Default(
-            home.map(|h| h.join(".postgresql/root.crt"))
+            target
+                .home
+                .as_ref()
+                .map(|h| h.join(".postgresql/root.crt"))
                 .unwrap_or_default(),
         ),
     }
 }
 
 /// The TLS plan for a target. Over Unix sockets there is no TLS, as with libpq.
-pub fn plan(target: &Target, home: Option<&Path>) -> Result<TlsPlan> {
+pub fn plan(target: &Target) -> Result<TlsPlan> {
     use postgres::config::SslMode as Driver;
     let only_sockets =
         target.hosts.iter().all(|h| matches!(h, Host::Socket(_))) && target.hostaddr.is_none();
@@ -98,12 +152,12 @@ pub fn plan(target: &Target, home: Option<&Path>) -> Result<TlsPlan> {
     let check = if mode == SslMode::Disable {
         Check::Nothing
     } else {
-        check(target, home)
+        check(target)
     };
     let verifier: Arc<dyn ServerCertVerifier> = match check {
         Check::Nothing => Arc::new(NoVerification(provider())),
         Check::Chain | Check::ChainAndName => {
-            let roots = Arc::new(root_store(roots(target, home))?);
+            let roots = Arc::new(root_store(roots(target))?);
             let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider())
                 .build()
                 .map_err(|err| Error::usage(format!("unusable sslrootcert: {err}")))?;
@@ -129,7 +183,7 @@ pub fn plan(target: &Target, home: Option<&Path>) -> Result<TlsPlan> {
     let identity = if mode == SslMode::Disable {
         None
     } else {
-        client_identity(target, home)?
+        client_identity(target)?
     };
     let mut config = match identity {
         Some((certs, key)) => builder
@@ -151,7 +205,7 @@ pub fn plan(target: &Target, home: Option<&Path>) -> Result<TlsPlan> {
 
 /// What the certificate was checked against, for an error that says it is not trusted.
 pub fn roots_named(target: &Target) -> String {
-    match roots(target, target.home.as_deref()) {
+    match roots(target) {
         Roots::System => "the system's root certificates".into(),
         Roots::Named(path) => format!("sslrootcert {}", path.display()),
         Roots::Default(path) => path.display().to_string(),
@@ -217,8 +271,13 @@ fn root_store(roots: Roots) -> Result<RootCertStore> {
 type Identity = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
 
 /// The client certificate and key to offer, if there is one.
-fn client_identity(target: &Target, home: Option<&Path>) -> Result<Option<Identity>> {
-    let default = |name: &str| home.map(|h| h.join(".postgresql").join(name));
+fn client_identity(target: &Target) -> Result<Option<Identity>> {
+    let default = |name: &str| {
+        target
+            .home
+            .as_ref()
+            .map(|h| h.join(".postgresql").join(name))
+    };
     let cert_path = match &target.sslcert {
         Some(path) => {
             let path = PathBuf::from(path);

@@ -136,7 +136,7 @@ impl Pool {
 /// Connects once (bounded by the target's connect timeout as a whole, not just the TCP
 /// handshake; past it, `report` is called and the process ends with exit 7).
 pub fn open(target: &Target, report: &Reporter) -> Result<Pool> {
-    let plan = tls::plan(target, target.home.as_deref())?;
+    let plan = tls::plan(target)?;
     let _deadline = deadline(target, report)?;
     let mut failure = None;
     // The hosts are tried one by one, as libpq does; the last one's error is told.
