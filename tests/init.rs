@@ -309,25 +309,50 @@ fn the_schema_version_function_matches_the_newest_migration() {
     );
 }
 
+/// Turns an up-to-date schema back into what keyadm's version-4 schema was (before the
+/// name index of migration 5).
+const BACK_TO_VERSION_4: &str = "DROP INDEX keyadm.api_keys_name;
+     CREATE OR REPLACE FUNCTION keyadm.schema_version() RETURNS integer
+     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT 4';
+     DELETE FROM keyadm.refinery_schema_history WHERE version = 5";
+
+/// Further back, to version 3 (before `schema_version()` of migration 4 existed).
+const BACK_TO_VERSION_3: &str = "DROP FUNCTION keyadm.schema_version();
+     DELETE FROM keyadm.refinery_schema_history WHERE version = 4";
+
 #[test]
-fn check_on_a_schema_one_migration_behind_asks_for_init_then_works() {
-    let db = TestDb::new();
-    let secret = db.create("acme", "old", &[]).secret;
-    db.client()
-        .batch_execute(
-            "DROP FUNCTION keyadm.schema_version();
-             DELETE FROM keyadm.refinery_schema_history WHERE version = 4",
-        )
-        .unwrap();
-    db.keyadm(&["check"])
-        .stdin(&secret)
-        .run()
-        .code(6)
-        .one_line_error()
-        .stderr_has("version 3")
-        .stderr_has("keyadm init");
-    db.keyadm(&["init"]).run().success();
-    db.keyadm(&["check"]).stdin(&secret).run().success();
+fn check_on_a_schema_behind_asks_for_init_then_works() {
+    for (version, undo) in [
+        ("version 4", vec![BACK_TO_VERSION_4]),
+        ("version 3", vec![BACK_TO_VERSION_4, BACK_TO_VERSION_3]),
+    ] {
+        let db = TestDb::new();
+        let secret = db.create("acme", "old", &[]).secret;
+        for sql in undo {
+            db.client().batch_execute(sql).unwrap();
+        }
+        db.keyadm(&["check"])
+            .stdin(&secret)
+            .run()
+            .code(6)
+            .one_line_error()
+            .stderr_has(version)
+            .stderr_has("keyadm init");
+        db.keyadm(&["show", "old"])
+            .run()
+            .code(6)
+            .stderr_has(version);
+        db.keyadm(&["init"]).run().success();
+        db.keyadm(&["check"]).stdin(&secret).run().success();
+        db.keyadm(&["show", "old"]).run().success();
+        assert_eq!(
+            db.scalar(
+                "SELECT count(*) FROM pg_indexes
+                 WHERE schemaname = 'keyadm' AND indexname = 'api_keys_name'"
+            ),
+            1
+        );
+    }
 }
 
 #[test]
@@ -349,12 +374,7 @@ fn init_on_an_up_to_date_schema_needs_no_right_to_create_objects() {
         .success()
         .stdout_has("is up to date (version");
     // Something to apply: that does need the right, and nothing changes.
-    db.client()
-        .batch_execute(
-            "DROP FUNCTION keyadm.schema_version();
-             DELETE FROM keyadm.refinery_schema_history WHERE version = 4",
-        )
-        .unwrap();
+    db.client().batch_execute(BACK_TO_VERSION_4).unwrap();
     crate::support::Run::new(&["init", "--database-url", &as_app])
         .run()
         .code(8)
