@@ -354,8 +354,16 @@ fn a_huge_key_is_not_echoed_whole() {
 #[test]
 fn a_secret_that_cannot_be_printed_leaves_no_key() {
     let db = TestDb::new();
-    let out = db.run_into_closed_pipe(&["create", "--org", "acme", "--name", "lost"]);
-    out.code(8).stderr_has("no key was created");
+    let args = ["create", "--org", "acme", "--name", "lost"];
+    db.run_into_closed_pipe(&args)
+        .code(8)
+        .one_line_error()
+        .stderr_has("stdout was closed before the secret was written; no key was created");
+    db.run_into_full_device(&args)
+        .code(8)
+        .one_line_error()
+        .stderr_has("cannot write output: No space left on device")
+        .stderr_has("; no key was created");
     assert_eq!(key_count(&db), 0);
     assert_eq!(db.scalar("SELECT count(*) FROM keyadm.key_events"), 0);
 }

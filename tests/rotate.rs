@@ -257,8 +257,16 @@ fn revoke_racing_rotate_ends_in_one_consistent_state() {
 fn a_new_secret_that_cannot_be_printed_rotates_nothing() {
     let db = TestDb::new();
     let old = db.create("acme", "svc", &[]);
-    let out = db.run_into_closed_pipe(&["rotate", &old.key.start, "--grace", "1d"]);
-    out.code(8).stderr_has("nothing was rotated");
+    let args = ["rotate", &old.key.start, "--grace", "1d"];
+    db.run_into_closed_pipe(&args)
+        .code(8)
+        .one_line_error()
+        .stderr_has("nothing was rotated");
+    db.run_into_full_device(&args)
+        .code(8)
+        .one_line_error()
+        .stderr_has("No space left on device")
+        .stderr_has("; nothing was rotated");
     assert_eq!(db.scalar("SELECT count(*) FROM keyadm.api_keys"), 1);
     assert_eq!(
         db.scalar(

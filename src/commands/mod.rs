@@ -114,14 +114,19 @@ impl Context {
     }
 }
 
-/// An error from handing a new secret over before its commit: a closed stdout, which is a
-/// quiet success when a reader of a listing stops early, is a failure here (`outcome` says
-/// what did not happen).
+/// An error from handing a new secret over before its commit, saying what did not happen
+/// (`outcome`). A closed stdout, a quiet success when a reader of a listing stops early, is a
+/// failure here.
 fn not_handed_over(err: Error, outcome: &str) -> Error {
     match err {
         Error::BrokenPipe => Error::failure(format!(
             "stdout was closed before the secret was written; {outcome}"
         )),
+        // A full disk, a dead terminal: the user must know the secret is not somewhere.
+        Error::Failure { message, hint } => Error::Failure {
+            message: format!("{message}; {outcome}"),
+            hint,
+        },
         err => err,
     }
 }

@@ -106,7 +106,20 @@ impl TestDb {
         assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
         unsafe { libc::close(fds[0]) };
         // SAFETY: fds[1] is a fresh descriptor that nothing else owns.
-        let stdout = unsafe { Stdio::from_raw_fd(fds[1]) };
+        self.run_into(args, unsafe { Stdio::from_raw_fd(fds[1]) })
+    }
+
+    /// Runs keyadm with stdout `/dev/full` (every write fails with ENOSPC).
+    pub fn run_into_full_device(&self, args: &[&str]) -> Output {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("open /dev/full");
+        self.run_into(args, Stdio::from(full))
+    }
+
+    /// Runs keyadm with `stdout` as its standard output.
+    fn run_into(&self, args: &[&str], stdout: Stdio) -> Output {
         let out = Command::new(binary())
             .args(args)
             .env_clear()
