@@ -3,7 +3,12 @@
 
 #![cfg(test)]
 
+use std::ffi::OsString;
+
+use clap::{CommandFactory, FromArgMatches};
 use proptest::prelude::*;
+
+use crate::cli::Cli;
 
 use crate::connect::ConnectOptions;
 use crate::secret::{Prefix, Secret};
@@ -105,5 +110,110 @@ proptest! {
             prop_assert!(Secret::parse(&text).is_err());
             prop_assert!(lookup.id_range.is_some() || lookup.start.is_some() || lookup.name.is_some());
         }
+    }
+
+    #[test]
+    fn the_tree_for_check_parses_as_the_whole_tree(
+        tokens in prop::collection::vec(prop_oneof![
+            4 => prop::sample::select(CHECK_WORDS.to_vec()).prop_map(str::to_owned),
+            1 => any::<String>(),
+        ], 0..7)
+    ) {
+        let args: Vec<OsString> = ["keyadm", "check"]
+            .into_iter()
+            .map(OsString::from)
+            .chain(tokens.iter().map(OsString::from))
+            .collect();
+        let (fast, whole) = check_parses(&args);
+        prop_assert_eq!(fast, whole, "{:?}", tokens);
+    }
+}
+
+/// Words `check`'s arguments are made of, and some that other commands take.
+const CHECK_WORDS: [&str; 40] = [
+    "-",
+    "--",
+    "sk_abc",
+    "--batch",
+    "--expiring-within",
+    "7d",
+    "-1s",
+    "--json",
+    "-o",
+    "--format",
+    "json",
+    "table",
+    "yaml",
+    "-q",
+    "--quiet",
+    "-y",
+    "--yes",
+    "--no-input",
+    "--schema",
+    "other",
+    "--database-url",
+    "postgres://db/app",
+    "--connect-timeout",
+    "3s",
+    "--statement-timeout",
+    "--actor",
+    "bob",
+    "--color",
+    "never",
+    "--help",
+    "-h",
+    "--version",
+    "-V",
+    "--org",
+    "acme",
+    "--bogus",
+    "-qy",
+    "--json=true",
+    "--format=json",
+    "check",
+];
+
+/// How an argument list parses with [`Cli::command_for`] and with the whole tree: the
+/// parsed command line and where its values came from, or that it failed.
+fn check_parses(args: &[OsString]) -> (Option<String>, Option<String>) {
+    let parse = |command: clap::Command| {
+        let matches = crate::without_empty_env(command)
+            .try_get_matches_from(args)
+            .ok()?;
+        let cli = Cli::from_arg_matches(&matches).ok()?;
+        let sources: Vec<_> = ["database_url", "schema", "format", "json", "actor", "quiet"]
+            .into_iter()
+            .map(|id| matches.value_source(id))
+            .collect();
+        Some(format!("{cli:?} {sources:?}"))
+    };
+    (parse(Cli::command_for(args)), parse(Cli::command()))
+}
+
+#[test]
+fn the_tree_for_check_takes_what_check_is_given() {
+    for extra in [
+        &[][..],
+        &["-"],
+        &["-q"],
+        &["--json"],
+        &["--batch", "--json"],
+        &["--expiring-within", "7d", "-o", "json"],
+        &[
+            "--database-url",
+            "postgres://db/app",
+            "--schema",
+            "other",
+            "sk_abc",
+        ],
+    ] {
+        let args: Vec<OsString> = ["keyadm", "check"]
+            .iter()
+            .chain(extra)
+            .map(OsString::from)
+            .collect();
+        let (fast, whole) = check_parses(&args);
+        assert!(fast.is_some(), "{extra:?}");
+        assert_eq!(fast, whole);
     }
 }

@@ -44,7 +44,11 @@ where
     T: Into<OsString> + Clone,
 {
     let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
-    let matches = match without_empty_env(Cli::command()).try_get_matches_from(&args) {
+    // The smaller tree for `check` first; the whole tree says what is wrong, or shows help.
+    let parsed = without_empty_env(Cli::command_for(&args))
+        .try_get_matches_from(&args)
+        .or_else(|_| without_empty_env(Cli::command()).try_get_matches_from(&args));
+    let matches = match parsed {
         Ok(matches) => matches,
         Err(err) => return ExitCode::from(argument_error(&err, &args)),
     };
