@@ -9,7 +9,6 @@ use clap::{CommandFactory, FromArgMatches};
 use proptest::prelude::*;
 
 use crate::cli::Cli;
-
 use crate::connect::ConnectOptions;
 use crate::secret::{Prefix, Secret};
 use crate::{key_ref, label, timespec};
