@@ -310,8 +310,9 @@ fn the_schema_version_function_matches_the_newest_migration() {
 }
 
 /// Turns an up-to-date schema back into what keyadm's version-4 schema was (before the
-/// name index of migration 5).
+/// indexes of migration 5).
 const BACK_TO_VERSION_4: &str = "DROP INDEX keyadm.api_keys_name;
+     DROP INDEX keyadm.key_events_pruned_start;
      CREATE OR REPLACE FUNCTION keyadm.schema_version() RETURNS integer
      LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT 4';
      DELETE FROM keyadm.refinery_schema_history WHERE version = 5";

@@ -1,4 +1,4 @@
-use crate::support::{EventJson, TestDb};
+use crate::support::{EventJson, TestDb, reads_during};
 
 #[derive(Debug, serde::Deserialize)]
 struct SweepJson {
@@ -222,4 +222,54 @@ fn an_id_prefix_that_only_deleted_keys_share_names_them_all() {
         .run()
         .code(3)
         .stderr_has(&format!("error: key {} was deleted", ids[0]));
+}
+
+#[test]
+fn a_start_handle_that_matches_no_key_does_not_read_the_whole_log() {
+    let db = TestDb::new();
+    let gone = db.create("acme", "gone", &[]).key;
+    db.keyadm(&["revoke", &gone.id, "--yes"]).run().success();
+    set(&db, &gone.id, "revoked_at = now() - interval '40 days'");
+    db.keyadm(&["prune", "--dead-for", "30d", "--yes"])
+        .run()
+        .success();
+    db.client()
+        .batch_execute(
+            "INSERT INTO keyadm.key_events (key_id, org, actor, action, detail)
+             SELECT gen_random_uuid(), 'bulk', 'seed', 'created',
+                    jsonb_build_object('name', 'k' || i, 'start', 'sk_' || lpad(to_hex(i), 8, '0'))
+             FROM generate_series(1, 20000) i;
+             ANALYZE keyadm.key_events",
+        )
+        .unwrap();
+    // A start handle (of a deleted key, or a typo) that no live key has is looked for among
+    // the deleted keys, by every command that takes a KEY.
+    let (other, by_start) = reads_during(&db, "key_events", "key_events_pruned_start", 3, || {
+        for command in ["show", "audit", "revoke"] {
+            db.keyadm(&[command, "sk_0badf00d", "--yes"])
+                .run()
+                .code(3)
+                .stderr_has("no key matches 'sk_0badf00d'");
+        }
+    });
+    assert!(
+        by_start >= 3,
+        "the start handle index was used {by_start} times"
+    );
+    assert_eq!(
+        other, 0,
+        "a start handle that matches nothing read the log another way"
+    );
+    // And the deleted key is still found by its start handle.
+    db.keyadm(&["show", &gone.start])
+        .run()
+        .code(3)
+        .stderr_has(&format!("key {} was deleted", gone.id));
+    let events: Vec<EventJson> = db
+        .keyadm(&["audit", &gone.start, "--json"])
+        .run()
+        .success()
+        .json();
+    let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["pruned", "revoked", "created"]);
 }

@@ -290,6 +290,57 @@ pub fn connections_opened(db: &TestDb, run: impl FnOnce()) -> i64 {
     sessions() - before
 }
 
+/// Reads of `keyadm.<table>` so far, as the statistics say once every backend that made them
+/// has reported: (sequential scans of the table and scans of its indexes other than `index`
+/// and the primary key, scans of `index`).
+fn table_reads(db: &TestDb, table: &str, index: &str) -> (i64, i64) {
+    let row = db
+        .client()
+        .query_one(
+            "SELECT (SELECT seq_scan FROM pg_stat_user_tables WHERE relid = $1::text::regclass)
+                    + (SELECT sum(idx_scan)::int8 FROM pg_stat_user_indexes
+                       WHERE relid = $1::text::regclass AND indexrelname NOT IN ($2, $3)),
+                    (SELECT idx_scan FROM pg_stat_user_indexes WHERE indexrelname = $2
+                       AND relid = $1::text::regclass)",
+            &[&format!("keyadm.{table}"), &index, &format!("{table}_pkey")],
+        )
+        .unwrap();
+    (row.get(0), row.get(1))
+}
+
+/// How `run` reads `keyadm.<table>`: (other reads, as [`table_reads`] counts them; scans of
+/// `index`). Waits for the statistics of earlier statements to arrive first, and after `run`
+/// for at least `expected` scans of `index`, so that the backends `run` used have reported.
+pub fn reads_during(
+    db: &TestDb,
+    table: &str,
+    index: &str,
+    expected: i64,
+    run: impl FnOnce(),
+) -> (i64, i64) {
+    let mut before = table_reads(db, table, index);
+    let settle = Instant::now();
+    while settle.elapsed() < Duration::from_secs(3) {
+        std::thread::sleep(Duration::from_millis(200));
+        let now = table_reads(db, table, index);
+        if now == before {
+            break;
+        }
+        before = now;
+    }
+    run();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut after = table_reads(db, table, index);
+    while after.1 < before.1 + expected && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+        after = table_reads(db, table, index);
+    }
+    // The last backend's other reads may follow its scans of the index.
+    std::thread::sleep(Duration::from_millis(300));
+    after = table_reads(db, table, index);
+    (after.0 - before.0, after.1 - before.1)
+}
+
 /// The path of the keyadm binary under test.
 pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_keyadm"))
