@@ -348,10 +348,10 @@ fn check_on_a_schema_behind_asks_for_init_then_works() {
         db.keyadm(&["show", "old"]).run().success();
         assert_eq!(
             db.scalar(
-                "SELECT count(*) FROM pg_indexes
-                 WHERE schemaname = 'keyadm' AND indexname = 'api_keys_name'"
+                "SELECT count(*) FROM pg_indexes WHERE schemaname = 'keyadm'
+                   AND indexname IN ('api_keys_name', 'key_events_pruned_start')"
             ),
-            1
+            2
         );
     }
 }
