@@ -28,5 +28,6 @@ mod show;
 mod store;
 mod time_zone;
 mod tls;
+mod unwritten_reports;
 mod update;
 mod verify;

@@ -17,7 +17,7 @@ use crate::secret::{Prefix, Secret};
 use crate::store::{CHUNK_SIZE, KeyTemplate, NewKey, Store};
 
 use super::secret_file;
-use super::{Context, not_handed_over};
+use super::{Context, not_handed_over, reported_after};
 
 /// What `create` settled, for the bulk path.
 pub struct Request<'a> {
@@ -88,5 +88,7 @@ pub fn run(context: &Context, store: &Store, request: Request<'_>) -> Result<()>
     );
     let count = secret_file::discard_on_error(path, created)
         .map_err(|err| not_handed_over(err, "no key was created"))?;
-    printed.finish(count, path)
+    printed
+        .finish(count, path)
+        .map_err(|err| reported_after(err, &format!("{count} key(s) created")))
 }

@@ -8,7 +8,9 @@ use crate::label;
 use crate::secret::Secret;
 use crate::store::{Expiry, KeyTemplate, NewKey};
 
-use super::{Context, Outcome, bulk_create, not_handed_over, requested_expiry, secret_file};
+use super::{
+    Context, Outcome, bulk_create, not_handed_over, reported_after, requested_expiry, secret_file,
+};
 
 fn check_org(text: &str) -> Result<(), String> {
     label::check_label("org", text)
@@ -98,7 +100,15 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<Outcome> {
     });
     let key = secret_file::discard_on_error(args.secret_file.as_deref(), created)?;
     if let Some(path) = args.secret_file.as_deref() {
-        context.printer.created(&key, secret.expose(), Some(path))?;
+        context
+            .printer
+            .created(&key, secret.expose(), Some(path))
+            .map_err(|err| {
+                reported_after(
+                    err,
+                    &format!("the key was created; its secret is in {}", path.display()),
+                )
+            })?;
     }
     Ok(Outcome::Success)
 }

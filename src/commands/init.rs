@@ -3,7 +3,7 @@
 use crate::cli::InitArgs;
 use crate::error::Result;
 
-use super::{Context, Outcome};
+use super::{Context, Outcome, reported_after};
 
 /// Applies pending migrations (and grants `--grant-verify`), or with `--status` lists them
 /// without changing anything.
@@ -15,9 +15,14 @@ pub fn run(context: &Context, args: &InitArgs) -> Result<Outcome> {
             .migration_status(&store.migration_status()?)?;
     } else {
         context.cancel_on_ctrl_c(&store);
-        context
-            .printer
-            .init_report(&store.init(args.grant_verify.as_deref())?)?;
+        let report = store.init(args.grant_verify.as_deref())?;
+        context.printer.init_report(&report).map_err(|err| {
+            if report.applied.is_empty() && report.granted_verify.is_none() {
+                err
+            } else {
+                reported_after(err, &format!("the schema is at version {}", report.version))
+            }
+        })?;
     }
     Ok(Outcome::Success)
 }

@@ -123,10 +123,17 @@ fn not_handed_over(err: Error, outcome: &str) -> Error {
             "stdout was closed before the secret was written; {outcome}"
         )),
         // A full disk, a dead terminal: the user must know the secret is not somewhere.
-        Error::Failure { message, hint } => Error::Failure {
-            message: format!("{message}; {outcome}"),
-            hint,
-        },
+        err @ Error::Failure { .. } => err.with_more(outcome),
+        err => err,
+    }
+}
+
+/// An error from reporting a change that has committed (a full disk, a dead terminal): the
+/// change stands, and the message says so (`done`), lest the failure be read as nothing having
+/// changed. A closed stdout stays a quiet success.
+fn reported_after(err: Error, done: &str) -> Error {
+    match err {
+        err @ Error::Failure { .. } => err.with_more(&format!("the change stands: {done}")),
         err => err,
     }
 }

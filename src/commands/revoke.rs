@@ -5,7 +5,7 @@ use crate::error::Result;
 use crate::model::KeyStatus;
 use crate::model::{Key, RevokeOutcome};
 
-use super::{Context, Outcome, resolve_key};
+use super::{Context, Outcome, reported_after, resolve_key};
 
 /// How many keys a confirmation question names before it just counts.
 const NAMED_IN_QUESTION: usize = 5;
@@ -28,7 +28,7 @@ pub fn run(context: &Context, args: &RevokeArgs) -> Result<Outcome> {
             .into_iter()
             .map(|key| RevokeOutcome { key, changed: true })
             .collect();
-        context.printer.revoked(&outcomes)?;
+        report(context, &outcomes)?;
         return Ok(Outcome::Success);
     }
 
@@ -64,8 +64,20 @@ pub fn run(context: &Context, args: &RevokeArgs) -> Result<Outcome> {
             },
         })
         .collect();
-    context.printer.revoked(&outcomes)?;
+    report(context, &outcomes)?;
     Ok(Outcome::Success)
+}
+
+/// Prints what was revoked; a report that cannot be written says the revocations stand.
+fn report(context: &Context, outcomes: &[RevokeOutcome]) -> Result<()> {
+    context.printer.revoked(outcomes).map_err(|err| {
+        let count = outcomes.iter().filter(|o| o.changed).count();
+        if count == 0 {
+            err
+        } else {
+            reported_after(err, &format!("{count} key(s) revoked"))
+        }
+    })
 }
 
 fn question(keys: &[&Key]) -> String {

@@ -7,7 +7,9 @@ use crate::error::{Error, Result};
 use crate::secret::{Prefix, Secret};
 use crate::store::Successor;
 
-use super::{Context, Outcome, not_handed_over, requested_expiry, resolve_key, secret_file};
+use super::{
+    Context, Outcome, not_handed_over, reported_after, requested_expiry, resolve_key, secret_file,
+};
 
 /// Makes the successor, prints its secret once, and lets the old key live for the grace.
 pub fn run(context: &Context, args: &RotateArgs) -> Result<Outcome> {
@@ -49,7 +51,16 @@ pub fn run(context: &Context, args: &RotateArgs) -> Result<Outcome> {
     if let Some(path) = args.secret_file.as_deref() {
         context
             .printer
-            .rotated(&rotation, secret.expose(), Some(path))?;
+            .rotated(&rotation, secret.expose(), Some(path))
+            .map_err(|err| {
+                reported_after(
+                    err,
+                    &format!(
+                        "the key was rotated; the new secret is in {}",
+                        path.display()
+                    ),
+                )
+            })?;
     }
     context.printer.successor_expires_first(&rotation);
     Ok(Outcome::Success)

@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::model::{Key, SweepKind};
 use crate::output::Progress;
 
-use super::{Context, Outcome};
+use super::{Context, Outcome, reported_after};
 
 /// Runs `sweep` over about `count` keys after the user agreed to `question`.
 pub fn run(
@@ -25,42 +25,59 @@ pub fn run(
     let progress = Progress::new(&context.printer, Some(count.max(0) as u64), label);
     let mut report = context.printer.sweep(kind, false);
     let mut done = 0;
+    // A report that cannot be written (a reader that stopped early, a full disk) does not stop
+    // the sweep: the change asked for is made whole, as psql makes an UPDATE whole whatever
+    // becomes of its output. The report stops at the first failure.
+    let mut unwritten: Option<Error> = None;
     let result = sweep(&mut |batch| {
         progress.advance(batch.len() as u64);
         done += batch.len() as u64;
-        batch.into_iter().try_for_each(|key| report.push(key))
+        if unwritten.is_none() {
+            unwritten = batch.into_iter().try_for_each(|key| report.push(key)).err();
+        }
+        Ok(())
     });
     progress.finish();
+    let (did, not) = match kind {
+        SweepKind::Expire => ("set to expire", "were left as they were"),
+        SweepKind::Prune => ("deleted", "were kept"),
+    };
     match result {
         Ok(_) => {
-            report.finish()?;
+            let reported = match unwritten {
+                None => report.finish(),
+                Some(err) => Err(err),
+            };
+            reported.map_err(|err| match done {
+                0 => err,
+                _ => reported_after(err, &format!("{done} key(s) {did}")),
+            })?;
             Ok(Outcome::Success)
         }
         // The batches committed before a failure stand: they are reported (a whole JSON
         // document), then the error, which a failure to write the report must not hide.
         Err(err) => {
-            if !matches!(err, Error::BrokenPipe) {
+            if unwritten.is_none() {
                 let _ = report.finish();
             }
-            Err(stopped_after(err, kind, done))
+            Err(stopped_after(err, done, did, not))
         }
     }
 }
 
-/// The error of a sweep stopped after `done` keys had been changed: "nothing changed" is no
-/// longer true of an interruption then.
-fn stopped_after(err: Error, kind: SweepKind, done: u64) -> Error {
+/// The error of a sweep stopped after `done` keys had been changed (`did`; the others `not`):
+/// "nothing changed" is no longer true then, of an interruption or of a failure.
+fn stopped_after(err: Error, done: u64, did: &str, not: &str) -> Error {
+    if done == 0 {
+        return err;
+    }
     match err {
-        Error::Aborted { .. } if done > 0 => {
-            let (did, not) = match kind {
-                SweepKind::Expire => ("set to expire", "were left as they were"),
-                SweepKind::Prune => ("deleted", "were kept"),
-            };
-            Error::Aborted {
-                message: format!("interrupted after {done} key(s) were {did}; the others {not}"),
-                hint: "each batch is committed whole: run the same command again to finish".into(),
-            }
-        }
-        err => err,
+        Error::Aborted { .. } => Error::Aborted {
+            message: format!("interrupted after {done} key(s) were {did}; the others {not}"),
+            hint: "each batch is committed whole: run the same command again to finish".into(),
+        },
+        err => err.with_more(&format!(
+            "{done} key(s) had been {did} before it; the others {not}"
+        )),
     }
 }

@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::label;
 use crate::store::{Expiry, KeyChanges};
 
-use super::{Context, Outcome, requested_expiry, resolve_key};
+use super::{Context, Outcome, reported_after, requested_expiry, resolve_key};
 
 /// Applies the changes, with an `updated` event recording old and new values.
 pub fn run(context: &Context, args: UpdateArgs) -> Result<Outcome> {
@@ -60,6 +60,12 @@ pub fn run(context: &Context, args: UpdateArgs) -> Result<Outcome> {
     let store = context.store_for_changes()?;
     let key = resolve_key(&store, &args.key, args.org.as_deref())?;
     let outcome = store.update_key(key.id, &changes, &context.actor()?)?;
-    context.printer.updated(&outcome)?;
+    context.printer.updated(&outcome).map_err(|err| {
+        if outcome.changes.is_empty() {
+            err
+        } else {
+            reported_after(err, "the key was updated")
+        }
+    })?;
     Ok(Outcome::Success)
 }
