@@ -1,5 +1,8 @@
 //! Ctrl-C. keyadm installs no handler of its own until it asks a question or starts a command
 //! that changes things; until then SIGINT ends it at once (exit 130), as it does any program.
+//! SIGTERM (from `timeout`, a job scheduler's deadline, `kill`) and SIGHUP (a closed
+//! terminal) are handled as Ctrl-C is from then on: ending the process there would leave its
+//! statement to run on without it, just as below.
 //!
 //! - **At a question.** The prompts change the terminal (no echo while a secret is typed, the
 //!   cursor hidden during a yes/no question), and SIGINT's default action would end keyadm
@@ -41,7 +44,7 @@ static CANCELLED: AtomicBool = AtomicBool::new(false);
 /// The exit status of a process ended by SIGINT, as shells report it.
 const INTERRUPTED: i32 = 130;
 
-/// Takes SIGINT over from its default action (once).
+/// Takes SIGINT, SIGTERM and SIGHUP over from their default action (once).
 fn install() {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
@@ -120,7 +123,8 @@ pub fn cancelled_error() -> Error {
     )
 }
 
-/// The SIGINT handler (run on a thread of its own, not in signal context).
+/// The handler of SIGINT, SIGTERM and SIGHUP (run on a thread of its own, not in signal
+/// context, which does not say which of them arrived).
 fn on_ctrl_c() {
     let question = OPEN.lock().unwrap_or_else(|e| e.into_inner()).take();
     if let Some(question) = question {

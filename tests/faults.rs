@@ -252,7 +252,11 @@ fn a_server_restart_between_commands_is_invisible() {
 
 /// Ctrl-C, as a terminal sends it.
 fn interrupt(pid: u32) {
-    assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGINT) }, 0);
+    send(pid, libc::SIGINT);
+}
+
+fn send(pid: u32, signal: i32) {
+    assert_eq!(unsafe { libc::kill(pid as i32, signal) }, 0);
 }
 
 #[test]
@@ -261,8 +265,22 @@ fn ctrl_c_cancels_a_revoke_waiting_on_a_lock_and_nothing_is_revoked_later() {
     ctrl_c_cancels_a_blocked_revoke(&db, &db.conninfo);
 }
 
+/// `timeout` and job schedulers stop a command with SIGTERM; a closed terminal sends SIGHUP.
+#[test]
+fn sigterm_and_sighup_cancel_a_revoke_waiting_on_a_lock_as_ctrl_c_does() {
+    for signal in [libc::SIGTERM, libc::SIGHUP] {
+        let db = TestDb::new();
+        signal_cancels_a_blocked_revoke(&db, &db.conninfo, signal);
+    }
+}
+
 /// Ctrl-C while `revoke` waits on the key's row lock, connected to `db` through `url`.
 pub fn ctrl_c_cancels_a_blocked_revoke(db: &TestDb, url: &str) {
+    signal_cancels_a_blocked_revoke(db, url, libc::SIGINT);
+}
+
+/// `signal` while `revoke` waits on the key's row lock, connected to `db` through `url`.
+fn signal_cancels_a_blocked_revoke(db: &TestDb, url: &str, signal: i32) {
     let key = db.create("acme", "ci", &[]).key;
     let mut holder = db.hold_key_locks();
     let child = db
@@ -271,7 +289,7 @@ pub fn ctrl_c_cancels_a_blocked_revoke(db: &TestDb, url: &str) {
         .env("PGAPPNAME", Some("keyadm-ctrl-c-revoke"))
         .spawn();
     wait_until_blocked(db, "keyadm-ctrl-c-revoke");
-    interrupt(child.id());
+    send(child.id(), signal);
     let out = Output::from(child.wait_with_output().unwrap());
     // The lock released only now: a statement still queued on the server would revoke.
     holder.batch_execute("ROLLBACK").unwrap();
@@ -294,6 +312,11 @@ pub fn ctrl_c_cancels_a_blocked_revoke(db: &TestDb, url: &str) {
 /// Runs a sweep (`args`, with `--json`) and sends it Ctrl-C between two batches, once it has
 /// written some `action` events.
 fn interrupt_a_sweep_midway(db: &TestDb, args: &[&str], action: &str) -> Output {
+    signal_a_sweep_midway(db, args, action, libc::SIGINT)
+}
+
+/// Runs a sweep as [`interrupt_a_sweep_midway`] does, and sends it `signal`.
+fn signal_a_sweep_midway(db: &TestDb, args: &[&str], action: &str, signal: i32) -> Output {
     let application = format!("keyadm-ctrl-c-{action}");
     let child = db.keyadm(args).env("PGAPPNAME", Some(&application)).spawn();
     let pid = child.id();
@@ -303,7 +326,7 @@ fn interrupt_a_sweep_midway(db: &TestDb, args: &[&str], action: &str) -> Output 
     // Taken between two batches: the next one waits for it.
     let mut blocker = block_events(db);
     wait_until_blocked(db, &application);
-    interrupt(pid);
+    send(pid, signal);
     let out = output.join().unwrap();
     blocker.batch_execute("ROLLBACK").unwrap();
     wait_for_no_backend(db, &application);
@@ -332,6 +355,27 @@ fn ctrl_c_mid_expire_stops_after_whole_batches_and_reports_them() {
         &db,
         &["expire", "--older-than", "30d", "--yes", "--json"],
         "expired",
+    );
+    let done = assert_expire_consistent(&db);
+    assert_stopped_after(
+        out,
+        done,
+        &format!(
+            "interrupted after {done} key(s) were set to expire; the others were left as they were"
+        ),
+    );
+    finish_expire(&db);
+}
+
+#[test]
+fn sigterm_mid_expire_stops_after_whole_batches_and_reports_them() {
+    let db = TestDb::new();
+    seed_old_keys(&db, KEYS as i32);
+    let out = signal_a_sweep_midway(
+        &db,
+        &["expire", "--older-than", "30d", "--yes", "--json"],
+        "expired",
+        libc::SIGTERM,
     );
     let done = assert_expire_consistent(&db);
     assert_stopped_after(
