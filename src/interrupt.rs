@@ -73,9 +73,8 @@ impl Asking {
     /// Whether a prompt's error is Ctrl-C, and if so waits (up to a second) for the handler to
     /// end the process: the terminal library reads Ctrl-C as a key, then raises SIGINT. The
     /// caller reports nothing itself unless the handler never ran.
-    pub fn wait_if_interrupted(err: &dialoguer::Error) -> bool {
-        let dialoguer::Error::IO(io) = err;
-        if io.kind() == std::io::ErrorKind::Interrupted {
+    pub fn wait_if_interrupted(err: &std::io::Error) -> bool {
+        if err.kind() == std::io::ErrorKind::Interrupted {
             std::thread::sleep(std::time::Duration::from_secs(1));
             return true;
         }

@@ -3,7 +3,8 @@
 
 use std::io::IsTerminal;
 
-use dialoguer::{Completion, Confirm, Input, Password};
+use console::{Key, Term};
+use dialoguer::{Completion, Input, Password};
 
 use crate::error::{Error, Result};
 // Ctrl-C at a question, should its handler not have ended keyadm already.
@@ -53,11 +54,7 @@ impl Prompter {
         }
         let hint = "pass --yes to skip the question";
         let _asking = Asking::start(&self.printer, hint);
-        match Confirm::new()
-            .with_prompt(question)
-            .default(false)
-            .interact()
-        {
+        match yes_or_no(question) {
             Ok(true) => Ok(()),
             Ok(false) => Err(Error::Aborted {
                 message: "not confirmed; nothing changed".into(),
@@ -96,7 +93,7 @@ impl Prompter {
             .completion_with(&completion)
             .validate_with(|text: &String| validate(text))
             .interact_text()
-            .map_err(|err| {
+            .map_err(|dialoguer::Error::IO(err)| {
                 if Asking::wait_if_interrupted(&err) {
                     interrupted(&hint)
                 } else {
@@ -118,7 +115,7 @@ impl Prompter {
             .allow_empty_password(true)
             .interact()
             .map(|secret| Some(secret).filter(|s| !s.is_empty()))
-            .map_err(|err| {
+            .map_err(|dialoguer::Error::IO(err)| {
                 if Asking::wait_if_interrupted(&err) {
                     interrupted(hint)
                 } else {
@@ -126,6 +123,32 @@ impl Prompter {
                 }
             })
     }
+}
+
+/// Asks `question` on the terminal, answered by one key, drawn as dialoguer's `Confirm` draws
+/// it (`question [y/N] `, then `question yes` or `no`). `Confirm` ignores Ctrl-D, Esc and
+/// `q`; here they answer no, as Enter does, since the end of input is not a yes.
+fn yes_or_no(question: &str) -> std::io::Result<bool> {
+    let term = Term::stderr();
+    if !term.is_term() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotConnected,
+            "not a terminal",
+        ));
+    }
+    term.write_str(&format!("{question} [y/N] "))?;
+    term.hide_cursor()?;
+    let answer = loop {
+        match term.read_key()? {
+            Key::Char('y' | 'Y') => break true,
+            Key::Char('n' | 'N' | 'q' | '\u{4}') | Key::Enter | Key::Escape => break false,
+            _ => {}
+        }
+    };
+    term.clear_line()?;
+    term.write_line(&format!("{question} {}", if answer { "yes" } else { "no" }))?;
+    term.show_cursor()?;
+    Ok(answer)
 }
 
 /// Completes a prefix to the first known value that starts with it.

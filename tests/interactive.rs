@@ -209,10 +209,28 @@ fn revoke_asks_naming_the_key_and_defaults_to_no() {
         0
     );
 
+    // The end of input (Ctrl-D), Esc and q are no answers either, never a question left open.
+    for key_name in ["C-d", "Escape", "q"] {
+        let term = Terminal::start(&db, &["revoke", &key.start], &[]);
+        term.wait_for("[y/N]");
+        term.press(key_name);
+        let screen = term.wait_for("EXIT=5");
+        assert!(
+            screen.contains("(acme/ci)? no") && screen.contains("not confirmed; nothing changed"),
+            "{key_name}: {screen}"
+        );
+        assert!(term.cursor_shown(), "{key_name}: the cursor stayed hidden");
+    }
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM keyadm.api_keys WHERE revoked_at IS NOT NULL"),
+        0
+    );
+
     let term = Terminal::start(&db, &["revoke", &key.start], &[]);
     term.wait_for("[y/N]");
     term.type_text("y");
-    term.wait_for("EXIT=0");
+    let screen = term.wait_for("EXIT=0");
+    assert!(screen.contains("(acme/ci)? yes"), "{screen}");
     assert_eq!(
         db.scalar("SELECT count(*) FROM keyadm.api_keys WHERE revoked_at IS NOT NULL"),
         1
