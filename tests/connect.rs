@@ -1,6 +1,7 @@
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
+use crate::support::cluster::Cluster;
 use crate::support::{Output, Run, TestDb, cluster};
 
 #[test]
@@ -357,6 +358,111 @@ fn target_session_attrs_finds_the_kind_of_server_asked_for() {
         .code(7)
         .one_line_error()
         .stderr_has("is read-only, and target_session_attrs is read-write");
+}
+
+/// A libpq string naming `servers` (socket directory and port each) in order.
+fn hosts_url(servers: &[&Cluster], dbname: &str, attrs: &str) -> String {
+    let (dirs, ports): (Vec<String>, Vec<String>) = servers
+        .iter()
+        .map(|server| {
+            let (dir, port) = server.socket.as_ref().expect("an own cluster");
+            (dir.display().to_string(), port.to_string())
+        })
+        .unzip();
+    format!(
+        "host={} port={} user=postgres dbname={dbname} sslmode=disable target_session_attrs={attrs}",
+        dirs.join(","),
+        ports.join(",")
+    )
+}
+
+/// Where `keyadm doctor` says it connected, through `url`.
+fn reached(url: &str) -> String {
+    let out = Run::new(&["doctor", "--json", "--database-url", url]).run();
+    let report: serde_json::Value = out.json();
+    report["address"].as_str().unwrap().to_owned()
+}
+
+fn socket_address(server: &Cluster) -> String {
+    let (dir, port) = server.socket.as_ref().unwrap();
+    format!("socket {}/.s.PGSQL.{port}", dir.display())
+}
+
+#[test]
+fn target_session_attrs_primary_and_standby_tell_servers_apart_by_recovery() {
+    let primary = Cluster::private();
+    let standby = primary.standby();
+    let db = TestDb::new_on(&primary);
+    // The standby has replayed `keyadm init` once it has the table.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while postgres::Client::connect(&standby.conninfo(&db.name), postgres::NoTls)
+        .and_then(|mut c| c.query_one("SELECT to_regclass('keyadm.api_keys')::text", &[]))
+        .map_or(true, |row| row.get::<_, Option<String>>(0).is_none())
+    {
+        assert!(Instant::now() < deadline, "the standby never caught up");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let url = |servers: &[&Cluster], attrs: &str| hosts_url(servers, &db.name, attrs);
+
+    // A change through a list that starts with the standby reaches the primary.
+    Run::new(&[
+        "create",
+        "--org",
+        "acme",
+        "--name",
+        "ha",
+        "--actor",
+        "t",
+        "--database-url",
+        &url(&[&standby, &primary], "primary"),
+    ])
+    .run()
+    .success();
+    assert_eq!(db.scalar("SELECT count(*) FROM keyadm.api_keys"), 1);
+    assert_eq!(
+        reached(&url(&[&standby, &primary], "primary")),
+        socket_address(&primary)
+    );
+    assert_eq!(
+        reached(&url(&[&primary, &standby], "standby")),
+        socket_address(&standby)
+    );
+    assert_eq!(
+        reached(&url(&[&primary, &standby], "prefer-standby")),
+        socket_address(&standby)
+    );
+    // With no standby among the hosts, prefer-standby takes what there is.
+    assert_eq!(
+        reached(&url(&[&primary], "prefer-standby")),
+        socket_address(&primary)
+    );
+    // The libpq variable, as the parameter.
+    Run::new(&["list", "--database-url", &url(&[&primary], "any")])
+        .env("PGTARGETSESSIONATTRS", Some("standby"))
+        .run()
+        .success();
+
+    Run::new(&["list", "--database-url", &url(&[&primary], "standby")])
+        .run()
+        .code(7)
+        .one_line_error()
+        .stderr_has(&format!(
+            "the server at {} is not a standby, and target_session_attrs is standby",
+            socket_address(&primary)
+        ));
+    Run::new(&["list", "--database-url", &url(&[&standby], "primary")])
+        .run()
+        .code(7)
+        .one_line_error()
+        .stderr_has(&format!(
+            "the server at {} is a standby, and target_session_attrs is primary",
+            socket_address(&standby)
+        ));
+    Run::new(&["list", "--database-url", &url(&[&primary], "secondary")])
+        .run()
+        .code(2)
+        .one_line_error()
+        .stderr_has("invalid target_session_attrs 'secondary'");
 }
 
 #[test]

@@ -110,6 +110,17 @@ pub enum Host {
     Socket(PathBuf),
 }
 
+/// libpq's `target_session_attrs` that tell servers apart by whether they are in recovery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerKind {
+    /// Not in recovery.
+    Primary,
+    /// In recovery (a hot standby).
+    Standby,
+    /// A standby if any host is one, else any server.
+    PreferStandby,
+}
+
 /// A fully resolved connection target. Its `Debug` output hides the password.
 #[derive(Clone)]
 pub struct Target {
@@ -517,6 +528,17 @@ impl Target {
         }
     }
 
+    /// The kind of server `target_session_attrs` asks for, when it is one the driver cannot
+    /// check itself (it knows only read-write and read-only).
+    pub fn server_kind(&self) -> Option<ServerKind> {
+        match self.target_session_attrs.as_deref()? {
+            "primary" => Some(ServerKind::Primary),
+            "standby" => Some(ServerKind::Standby),
+            "prefer-standby" => Some(ServerKind::PreferStandby),
+            _ => None,
+        }
+    }
+
     /// The port of the `i`th host (one port given serves every host).
     pub fn port_of(&self, i: usize) -> u16 {
         self.ports.get(i).copied().unwrap_or(self.ports[0])
@@ -653,9 +675,11 @@ impl Target {
                 "any" => TargetSessionAttrs::Any,
                 "read-write" => TargetSessionAttrs::ReadWrite,
                 "read-only" => TargetSessionAttrs::ReadOnly,
+                // Checked by keyadm once connected (see `server_kind`).
+                "primary" | "standby" | "prefer-standby" => TargetSessionAttrs::Any,
                 other => {
                     return Err(Error::usage(format!(
-                        "target_session_attrs '{}' is not supported (use any, read-write or read-only)",
+                        "invalid target_session_attrs '{}' (use any, read-write, read-only, primary, standby or prefer-standby)",
                         other.escape_debug()
                     )));
                 }

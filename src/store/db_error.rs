@@ -101,6 +101,25 @@ fn untrusted_hint(target: &Target) -> String {
     }
 }
 
+/// A server of the wrong kind for `target_session_attrs` primary or standby (the last host
+/// tried, as every failure to connect names it).
+pub fn wrong_server_kind(target: &Target, standby: bool) -> Error {
+    let (state, wanted) = if standby {
+        ("is a standby", "primary")
+    } else {
+        ("is not a standby", "standby")
+    };
+    Error::Unavailable {
+        message: format!(
+            "the server at {} {state}, and target_session_attrs is {wanted}",
+            target.failed_address()
+        ),
+        hint: Some(
+            "list a server of that kind among the hosts, or change target_session_attrs".into(),
+        ),
+    }
+}
+
 /// A failure to connect: always exit 7, with the server named and a next step.
 pub fn connect_error(err: &postgres::Error, target: &Target) -> Error {
     let address = target.failed_address();

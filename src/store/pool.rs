@@ -19,7 +19,7 @@ use r2d2_postgres::PostgresConnectionManager;
 use scheduled_thread_pool::ScheduledThreadPool;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use crate::connect::{SslMode, Target, tls};
+use crate::connect::{ServerKind, SslMode, Target, tls};
 use crate::error::{Error, Result};
 
 use super::db_error;
@@ -138,25 +138,66 @@ impl Pool {
 pub fn open(target: &Target, report: &Reporter) -> Result<Pool> {
     let plan = tls::plan(target)?;
     let _deadline = deadline(target, report)?;
+    let pool = |client, config, host| Pool {
+        first: Mutex::new(Some(client)),
+        config,
+        connector: plan.connector.clone(),
+        more: OnceLock::new(),
+        connect_timeout: target.connect_timeout,
+        host,
+    };
+    let kind = target.server_kind();
     let mut failure = None;
+    // prefer-standby: the first server reached that is not a standby, kept (not closed and
+    // opened again, as libpq's second pass would) in case no host is one.
+    let mut fallback = None;
     // The hosts are tried one by one, as libpq does; the last one's error is told.
     for (host, mut config) in target.to_configs()?.into_iter().enumerate() {
         config.ssl_mode(plan.driver_mode);
-        match connect(&mut config, &plan.connector, plan.driver_mode, target) {
-            Ok(client) => {
-                return Ok(Pool {
-                    first: Mutex::new(Some(client)),
-                    config,
-                    connector: plan.connector,
-                    more: OnceLock::new(),
-                    connect_timeout: target.connect_timeout,
-                    host,
-                });
+        let mut client = match connect(&mut config, &plan.connector, plan.driver_mode, target) {
+            Ok(client) => client,
+            Err(err) => {
+                failure = Some(err);
+                continue;
             }
-            Err(err) => failure = Some(err),
+        };
+        let Some(kind) = kind else {
+            return Ok(pool(client, config, host));
+        };
+        let standby = match in_recovery(&mut client) {
+            Ok(standby) => standby,
+            Err(err) => {
+                failure = Some(err);
+                continue;
+            }
+        };
+        match (kind, standby) {
+            (ServerKind::Primary, false)
+            | (ServerKind::Standby | ServerKind::PreferStandby, true) => {
+                return Ok(pool(client, config, host));
+            }
+            (ServerKind::PreferStandby, false) => {
+                if fallback.is_none() {
+                    fallback = Some((client, config, host));
+                }
+            }
+            (_, standby) => failure = Some(db_error::wrong_server_kind(target, standby)),
         }
     }
+    if let Some((client, config, host)) = fallback {
+        return Ok(pool(client, config, host));
+    }
     Err(failure.expect("a target has at least one host"))
+}
+
+/// Whether the server is in recovery (a standby), for `target_session_attrs`.
+fn in_recovery(client: &mut Client) -> Result<bool> {
+    let rows = client
+        .simple_query("SELECT pg_is_in_recovery()")
+        .map_err(|err| db_error::query_error(&err))?;
+    Ok(rows.iter().any(|message| {
+        matches!(message, postgres::SimpleQueryMessage::Row(row) if row.get(0) == Some("t"))
+    }))
 }
 
 /// Connects with `config`, retrying as libpq's `prefer` and `allow` do (`config` is left

@@ -17,6 +17,8 @@ pub struct Cluster {
     pub tls: Option<TlsSetup>,
     /// How to stop and start the server (the suite's own clusters only).
     control: Option<Control>,
+    /// The directory of its Unix socket and its port (the suite's own clusters only).
+    pub socket: Option<(PathBuf, u16)>,
     /// Keeps the guardian's stdin open: when the test process exits, the guardian stops the
     /// server and removes its directory.
     _guardian: Option<Mutex<ChildStdin>>,
@@ -56,6 +58,7 @@ pub const CERT_USER: &str = "keyadm_cert_user";
 
 const HBA: &str = "\
 local   all       all                 trust
+local   replication all               trust
 hostssl tls_only  all  127.0.0.1/32   trust
 host    tls_only  all  127.0.0.1/32   reject
 hostssl all       keyadm_cert_user 127.0.0.1/32 cert
@@ -170,6 +173,7 @@ impl Cluster {
             log: None,
             tls: None,
             control: None,
+            socket: None,
             _guardian: None,
         }
     }
@@ -177,20 +181,7 @@ impl Cluster {
     fn start() -> Result<Cluster, String> {
         let bindir = find_bindir()?;
         let (uid, gid) = server_user();
-        let dir = std::env::temp_dir().join(format!(
-            "keyadm-test-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        ));
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        if let Some(uid) = uid {
-            std::os::unix::fs::chown(&dir, Some(uid), gid)
-                .map_err(|e| format!("cannot give {} to the server user: {e}", dir.display()))?;
-        }
+        let dir = new_cluster_dir()?;
         let data = dir.join("data");
         let mut initdb = Command::new(bindir.join("initdb"));
         initdb
@@ -232,7 +223,6 @@ impl Cluster {
             }
         }
         let port = free_port();
-        let log = dir.join("server.log");
         let settings = format!(
             "\nlisten_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{dir}'\n\
              fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 300\n\
@@ -245,6 +235,43 @@ impl Cluster {
         let mut text = std::fs::read_to_string(&conf).map_err(|e| e.to_string())?;
         text.push_str(&settings);
         std::fs::write(&conf, text).map_err(|e| e.to_string())?;
+        let control = Control {
+            bindir,
+            data,
+            uid,
+            gid,
+        };
+        let tls = TlsSetup {
+            port,
+            dir: dir.clone(),
+            ca: certificates.ca,
+            other_ca: certificates.other_ca,
+            client_cert: certificates.client_cert,
+            client_key: certificates.client_key,
+        };
+        let cluster = Cluster::launch(&dir, port, control, Some(tls))?;
+        let mut admin = cluster.admin();
+        for statement in [
+            format!("CREATE DATABASE {TLS_ONLY_DB}"),
+            format!("CREATE ROLE {PASSWORD_GROUP} NOLOGIN"),
+            format!("CREATE ROLE {CERT_USER} LOGIN"),
+        ] {
+            admin.batch_execute(&statement).map_err(|e| {
+                format!("cannot prepare the test cluster: {}", super::db_message(&e))
+            })?;
+        }
+        Ok(cluster)
+    }
+
+    /// Starts the server of `control.data` (its socket in `dir`, its log `dir/server.log`)
+    /// under a guardian, and waits until it accepts connections.
+    fn launch(
+        dir: &Path,
+        port: u16,
+        control: Control,
+        tls: Option<TlsSetup>,
+    ) -> Result<Cluster, String> {
+        let log = dir.join("server.log");
         // The guardian shell starts the server, waits for its stdin to close (when this
         // process exits, however it exits, or the Cluster is dropped), then stops the server
         // and deletes everything.
@@ -257,12 +284,12 @@ impl Cluster {
         let mut guardian = Command::new("sh");
         guardian
             .args(["-c", script, "sh"])
-            .arg(&bindir)
-            .arg(&dir)
+            .arg(&control.bindir)
+            .arg(dir)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        as_user(&mut guardian, uid, gid);
+        as_user(&mut guardian, control.uid, control.gid);
         let mut child = guardian
             .spawn()
             .map_err(|e| format!("cannot start postgres: {e}"))?;
@@ -273,37 +300,15 @@ impl Cluster {
                 quote(&dir.display().to_string())
             ),
             log: Some(log.clone()),
-            tls: Some(TlsSetup {
-                port,
-                dir: dir.clone(),
-                ca: certificates.ca,
-                other_ca: certificates.other_ca,
-                client_cert: certificates.client_cert,
-                client_key: certificates.client_key,
-            }),
-            control: Some(Control {
-                bindir,
-                data,
-                uid,
-                gid,
-            }),
+            tls,
+            control: Some(control),
+            socket: Some((dir.to_owned(), port)),
             _guardian: Some(Mutex::new(stdin)),
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             match postgres::Client::connect(&cluster.conninfo("postgres"), postgres::NoTls) {
-                Ok(mut admin) => {
-                    for statement in [
-                        format!("CREATE DATABASE {TLS_ONLY_DB}"),
-                        format!("CREATE ROLE {PASSWORD_GROUP} NOLOGIN"),
-                        format!("CREATE ROLE {CERT_USER} LOGIN"),
-                    ] {
-                        admin.batch_execute(&statement).map_err(|e| {
-                            format!("cannot prepare the test cluster: {}", super::db_message(&e))
-                        })?;
-                    }
-                    return Ok(cluster);
-                }
+                Ok(_) => return Ok(cluster),
                 Err(err) if Instant::now() > deadline => {
                     let log = std::fs::read_to_string(&log).unwrap_or_default();
                     return Err(format!(
@@ -313,6 +318,65 @@ impl Cluster {
                 Err(_) => std::thread::sleep(Duration::from_millis(50)),
             }
         }
+    }
+
+    /// A hot standby of this cluster (one of the suite's own), streaming from it: for the
+    /// tests of `target_session_attrs`. It is stopped and deleted when dropped.
+    pub fn standby(&self) -> Cluster {
+        let (primary, tls) = match (&self.control, &self.tls) {
+            (Some(control), Some(tls)) => (control, tls),
+            _ => panic!("only the suite's own clusters have standbys"),
+        };
+        let (uid, gid) = (primary.uid, primary.gid);
+        let dir = new_cluster_dir().unwrap_or_else(|err| panic!("{err}"));
+        let data = dir.join("data");
+        let mut backup = Command::new(primary.bindir.join("pg_basebackup"));
+        backup
+            .arg("-h")
+            .arg(&tls.dir)
+            .args([
+                "-p",
+                &tls.port.to_string(),
+                "-U",
+                "postgres",
+                "-R",
+                "--checkpoint=fast",
+                "--no-sync",
+                "-D",
+            ])
+            .arg(&data)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        as_user(&mut backup, uid, gid);
+        let out = backup.output().expect("run pg_basebackup");
+        assert!(
+            out.status.success(),
+            "pg_basebackup failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // After the primary's settings, which the backup copied: its own port and socket.
+        let port = free_port();
+        let mut conf = std::fs::OpenOptions::new()
+            .append(true)
+            .open(data.join("postgresql.auto.conf"))
+            .expect("open the standby's postgresql.auto.conf");
+        std::io::Write::write_all(
+            &mut conf,
+            format!(
+                "port = {port}\nunix_socket_directories = '{}'\n",
+                dir.display()
+            )
+            .as_bytes(),
+        )
+        .expect("configure the standby");
+        let control = Control {
+            bindir: primary.bindir.clone(),
+            data,
+            uid,
+            gid,
+        };
+        Cluster::launch(&dir, port, control, None)
+            .unwrap_or_else(|err| panic!("cannot start a standby: {err}"))
     }
 
     /// A cluster of the caller's own, for tests that stop or restart the server. It is
@@ -375,6 +439,25 @@ impl Cluster {
         postgres::Client::connect(&self.conninfo("postgres"), postgres::NoTls)
             .unwrap_or_else(|err| panic!("cannot connect to the test server: {err}"))
     }
+}
+
+/// A new directory for a cluster, owned by the server's user.
+fn new_cluster_dir() -> Result<PathBuf, String> {
+    let (uid, gid) = server_user();
+    let dir = std::env::temp_dir().join(format!(
+        "keyadm-test-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    if let Some(uid) = uid {
+        std::os::unix::fs::chown(&dir, Some(uid), gid)
+            .map_err(|e| format!("cannot give {} to the server user: {e}", dir.display()))?;
+    }
+    Ok(dir)
 }
 
 pub fn free_port() -> u16 {
