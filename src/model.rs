@@ -179,6 +179,9 @@ pub struct TlsState {
     pub verified: bool,
     /// Whether the host name was checked against the certificate too (`verify-full`).
     pub host_name_verified: bool,
+    /// Why TLS is off when the server offered it: `sslmode=prefer` went on without it after
+    /// the handshake failed (a certificate the root certificate does not vouch for).
+    pub fallback_reason: Option<String>,
 }
 
 /// keyadm's schema as `doctor` found it.

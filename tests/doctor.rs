@@ -21,6 +21,7 @@ struct Tls {
     protocol: Option<String>,
     verified: bool,
     host_name_verified: bool,
+    fallback_reason: Option<String>,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -117,6 +118,38 @@ fn doctor_over_verified_tls() {
         "{}",
         unverified.stdout
     );
+}
+
+#[test]
+fn doctor_says_why_prefer_went_on_without_tls() {
+    let db = TestDb::new();
+    let url = format!(
+        "host=localhost port={} user=postgres dbname={}",
+        tls().port,
+        db.name
+    );
+    let doctor = |root: &std::path::Path, json: bool| {
+        let mut args = vec!["doctor", "--database-url", &url];
+        if json {
+            args.push("--json");
+        }
+        Run::new(&args)
+            .env("PGSSLROOTCERT", Some(root.to_str().unwrap()))
+            .run()
+            .success()
+    };
+    // A root certificate of another CA: prefer checks the chain, which fails, and goes on
+    // without TLS, as psql does.
+    let report: Report = doctor(&tls().other_ca, true).json();
+    assert!(!report.tls.enabled);
+    let why = report.tls.fallback_reason.expect("a reason");
+    assert!(why.contains("not trusted"), "{why}");
+    doctor(&tls().other_ca, false)
+        .stdout_has("the server offered TLS, and sslmode=prefer went on without it because")
+        .stdout_has("not trusted");
+    // The right CA: encrypted, so no reason.
+    let report: Report = doctor(&tls().ca, true).json();
+    assert!(report.tls.enabled && report.tls.fallback_reason.is_none());
 }
 
 #[test]

@@ -295,6 +295,11 @@ pub fn doctor(report: &DoctorReport) -> String {
         )
     } else if report.address.starts_with("socket") {
         "not used over a Unix socket (local connection)".into()
+    } else if let Some(why) = &report.tls.fallback_reason {
+        format!(
+            "off: the connection is not encrypted; the server offered TLS, and sslmode=prefer went on without it because {}",
+            visible(why)
+        )
     } else {
         "off: the connection is not encrypted".into()
     };

@@ -82,6 +82,7 @@ impl Store {
                 cipher: row.get(2),
                 verified: check != Check::Nothing,
                 host_name_verified: check == Check::ChainAndName,
+                fallback_reason: None,
             },
             _ => TlsState {
                 enabled: false,
@@ -89,6 +90,7 @@ impl Store {
                 cipher: None,
                 verified: false,
                 host_name_verified: false,
+                fallback_reason: self.tls_fallback().map(str::to_owned),
             },
         };
         // A transaction pooler hands each transaction to whichever server connection is free.

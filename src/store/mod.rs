@@ -88,6 +88,11 @@ impl Store {
         self.pool.host()
     }
 
+    /// Why `sslmode=prefer` went on without TLS (the handshake's failure), when it did.
+    pub fn tls_fallback(&self) -> Option<&str> {
+        self.pool.tls_fallback()
+    }
+
     /// A way to cancel the running statement from another thread (for Ctrl-C); `None` if
     /// the connection is out at the time of asking.
     pub fn canceller(&self) -> Option<impl FnOnce() -> Result<(), String> + Send + 'static> {

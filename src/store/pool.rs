@@ -45,6 +45,8 @@ pub struct Pool {
     connect_timeout: Option<Duration>,
     /// Which of the target's hosts was reached.
     host: usize,
+    /// Why `sslmode=prefer` went on without TLS, when it did: the handshake's failure.
+    tls_fallback: Option<String>,
 }
 
 /// A connection lent out; it goes back to the store when dropped.
@@ -111,6 +113,11 @@ impl Pool {
         self.host
     }
 
+    /// Why `sslmode=prefer` went on without TLS, when it did.
+    pub fn tls_fallback(&self) -> Option<&str> {
+        self.tls_fallback.as_deref()
+    }
+
     /// A way to cancel the statement running on the first connection from another thread
     /// (a cancel request, as psql sends on Ctrl-C); `None` while the connection is out.
     pub fn canceller(&self) -> Option<impl FnOnce() -> Result<(), String> + Send + 'static> {
@@ -138,13 +145,14 @@ impl Pool {
 pub fn open(target: &Target, report: &Reporter) -> Result<Pool> {
     let plan = tls::plan(target)?;
     let _deadline = deadline(target, report)?;
-    let pool = |client, config, host| Pool {
+    let pool = |client, config, host, tls_fallback| Pool {
         first: Mutex::new(Some(client)),
         config,
         connector: plan.connector.clone(),
         more: OnceLock::new(),
         connect_timeout: target.connect_timeout,
         host,
+        tls_fallback,
     };
     let kind = target.server_kind();
     let mut failure = None;
@@ -154,15 +162,16 @@ pub fn open(target: &Target, report: &Reporter) -> Result<Pool> {
     // The hosts are tried one by one, as libpq does; the last one's error is told.
     for (host, mut config) in target.to_configs()?.into_iter().enumerate() {
         config.ssl_mode(plan.driver_mode);
-        let mut client = match connect(&mut config, &plan.connector, plan.driver_mode, target) {
-            Ok(client) => client,
-            Err(err) => {
-                failure = Some(err);
-                continue;
-            }
-        };
+        let (mut client, tls_fallback) =
+            match connect(&mut config, &plan.connector, plan.driver_mode, target) {
+                Ok(connected) => connected,
+                Err(err) => {
+                    failure = Some(err);
+                    continue;
+                }
+            };
         let Some(kind) = kind else {
-            return Ok(pool(client, config, host));
+            return Ok(pool(client, config, host, tls_fallback));
         };
         let standby = match in_recovery(&mut client) {
             Ok(standby) => standby,
@@ -174,18 +183,18 @@ pub fn open(target: &Target, report: &Reporter) -> Result<Pool> {
         match (kind, standby) {
             (ServerKind::Primary, false)
             | (ServerKind::Standby | ServerKind::PreferStandby, true) => {
-                return Ok(pool(client, config, host));
+                return Ok(pool(client, config, host, tls_fallback));
             }
             (ServerKind::PreferStandby, false) => {
                 if fallback.is_none() {
-                    fallback = Some((client, config, host));
+                    fallback = Some((client, config, host, tls_fallback));
                 }
             }
             (_, standby) => failure = Some(db_error::wrong_server_kind(target, standby)),
         }
     }
-    if let Some((client, config, host)) = fallback {
-        return Ok(pool(client, config, host));
+    if let Some((client, config, host, tls_fallback)) = fallback {
+        return Ok(pool(client, config, host, tls_fallback));
     }
     Err(failure.expect("a target has at least one host"))
 }
@@ -201,13 +210,14 @@ fn in_recovery(client: &mut Client) -> Result<bool> {
 }
 
 /// Connects with `config`, retrying as libpq's `prefer` and `allow` do (`config` is left
-/// with the TLS mode that worked).
+/// with the TLS mode that worked). When `prefer` went on without TLS, also says why.
 fn connect(
     config: &mut postgres::Config,
     connector: &MakeRustlsConnect,
     driver_mode: DriverSsl,
     target: &Target,
-) -> Result<Client> {
+) -> Result<(Client, Option<String>)> {
+    let mut fallback = None;
     match connect_once(config, connector, target) {
         // libpq's `prefer`: when the TLS handshake fails (a certificate that a root certificate
         // does not vouch for, too), try again without TLS. If the server then insists on TLS,
@@ -220,7 +230,10 @@ fn connect(
             config.ssl_mode(DriverSsl::Disable);
             match connect_once(config, connector, target) {
                 Err((plain, _)) if requires_tls(&plain) => Err((err, first)),
-                other => other,
+                other => {
+                    fallback = Some(first.to_string());
+                    other
+                }
             }
         }
         // libpq's `allow`: when the server insists on TLS, try again with it.
@@ -230,6 +243,7 @@ fn connect(
         }
         other => other,
     }
+    .map(|client| (client, fallback))
     .map_err(|(_, err)| err)
 }
 
