@@ -386,3 +386,34 @@ fn init_on_an_up_to_date_schema_needs_no_right_to_create_objects() {
         migration_count() - 1
     );
 }
+
+#[test]
+fn init_refuses_a_schema_whose_applied_migration_is_not_this_binarys() {
+    let db = TestDb::new();
+    // Another build's migration 2: other SQL, so another checksum.
+    db.client()
+        .batch_execute(
+            "UPDATE keyadm.refinery_schema_history SET checksum = '12345' WHERE version = 2",
+        )
+        .unwrap();
+    // Up to date, so refinery itself would not look.
+    db.keyadm(&["init"])
+        .run()
+        .code(6)
+        .one_line_error()
+        .stderr_has(
+            "applied migration V2__verification_and_sweeps is not this keyadm's: its SQL differs",
+        )
+        .stderr_has("hint: the schema was changed by another build of keyadm");
+    // Behind, with something to apply: refinery's check says the same, and nothing is applied.
+    db.client().batch_execute(BACK_TO_VERSION_4).unwrap();
+    db.keyadm(&["init"])
+        .run()
+        .code(6)
+        .one_line_error()
+        .stderr_has("applied migration V2__verification_and_sweeps is not this keyadm's");
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM keyadm.refinery_schema_history"),
+        migration_count() - 1
+    );
+}

@@ -146,15 +146,25 @@ fn newer_schema(version: impl std::fmt::Display) -> Error {
     }
 }
 
+/// An applied migration that is not this binary's migration of that version (another name,
+/// or other SQL: refinery's checksum covers both).
+fn divergent(applied: &Migration, ours: &Migration) -> Error {
+    let what = if applied.name() == ours.name() {
+        format!("applied migration {applied} is not this keyadm's: its SQL differs")
+    } else {
+        format!("applied migration {applied} differs from this keyadm's {ours}")
+    };
+    Error::Schema {
+        message: what,
+        hint: "the schema was changed by another build of keyadm; do not edit applied migrations"
+            .into(),
+    }
+}
+
 fn migration_error(err: &refinery::Error, schema: &str) -> Error {
     match err.kind() {
         Kind::MissingVersion(migration) => newer_schema(migration),
-        Kind::DivergentVersion(applied, ours) => Error::Schema {
-            message: format!("applied migration {applied} differs from this keyadm's {ours}"),
-            hint:
-                "the schema was changed by another build of keyadm; do not edit applied migrations"
-                    .into(),
-        },
+        Kind::DivergentVersion(applied, ours) => divergent(applied, ours),
         Kind::Connection(_, source) => match source.downcast_ref::<RunError>() {
             // A table, index or function of keyadm's name that keyadm did not make (an app's
             // own api_keys in the same schema).
@@ -230,6 +240,7 @@ impl Store {
         // server that only allows reading (a standby, default_transaction_read_only).
         let up_to_date = history == History::Version(binary_version());
         let applied = if up_to_date {
+            self.check_divergence(&mut tx)?;
             Vec::new()
         } else {
             tx.batch_execute(&format!("SET LOCAL search_path TO {}", self.schema_ident))?;
@@ -279,6 +290,32 @@ impl Store {
             version: binary_version(),
             granted_verify: grant_verify.map(str::to_owned),
         })
+    }
+
+    /// refinery compares the applied migrations with the binary's only when it has some to
+    /// apply; an up-to-date schema is compared here, so that `init` tells a schema made by
+    /// another build of keyadm (an edited migration) at every version.
+    fn check_divergence(&self, tx: &mut postgres::Transaction<'_>) -> Result<()> {
+        let applied = InTransaction(tx)
+            .query(&format!(
+                "SELECT version, name, applied_on, checksum FROM {} ORDER BY version",
+                self.history_table()
+            ))
+            .map_err(|err| match err {
+                RunError::Db(db) => query_error(&db),
+                RunError::History(text) => {
+                    Error::failure(format!("unreadable migration history: {text}"))
+                }
+            })?;
+        let known = known_migrations();
+        for migration in &applied {
+            if let Some(ours) = known.iter().find(|m| m.version() == migration.version())
+                && ours != migration
+            {
+                return Err(divergent(migration, ours));
+            }
+        }
+        Ok(())
     }
 
     /// Applied and pending migrations; changes nothing.
