@@ -97,39 +97,21 @@ impl Error {
 
     /// The same error with `more` appended to its message (`; more`). An ambiguous KEY and a
     /// closed stdout, which have no message of their own, are left as they are.
-    pub fn with_more(self, more: &str) -> Error {
-        let append = |message: String| format!("{message}; {more}");
-        match self {
-            Error::Usage { message, hint } => Error::Usage {
-                message: append(message),
-                hint,
-            },
-            Error::NotFound { message, hint } => Error::NotFound {
-                message: append(message),
-                hint,
-            },
-            Error::Conflict { message, hint } => Error::Conflict {
-                message: append(message),
-                hint,
-            },
-            Error::Aborted { message, hint } => Error::Aborted {
-                message: append(message),
-                hint,
-            },
-            Error::Schema { message, hint } => Error::Schema {
-                message: append(message),
-                hint,
-            },
-            Error::Unavailable { message, hint } => Error::Unavailable {
-                message: append(message),
-                hint,
-            },
-            Error::Failure { message, hint } => Error::Failure {
-                message: append(message),
-                hint,
-            },
-            err @ (Error::Ambiguous { .. } | Error::BrokenPipe) => err,
+    pub fn with_more(mut self, more: &str) -> Error {
+        match &mut self {
+            Error::Usage { message, .. }
+            | Error::NotFound { message, .. }
+            | Error::Conflict { message, .. }
+            | Error::Aborted { message, .. }
+            | Error::Schema { message, .. }
+            | Error::Unavailable { message, .. }
+            | Error::Failure { message, .. } => {
+                message.push_str("; ");
+                message.push_str(more);
+            }
+            Error::Ambiguous { .. } | Error::BrokenPipe => {}
         }
+        self
     }
 
     /// The process exit status for this error.

@@ -309,13 +309,8 @@ fn signal_cancels_a_blocked_revoke(db: &TestDb, url: &str, signal: i32) {
     db.keyadm(&["revoke", &key.id, "--yes"]).run().success();
 }
 
-/// Runs a sweep (`args`, with `--json`) and sends it Ctrl-C between two batches, once it has
-/// written some `action` events.
-fn interrupt_a_sweep_midway(db: &TestDb, args: &[&str], action: &str) -> Output {
-    signal_a_sweep_midway(db, args, action, libc::SIGINT)
-}
-
-/// Runs a sweep as [`interrupt_a_sweep_midway`] does, and sends it `signal`.
+/// Runs a sweep (`args`, with `--json`) and sends it `signal` (Ctrl-C's SIGINT, SIGTERM)
+/// between two batches, once it has written some `action` events.
 fn signal_a_sweep_midway(db: &TestDb, args: &[&str], action: &str, signal: i32) -> Output {
     let application = format!("keyadm-ctrl-c-{action}");
     let child = db.keyadm(args).env("PGAPPNAME", Some(&application)).spawn();
@@ -349,33 +344,23 @@ fn assert_stopped_after(out: Output, done: i64, message: &str) {
 
 #[test]
 fn ctrl_c_mid_expire_stops_after_whole_batches_and_reports_them() {
-    let db = TestDb::new();
-    seed_old_keys(&db, KEYS as i32);
-    let out = interrupt_a_sweep_midway(
-        &db,
-        &["expire", "--older-than", "30d", "--yes", "--json"],
-        "expired",
-    );
-    let done = assert_expire_consistent(&db);
-    assert_stopped_after(
-        out,
-        done,
-        &format!(
-            "interrupted after {done} key(s) were set to expire; the others were left as they were"
-        ),
-    );
-    finish_expire(&db);
+    expire_stopped_midway_by(libc::SIGINT);
 }
 
 #[test]
 fn sigterm_mid_expire_stops_after_whole_batches_and_reports_them() {
+    expire_stopped_midway_by(libc::SIGTERM);
+}
+
+/// An expire sent `signal` between two batches: what it committed stands and is reported.
+fn expire_stopped_midway_by(signal: i32) {
     let db = TestDb::new();
     seed_old_keys(&db, KEYS as i32);
     let out = signal_a_sweep_midway(
         &db,
         &["expire", "--older-than", "30d", "--yes", "--json"],
         "expired",
-        libc::SIGTERM,
+        signal,
     );
     let done = assert_expire_consistent(&db);
     assert_stopped_after(
@@ -395,10 +380,11 @@ fn ctrl_c_mid_prune_stops_after_whole_batches_and_reports_them() {
     db.client()
         .batch_execute("UPDATE keyadm.api_keys SET revoked_at = now() - interval '40 days'")
         .unwrap();
-    let out = interrupt_a_sweep_midway(
+    let out = signal_a_sweep_midway(
         &db,
         &["prune", "--dead-for", "30d", "--yes", "--json"],
         "pruned",
+        libc::SIGINT,
     );
     let pruned = db.scalar("SELECT count(*) FROM keyadm.key_events WHERE action = 'pruned'");
     let left = db.scalar("SELECT count(*) FROM keyadm.api_keys");
