@@ -139,10 +139,15 @@ fn yes_or_no(question: &str) -> std::io::Result<bool> {
     term.write_str(&format!("{question} [y/N] "))?;
     term.hide_cursor()?;
     let answer = loop {
-        match term.read_key()? {
-            Key::Char('y' | 'Y') => break true,
-            Key::Char('n' | 'N' | 'q' | '\u{4}') | Key::Enter | Key::Escape => break false,
-            _ => {}
+        match term.read_key() {
+            Ok(Key::Char('y' | 'Y')) => break true,
+            Ok(Key::Char('n' | 'N' | 'q' | '\u{4}') | Key::Enter | Key::Escape) => break false,
+            Ok(_) => {}
+            // The terminal gone or the read failed: the cursor is not left hidden.
+            Err(err) => {
+                let _ = term.show_cursor();
+                return Err(err);
+            }
         }
     };
     term.clear_line()?;
