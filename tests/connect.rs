@@ -360,7 +360,8 @@ fn target_session_attrs_finds_the_kind_of_server_asked_for() {
         .stderr_has("is read-only, and target_session_attrs is read-write");
 }
 
-/// A libpq string naming `servers` (socket directory and port each) in order.
+/// A libpq string naming `servers` (socket directory and port each) in order, with
+/// `target_session_attrs` unless `attrs` is empty.
 fn hosts_url(servers: &[&Cluster], dbname: &str, attrs: &str) -> String {
     let (dirs, ports): (Vec<String>, Vec<String>) = servers
         .iter()
@@ -369,8 +370,12 @@ fn hosts_url(servers: &[&Cluster], dbname: &str, attrs: &str) -> String {
             (dir.display().to_string(), port.to_string())
         })
         .unzip();
+    let attrs = match attrs {
+        "" => String::new(),
+        attrs => format!(" target_session_attrs={attrs}"),
+    };
     format!(
-        "host={} port={} user=postgres dbname={dbname} sslmode=disable target_session_attrs={attrs}",
+        "host={} port={} user=postgres dbname={dbname} sslmode=disable{attrs}",
         dirs.join(","),
         ports.join(",")
     )
@@ -437,7 +442,12 @@ fn target_session_attrs_primary_and_standby_tell_servers_apart_by_recovery() {
         socket_address(&primary)
     );
     // The libpq variable, as the parameter.
-    Run::new(&["list", "--database-url", &url(&[&primary], "any")])
+    Run::new(&["list", "--database-url", &url(&[&primary], "")])
+        .env("PGTARGETSESSIONATTRS", Some("standby"))
+        .run()
+        .code(7)
+        .stderr_has("is not a standby, and target_session_attrs is standby");
+    Run::new(&["list", "--database-url", &url(&[&standby], "")])
         .env("PGTARGETSESSIONATTRS", Some("standby"))
         .run()
         .success();
