@@ -191,6 +191,9 @@ pub struct SchemaState {
     pub database_version: Option<i32>,
     pub binary_version: i32,
     pub state: String,
+    /// An applied migration that is not this binary's of its version (another build of
+    /// keyadm, or an edited migration): `init` refuses such a schema.
+    pub divergence: Option<String>,
 }
 
 /// The privileges a group of commands lacks, with the statements that would grant them.

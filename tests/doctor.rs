@@ -28,6 +28,8 @@ struct Tls {
 struct Schema {
     database_version: Option<i32>,
     binary_version: i32,
+    state: String,
+    divergence: Option<String>,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -65,6 +67,10 @@ fn doctor_on_a_healthy_database() {
     assert!(!report.tls.enabled);
     assert_eq!(report.pooler, None);
     assert_eq!(report.read_only, None);
+    assert_eq!(
+        (report.schema.state.as_str(), report.schema.divergence),
+        ("up to date", None)
+    );
     assert!(report.privileges.iter().all(|p| p.missing.is_empty()));
     let table = db.keyadm(&["doctor"]).run().success();
     assert!(
@@ -174,6 +180,51 @@ fn doctor_on_an_uninitialised_database_exits_6() {
     let out = db.keyadm(&["doctor"]).run().code(6);
     assert!(out.stdout.contains("not initialised"), "{}", out.stdout);
     assert!(out.stderr.contains("keyadm init"), "{}", out.stderr);
+}
+
+#[test]
+fn doctor_tells_a_schema_whose_applied_migration_is_not_this_binarys() {
+    let db = TestDb::new();
+    // Another build's migration 2: other SQL, so another checksum. The version is this
+    // binary's, so only the checksums tell.
+    db.client()
+        .batch_execute(
+            "UPDATE keyadm.refinery_schema_history SET checksum = '12345' WHERE version = 2",
+        )
+        .unwrap();
+    let what =
+        "applied migration V2__verification_and_sweeps is not this keyadm's: its SQL differs";
+    let report: Report = db.keyadm(&["doctor", "--json"]).run().code(6).json();
+    assert!(!report.ok);
+    assert_eq!(report.schema.divergence.as_deref(), Some(what));
+    assert_eq!(report.schema.state, what);
+    assert_eq!(
+        report.schema.database_version,
+        Some(report.schema.binary_version)
+    );
+    let table = db
+        .keyadm(&["doctor"])
+        .run()
+        .code(6)
+        .one_line_error()
+        .stderr_has(&format!("error: schema \"keyadm\": {what}"))
+        .stderr_has("hint: the schema was changed by another build of keyadm");
+    assert!(
+        table.stdout.contains(&format!(
+            "(this keyadm: {}): {what}",
+            report.schema.binary_version
+        )),
+        "{}",
+        table.stdout
+    );
+    // Behind as well: init would refuse it, not apply the rest, so that is what doctor says.
+    db.client()
+        .batch_execute("DELETE FROM keyadm.refinery_schema_history WHERE version = 5")
+        .unwrap();
+    let report: Report = db.keyadm(&["doctor", "--json"]).run().code(6).json();
+    assert_eq!(report.schema.database_version, Some(4));
+    assert_eq!(report.schema.state, what);
+    db.keyadm(&["init"]).run().code(6).stderr_has(what);
 }
 
 #[test]

@@ -2,7 +2,7 @@
 
 use crate::connect::tls;
 use crate::error::{Error, Result};
-use crate::store::{FOREIGN_STATE, OWN_SCHEMA_HINT};
+use crate::store::{DIVERGENT_HINT, FOREIGN_STATE, OWN_SCHEMA_HINT};
 
 use super::{Context, Outcome};
 
@@ -19,6 +19,12 @@ pub fn run(context: &Context) -> Result<Outcome> {
     context.printer.doctor(&report)?;
     if report.ok {
         return Ok(Outcome::Success);
+    }
+    if let Some(divergence) = &report.schema.divergence {
+        return Err(Error::Schema {
+            message: format!("schema \"{}\": {divergence}", report.schema.name),
+            hint: DIVERGENT_HINT.into(),
+        });
     }
     if report.schema.database_version != Some(report.schema.binary_version) {
         return Err(Error::Schema {

@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::model::{DoctorReport, PrivilegeCheck, SchemaState, TlsState};
 
 use super::Store;
-use super::migrations::{FOREIGN_STATE, History, binary_version};
+use super::migrations::{FOREIGN_STATE, History, binary_version, divergence_text};
 
 /// The privileges each group of commands needs on keyadm's tables, besides USAGE on the schema
 /// and SELECT on the migration history (every command checks the schema version).
@@ -127,6 +127,12 @@ impl Store {
             History::Missing | History::Foreign(_) => None,
         };
         let expected = binary_version();
+        let divergence = match history {
+            Some(v) if v <= expected => self
+                .divergence(&mut *conn)?
+                .map(|(applied, ours)| divergence_text(&applied, &ours)),
+            _ => None,
+        };
         let schema = SchemaState {
             name: self.schema_name.clone(),
             database_version: history,
@@ -139,10 +145,12 @@ impl Store {
                     "unreadable: this user may not SELECT the migration history".into()
                 }
                 (_, None) => "not initialised".into(),
+                _ if divergence.is_some() => divergence.clone().unwrap_or_default(),
                 (_, Some(v)) if v < expected => "behind: run keyadm init".into(),
                 (_, Some(v)) if v > expected => "newer than this keyadm: upgrade keyadm".into(),
                 (_, Some(_)) => "up to date".into(),
             },
+            divergence,
         };
 
         let mut privileges = Vec::new();
@@ -225,7 +233,9 @@ impl Store {
                 grants,
             });
         }
-        let ok = history == Some(expected) && privileges.iter().all(|p| p.missing.is_empty());
+        let ok = history == Some(expected)
+            && schema.divergence.is_none()
+            && privileges.iter().all(|p| p.missing.is_empty());
         Ok(DoctorReport {
             server_version,
             user,

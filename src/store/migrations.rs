@@ -5,6 +5,7 @@
 //! transaction lock, `CREATE SCHEMA`, every pending migration and its history row commit
 //! together or not at all, and concurrent `init`s queue behind each other.
 
+use postgres::GenericClient;
 use postgres::error::SqlState;
 use postgres::types::Type;
 use refinery::Migration;
@@ -113,25 +114,30 @@ impl MigrationTransaction for InTransaction<'_, '_> {
 
 impl Query<Vec<Migration>> for InTransaction<'_, '_> {
     fn query(&mut self, query: &str) -> Result<Vec<Migration>, RunError> {
-        let rows = self.0.query_typed(query, &[]).map_err(RunError::Db)?;
-        rows.iter()
-            .map(|row| {
-                let applied_on: String = row.get(2);
-                let applied_on = OffsetDateTime::parse(&applied_on, &Rfc3339)
-                    .map_err(|_| RunError::History(format!("bad applied_on '{applied_on}'")))?;
-                let checksum: String = row.get(3);
-                let checksum = checksum
-                    .parse()
-                    .map_err(|_| RunError::History(format!("bad checksum '{checksum}'")))?;
-                Ok(Migration::applied(
-                    row.get(0),
-                    row.get(1),
-                    applied_on,
-                    checksum,
-                ))
-            })
-            .collect()
+        read_history(self.0, query)
     }
+}
+
+/// The applied migrations `query` reads from a history table, as refinery has them.
+fn read_history(client: &mut impl GenericClient, query: &str) -> Result<Vec<Migration>, RunError> {
+    let rows = client.query_typed(query, &[]).map_err(RunError::Db)?;
+    rows.iter()
+        .map(|row| {
+            let applied_on: String = row.get(2);
+            let applied_on = OffsetDateTime::parse(&applied_on, &Rfc3339)
+                .map_err(|_| RunError::History(format!("bad applied_on '{applied_on}'")))?;
+            let checksum: String = row.get(3);
+            let checksum = checksum
+                .parse()
+                .map_err(|_| RunError::History(format!("bad checksum '{checksum}'")))?;
+            Ok(Migration::applied(
+                row.get(0),
+                row.get(1),
+                applied_on,
+                checksum,
+            ))
+        })
+        .collect()
 }
 
 impl Migrate for InTransaction<'_, '_> {}
@@ -146,18 +152,24 @@ fn newer_schema(version: impl std::fmt::Display) -> Error {
     }
 }
 
-/// An applied migration that is not this binary's migration of that version (another name,
-/// or other SQL: refinery's checksum covers both).
-fn divergent(applied: &Migration, ours: &Migration) -> Error {
-    let what = if applied.name() == ours.name() {
+/// What is wrong with an applied migration that is not this binary's migration of that
+/// version (another name, or other SQL: refinery's checksum covers both).
+pub(super) fn divergence_text(applied: &Migration, ours: &Migration) -> String {
+    if applied.name() == ours.name() {
         format!("applied migration {applied} is not this keyadm's: its SQL differs")
     } else {
         format!("applied migration {applied} differs from this keyadm's {ours}")
-    };
+    }
+}
+
+/// What to do about it.
+pub const DIVERGENT_HINT: &str =
+    "the schema was changed by another build of keyadm; do not edit applied migrations";
+
+fn divergent(applied: &Migration, ours: &Migration) -> Error {
     Error::Schema {
-        message: what,
-        hint: "the schema was changed by another build of keyadm; do not edit applied migrations"
-            .into(),
+        message: divergence_text(applied, ours),
+        hint: DIVERGENT_HINT.into(),
     }
 }
 
@@ -240,7 +252,9 @@ impl Store {
         // server that only allows reading (a standby, default_transaction_read_only).
         let up_to_date = history == History::Version(binary_version());
         let applied = if up_to_date {
-            self.check_divergence(&mut tx)?;
+            if let Some((applied, ours)) = self.divergence(&mut tx)? {
+                return Err(divergent(&applied, &ours));
+            }
             Vec::new()
         } else {
             tx.batch_execute(&format!("SET LOCAL search_path TO {}", self.schema_ident))?;
@@ -292,30 +306,32 @@ impl Store {
         })
     }
 
-    /// refinery compares the applied migrations with the binary's only when it has some to
-    /// apply; an up-to-date schema is compared here, so that `init` tells a schema made by
-    /// another build of keyadm (an edited migration) at every version.
-    fn check_divergence(&self, tx: &mut postgres::Transaction<'_>) -> Result<()> {
-        let applied = InTransaction(tx)
-            .query(&format!(
+    /// The first applied migration that is not this binary's of its version, with this
+    /// binary's. refinery compares them only when it has some to apply; `init` on an up-to-date
+    /// schema and `doctor` ask here, so that a schema made by another build of keyadm (an
+    /// edited migration) is told at every version.
+    pub(super) fn divergence(
+        &self,
+        client: &mut impl GenericClient,
+    ) -> Result<Option<(Migration, Migration)>> {
+        let applied = read_history(
+            client,
+            &format!(
                 "SELECT version, name, applied_on, checksum FROM {} ORDER BY version",
                 self.history_table()
-            ))
-            .map_err(|err| match err {
-                RunError::Db(db) => query_error(&db),
-                RunError::History(text) => {
-                    Error::failure(format!("unreadable migration history: {text}"))
-                }
-            })?;
-        let known = known_migrations();
-        for migration in &applied {
-            if let Some(ours) = known.iter().find(|m| m.version() == migration.version())
-                && ours != migration
-            {
-                return Err(divergent(migration, ours));
+            ),
+        )
+        .map_err(|err| match err {
+            RunError::Db(db) => query_error(&db),
+            RunError::History(text) => {
+                Error::failure(format!("unreadable migration history: {text}"))
             }
-        }
-        Ok(())
+        })?;
+        let known = known_migrations();
+        Ok(applied.into_iter().find_map(|migration| {
+            let ours = known.iter().find(|m| m.version() == migration.version())?;
+            (*ours != migration).then(|| (migration, ours.clone()))
+        }))
     }
 
     /// Applied and pending migrations; changes nothing.
