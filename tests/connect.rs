@@ -529,6 +529,58 @@ fn with_several_hosts_the_error_names_the_last_one_tried() {
 }
 
 #[test]
+fn hostaddr_takes_one_address_per_host_as_libpq_does() {
+    let port = cluster()
+        .tls
+        .as_ref()
+        .expect("the hostaddr test needs the suite's own cluster (on 127.0.0.1)")
+        .port;
+    let db = TestDb::new();
+    let conninfo = |host: &str, hostaddr: &str| {
+        format!(
+            "host={host} hostaddr={hostaddr} port={port} user=postgres dbname={} sslmode=disable",
+            db.name
+        )
+    };
+    // Names that resolve nowhere, reached at their addresses: the first host's refuses (nothing
+    // listens on 127.0.0.2), the second's answers.
+    let url = conninfo("first.invalid,second.invalid", "127.0.0.2,127.0.0.1");
+    Run::new(&["list", "--database-url", &url]).run().success();
+    assert_eq!(reached(&url), format!("second.invalid:{port}"));
+    let url = conninfo("first.invalid,second.invalid", "127.0.0.1,127.0.0.2");
+    assert_eq!(reached(&url), format!("first.invalid:{port}"));
+    // An empty entry looks that host's name up.
+    let url = conninfo("first.invalid,127.0.0.1", "127.0.0.2,");
+    assert_eq!(reached(&url), format!("127.0.0.1:{port}"));
+    // Without host, the addresses are the hosts.
+    let url = format!(
+        "hostaddr=127.0.0.2,127.0.0.1 port={port} user=postgres dbname={} sslmode=disable",
+        db.name
+    );
+    assert_eq!(reached(&url), format!("127.0.0.1:{port}"));
+    // One address for two hosts is not one each: refused, as libpq refuses it.
+    for (hosts, addrs) in [
+        ("a.invalid,b.invalid", "127.0.0.1"),
+        ("a.invalid", "127.0.0.1,127.0.0.1"),
+    ] {
+        Run::new(&["list", "--database-url", &conninfo(hosts, addrs)])
+            .run()
+            .code(2)
+            .one_line_error()
+            .stderr_has("cannot match");
+    }
+    Run::new(&[
+        "list",
+        "--database-url",
+        &conninfo("a.invalid", "127.0.0.1,nowhere"),
+    ])
+    .run()
+    .code(2)
+    .one_line_error()
+    .stderr_has("invalid hostaddr 'nowhere'");
+}
+
+#[test]
 fn a_role_without_privileges_gets_exit_8_with_a_grant_hint() {
     let db = TestDb::new();
     let role = format!("{}_nobody", db.name);

@@ -125,7 +125,9 @@ pub enum ServerKind {
 #[derive(Clone)]
 pub struct Target {
     pub hosts: Vec<Host>,
-    pub hostaddr: Option<std::net::IpAddr>,
+    /// Each host's numeric address (libpq's `hostaddr`), when given: connect there without
+    /// looking the name up; the name still serves TLS and `.pgpass`.
+    pub hostaddrs: Vec<Option<std::net::IpAddr>>,
     pub ports: Vec<u16>,
     pub user: String,
     pub dbname: String,
@@ -301,24 +303,35 @@ fn build(
             })?,
         None => vec![5432],
     };
-    let hostaddr: Option<std::net::IpAddr> = params
+    // libpq: a list of numeric addresses, one per host (an empty entry: that host's name is
+    // looked up); without host, the addresses are the hosts.
+    let hostaddrs: Option<Vec<Option<std::net::IpAddr>>> = params
         .hostaddr
         .as_deref()
-        .map(|text| {
-            text.parse()
-                .map_err(|_| Error::usage(format!("invalid hostaddr '{}'", text.escape_debug())))
+        .map(|list| {
+            list.split(',')
+                .map(|text| match text.trim() {
+                    "" => Ok(None),
+                    addr => addr.parse().map(Some).map_err(|_| {
+                        Error::usage(format!("invalid hostaddr '{}'", text.escape_debug()))
+                    }),
+                })
+                .collect()
         })
         .transpose()?;
-    let hosts: Vec<Host> = match &params.host {
-        Some(text) => text
+    let default_socket = |i: usize| {
+        Host::Socket(default_socket_dir(
+            ports.get(i).copied().unwrap_or(ports[0]),
+        ))
+    };
+    let hosts: Vec<Host> = match (&params.host, &hostaddrs) {
+        (Some(text), _) => text
             .split(',')
             .enumerate()
             .map(|(i, h)| {
                 if h.is_empty() {
                     // libpq: an empty entry in a host list is the default socket.
-                    Host::Socket(default_socket_dir(
-                        ports.get(i).copied().unwrap_or(ports[0]),
-                    ))
+                    default_socket(i)
                 } else if h.starts_with('/') {
                     Host::Socket(h.into())
                 } else {
@@ -326,9 +339,24 @@ fn build(
                 }
             })
             .collect(),
-        None if hostaddr.is_some() => vec![Host::Tcp(hostaddr.expect("checked").to_string())],
-        None => vec![Host::Socket(default_socket_dir(ports[0]))],
+        (None, Some(addrs)) => addrs
+            .iter()
+            .enumerate()
+            .map(|(i, addr)| match addr {
+                Some(addr) => Host::Tcp(addr.to_string()),
+                None => default_socket(i),
+            })
+            .collect(),
+        (None, None) => vec![default_socket(0)],
     };
+    let hostaddrs = hostaddrs.unwrap_or_else(|| vec![None; hosts.len()]);
+    if hostaddrs.len() != hosts.len() {
+        return Err(Error::usage(format!(
+            "cannot match {} host names to {} hostaddr values: give one address per host (an empty one to look the name up)",
+            hosts.len(),
+            hostaddrs.len()
+        )));
+    }
     // libpq: one port serves every host; otherwise there is one port per host.
     if ports.len() != 1 && ports.len() != hosts.len() {
         return Err(Error::usage(format!(
@@ -389,7 +417,7 @@ fn build(
     let mut target = Target {
         passwords: vec![params.password.clone(); hosts.len()],
         hosts,
-        hostaddr,
+        hostaddrs,
         ports,
         user,
         dbname,
@@ -610,6 +638,7 @@ impl Target {
         order.shuffle(&mut rand::rng());
         self.hosts = order.iter().map(|&i| self.hosts[i].clone()).collect();
         self.passwords = order.iter().map(|&i| self.passwords[i].clone()).collect();
+        self.hostaddrs = order.iter().map(|&i| self.hostaddrs[i]).collect();
         if self.ports.len() > 1 {
             self.ports = order.iter().map(|&i| self.ports[i]).collect();
         }
@@ -631,7 +660,7 @@ impl Target {
             Host::Tcp(name) => config.host(name),
             Host::Socket(dir) => config.host_path(dir),
         };
-        if let Some(addr) = self.hostaddr {
+        if let Some(addr) = self.hostaddrs[i] {
             config.hostaddr(addr);
         }
         config

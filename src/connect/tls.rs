@@ -142,8 +142,11 @@ fn roots(target: &Target) -> Roots {
 /// The TLS plan for a target. Over Unix sockets there is no TLS, as with libpq.
 pub fn plan(target: &Target) -> Result<TlsPlan> {
     use postgres::config::SslMode as Driver;
-    let only_sockets =
-        target.hosts.iter().all(|h| matches!(h, Host::Socket(_))) && target.hostaddr.is_none();
+    let only_sockets = target
+        .hosts
+        .iter()
+        .zip(&target.hostaddrs)
+        .all(|(host, addr)| matches!(host, Host::Socket(_)) && addr.is_none());
     let mode = if only_sockets {
         SslMode::Disable
     } else {
