@@ -193,6 +193,61 @@ fn create_asks_for_org_and_name_with_completion_and_validation() {
 }
 
 #[test]
+fn an_asked_for_value_is_edited_in_place_and_esc_or_ctrl_d_leaves_the_question() {
+    let db = TestDb::new();
+    let term = Terminal::start(&db, &["create"], &[]);
+    term.wait_for("Org");
+    // Typed out of order, mended with the arrow keys, Home and End; Ctrl-D on a line that
+    // holds text is no end of input.
+    term.type_text("cme-crp");
+    term.press("Left");
+    term.press("Left");
+    term.type_text("o");
+    term.press("Home");
+    term.type_text("a");
+    term.press("C-d");
+    term.press("End");
+    term.type_text("x");
+    term.press("BSpace");
+    term.press("Enter");
+    term.wait_for("Key name");
+    term.type_text(" padded");
+    term.press("Enter");
+    term.wait_for("error:");
+    term.press("C-u");
+    term.type_text("ci-new");
+    term.press("Enter");
+    let screen = term.wait_for("EXIT=0");
+    assert!(
+        screen.contains("Org: acme-corp") && screen.contains("Key name: ci-new"),
+        "{screen}"
+    );
+    assert!(!screen.contains("error:"), "the error stayed: {screen}");
+    assert_eq!(
+        db.scalar(
+            "SELECT count(*) FROM keyadm.api_keys WHERE org = 'acme-corp' AND name = 'ci-new'"
+        ),
+        1
+    );
+
+    for (key_name, flag, args) in [
+        ("C-d", "--org", vec!["create"]),
+        ("Escape", "--name", vec!["create", "--org", "acme"]),
+    ] {
+        let term = Terminal::start(&db, &args, &[]);
+        term.wait_for(if flag == "--org" { "Org" } else { "Key name" });
+        term.press(key_name);
+        let screen = term.wait_for("EXIT=5");
+        assert!(
+            screen.contains(&format!("keyadm: error: no {flag} given; nothing changed"))
+                && screen.contains(&format!("hint: give {flag} to skip the question")),
+            "{key_name}: {screen}"
+        );
+    }
+    assert_eq!(db.scalar("SELECT count(*) FROM keyadm.api_keys"), 1);
+}
+
+#[test]
 fn revoke_asks_naming_the_key_and_defaults_to_no() {
     let db = TestDb::new();
     let key = db.create("acme", "ci", &[]).key;

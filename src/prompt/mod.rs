@@ -3,13 +3,18 @@
 
 use std::io::IsTerminal;
 
-use console::{Key, Term};
-use dialoguer::{Completion, Input, Password};
+use dialoguer::Password;
 
 use crate::error::{Error, Result};
 // Ctrl-C at a question, should its handler not have ended keyadm already.
 use crate::interrupt::{Asking, interrupted};
 use crate::output::Printer;
+
+mod line;
+mod yes_no;
+
+use line::{Line, read_line};
+use yes_no::yes_or_no;
 
 /// Decides whether keyadm may ask, and asks.
 #[derive(Debug, Clone)]
@@ -69,7 +74,8 @@ impl Prompter {
     }
 
     /// Asks for a required value that was not given (Tab completes from `known`), or fails
-    /// with a usage error naming the flag when keyadm may not ask.
+    /// with a usage error naming the flag when keyadm may not ask. Esc or Ctrl-D leaves the
+    /// question: aborted (exit 5), nothing changed.
     pub fn ask(
         &self,
         flag: &str,
@@ -85,21 +91,23 @@ impl Prompter {
                 )),
             });
         }
-        let completion = Known(known);
         let hint = format!("give {flag} to skip the question");
         let _asking = Asking::start(&self.printer, &hint);
-        Input::<String>::new()
-            .with_prompt(prompt)
-            .completion_with(&completion)
-            .validate_with(|text: &String| validate(text))
-            .interact_text()
-            .map_err(|dialoguer::Error::IO(err)| {
-                if Asking::wait_if_interrupted(&err) {
-                    interrupted(&hint)
-                } else {
-                    Error::usage(format!("could not read {flag}: {err}"))
-                }
-            })
+        let complete = |typed: &str| {
+            known
+                .iter()
+                .find(|value| value.starts_with(typed) && value.as_str() != typed)
+                .cloned()
+        };
+        match read_line(prompt, validate, complete) {
+            Ok(Line::Value(value)) => Ok(value),
+            Ok(Line::Left) => Err(Error::Aborted {
+                message: format!("no {flag} given; nothing changed"),
+                hint,
+            }),
+            Err(err) if Asking::wait_if_interrupted(&err) => Err(interrupted(&hint)),
+            Err(err) => Err(Error::usage(format!("could not read {flag}: {err}"))),
+        }
     }
 
     /// Reads a secret from the terminal without echoing it. An empty answer (Enter, or
@@ -122,48 +130,5 @@ impl Prompter {
                     Error::usage(format!("could not read the secret: {err}"))
                 }
             })
-    }
-}
-
-/// Asks `question` on the terminal, answered by one key, drawn as dialoguer's `Confirm` draws
-/// it (`question [y/N] `, then `question yes` or `no`). `Confirm` ignores Ctrl-D, Esc and
-/// `q`; here they answer no, as Enter does, since the end of input is not a yes.
-fn yes_or_no(question: &str) -> std::io::Result<bool> {
-    let term = Term::stderr();
-    if !term.is_term() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::NotConnected,
-            "not a terminal",
-        ));
-    }
-    term.write_str(&format!("{question} [y/N] "))?;
-    term.hide_cursor()?;
-    let answer = loop {
-        match term.read_key() {
-            Ok(Key::Char('y' | 'Y')) => break true,
-            Ok(Key::Char('n' | 'N' | 'q' | '\u{4}') | Key::Enter | Key::Escape) => break false,
-            Ok(_) => {}
-            // The terminal gone or the read failed: the cursor is not left hidden.
-            Err(err) => {
-                let _ = term.show_cursor();
-                return Err(err);
-            }
-        }
-    };
-    term.clear_line()?;
-    term.write_line(&format!("{question} {}", if answer { "yes" } else { "no" }))?;
-    term.show_cursor()?;
-    Ok(answer)
-}
-
-/// Completes a prefix to the first known value that starts with it.
-struct Known<'a>(&'a [String]);
-
-impl Completion for Known<'_> {
-    fn get(&self, input: &str) -> Option<String> {
-        self.0
-            .iter()
-            .find(|value| value.starts_with(input) && value.as_str() != input)
-            .cloned()
     }
 }
