@@ -163,27 +163,58 @@ fn a_secret_file_written_before_the_report_failed_is_named() {
     let secret = std::fs::read_to_string(&next).unwrap();
     db.keyadm(&["check", "-"]).stdin(&secret).run().success();
 
-    // Many keys print their labels as they go, before the one commit: a label that cannot be
-    // written undoes them all, and their file.
+    // Many keys print their labels as they go, before the one commit: with the secrets in the
+    // file, a label that cannot be written stops the labels, not the keys.
     let many = db.home.path().join("many.keys");
     let many_text = many.display().to_string();
-    db.run_into_full_device(&[
-        "create",
-        "--org",
-        "bulk",
-        "--name",
-        "k",
-        "--count",
-        "3",
-        "--secret-file",
-        &many_text,
-    ])
-    .code(8)
-    .one_line_error()
-    .stderr_has("; no key was created");
-    assert!(!many.exists());
+    let bulk = |org: &'static str, count: &'static str, file: &str| -> Vec<String> {
+        let args = ["create", "--org", org, "--name", "k", "--count", count];
+        args.iter()
+            .map(|a| a.to_string())
+            .chain(["--secret-file".to_owned(), file.to_owned()])
+            .collect()
+    };
+    let args = bulk("bulk", "3", &many_text);
+    db.run_into_full_device(&args.iter().map(String::as_str).collect::<Vec<_>>())
+        .code(8)
+        .one_line_error()
+        .stderr_has(&format!(
+            "; the change stands: 3 key(s) created; their secrets are in {many_text}"
+        ));
+    let secrets = std::fs::read_to_string(&many).unwrap();
+    assert_eq!(secrets.lines().count(), 3);
+    db.keyadm(&["check", "--batch", "-q"])
+        .stdin(&secrets)
+        .run()
+        .success();
     assert_eq!(
         db.scalar("SELECT count(*) FROM keyadm.api_keys WHERE org = 'bulk'"),
+        3
+    );
+
+    // A reader that stopped early: every key is made, quietly, in more than one chunk.
+    let piped = db.home.path().join("piped.keys");
+    let args = bulk("piped", "12000", &piped.display().to_string());
+    let out = db
+        .run_into_closed_pipe(&args.iter().map(String::as_str).collect::<Vec<_>>())
+        .success();
+    assert_eq!(out.stderr, "");
+    assert_eq!(
+        std::fs::read_to_string(&piped).unwrap().lines().count(),
+        12_000
+    );
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM keyadm.api_keys WHERE org = 'piped'"),
+        12_000
+    );
+
+    // Secrets on stdout that cannot be written are never handed over: no key is left.
+    db.run_into_full_device(&["create", "--org", "bare", "--name", "k", "--count", "3"])
+        .code(8)
+        .one_line_error()
+        .stderr_has("; no key was created");
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM keyadm.api_keys WHERE org = 'bare'"),
         0
     );
 }

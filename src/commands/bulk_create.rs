@@ -3,7 +3,9 @@
 //! Secrets are made and written a chunk at a time (memory does not grow with N), to stdout or
 //! to `--secret-file` (one per line, in name order, so `keyadm check --batch` reads it back),
 //! and flushed (the file synced to disk) before the commit: a secret that cannot be handed
-//! over leaves no key behind.
+//! over leaves no key behind. With the secrets in the file, stdout holds only the keys'
+//! labels: one that cannot be written there (a closed pipe, a full disk) stops the printing,
+//! not the keys, and is reported after the commit, as for any change that stands.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -47,6 +49,8 @@ pub fn run(context: &Context, store: &Store, request: Request<'_>) -> Result<()>
         None => (None, None),
     };
     let mut printed = context.printer.created_keys();
+    // With the secrets in the file: the first label that could not be written.
+    let mut unprinted: Option<Error> = None;
     let mut pending = names.iter();
     let mut next_chunk = || -> Result<Vec<(NewKey, Secret)>> {
         let mut chunk = Vec::with_capacity(CHUNK_SIZE);
@@ -67,17 +71,25 @@ pub fn run(context: &Context, store: &Store, request: Request<'_>) -> Result<()>
             match file.as_mut() {
                 Some(file) => {
                     writeln!(file, "{}", secret.expose()).map_err(secret_file::write_error)?;
-                    printed.push(key, None, path)?;
+                    if unprinted.is_none() {
+                        unprinted = printed.push(key, None, path).err();
+                    }
                 }
                 None => printed.push(key, Some(secret.expose()), None)?,
             }
         }
-        if let Some(file) = file.as_mut() {
-            file.flush()
-                .and_then(|()| file.get_ref().sync_all())
-                .map_err(secret_file::write_error)?;
+        match file.as_mut() {
+            Some(file) => {
+                file.flush()
+                    .and_then(|()| file.get_ref().sync_all())
+                    .map_err(secret_file::write_error)?;
+                if unprinted.is_none() {
+                    unprinted = printed.flush().err();
+                }
+                Ok(())
+            }
+            None => printed.flush(),
         }
-        printed.flush()
     };
     let created = store.create_keys(
         &request.template,
@@ -88,7 +100,17 @@ pub fn run(context: &Context, store: &Store, request: Request<'_>) -> Result<()>
     );
     let count = secret_file::discard_on_error(path, created)
         .map_err(|err| not_handed_over(err, "no key was created"))?;
-    printed
-        .finish(count, path)
-        .map_err(|err| reported_after(err, &format!("{count} key(s) created")))
+    let done = match path {
+        Some(path) => format!(
+            "{count} key(s) created; their secrets are in {}",
+            path.display()
+        ),
+        None => format!("{count} key(s) created"),
+    };
+    match unprinted {
+        Some(err) => Err(reported_after(err, &done)),
+        None => printed
+            .finish(count, path)
+            .map_err(|err| reported_after(err, &done)),
+    }
 }
