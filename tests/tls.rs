@@ -503,3 +503,41 @@ fn a_client_certificate_logs_in_where_the_server_asks_for_one() {
         .one_line_error()
         .stderr_has("/nonexistent/client.crt does not exist");
 }
+
+#[test]
+fn a_unix_socket_in_a_host_list_goes_without_tls_whatever_sslmode_says() {
+    let db = TestDb::new();
+    let dir = tls().dir.display().to_string();
+    let ca = tls().ca.display().to_string();
+    let doctor = |hosts: &str, ports: &str| -> serde_json::Value {
+        let url = format!(
+            "host={hosts} port={ports} user=postgres dbname={} sslmode=verify-full sslrootcert={ca}",
+            db.name
+        );
+        Run::new(&[
+            "doctor",
+            "--json",
+            "--connect-timeout",
+            "5s",
+            "--database-url",
+            &url,
+        ])
+        .run()
+        .success()
+        .json()
+    };
+    let port = tls().port.to_string();
+    // The socket first: reached as libpq reaches it, without TLS (the server has none there).
+    let report = doctor(&format!("{dir},localhost"), &format!("{port},1"));
+    assert_eq!(
+        report["address"],
+        format!("socket {dir}/.s.PGSQL.{port}"),
+        "{report}"
+    );
+    assert_eq!(report["tls"]["enabled"], false, "{report}");
+    // A TCP host of the same list still gets the TLS asked for.
+    let report = doctor(&format!("localhost,{dir}"), &format!("{port},{port}"));
+    assert_eq!(report["address"], format!("localhost:{port}"), "{report}");
+    assert_eq!(report["tls"]["enabled"], true, "{report}");
+    assert_eq!(report["tls"]["host_name_verified"], true, "{report}");
+}

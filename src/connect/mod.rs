@@ -567,6 +567,12 @@ impl Target {
         }
     }
 
+    /// Whether the `i`th host is reached over a Unix socket, where there is no TLS whatever
+    /// `sslmode` says, as with libpq.
+    pub fn over_socket(&self, i: usize) -> bool {
+        matches!(self.hosts[i], Host::Socket(_)) && self.hostaddrs[i].is_none()
+    }
+
     /// The port of the `i`th host (one port given serves every host).
     pub fn port_of(&self, i: usize) -> u16 {
         self.ports.get(i).copied().unwrap_or(self.ports[0])

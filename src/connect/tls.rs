@@ -21,7 +21,7 @@ use rustls::{
 };
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use super::{Host, SslMode, Target};
+use super::{SslMode, Target};
 use crate::error::{Error, Result};
 
 /// How one connection attempt uses TLS.
@@ -142,11 +142,7 @@ fn roots(target: &Target) -> Roots {
 /// The TLS plan for a target. Over Unix sockets there is no TLS, as with libpq.
 pub fn plan(target: &Target) -> Result<TlsPlan> {
     use postgres::config::SslMode as Driver;
-    let only_sockets = target
-        .hosts
-        .iter()
-        .zip(&target.hostaddrs)
-        .all(|(host, addr)| matches!(host, Host::Socket(_)) && addr.is_none());
+    let only_sockets = (0..target.hosts.len()).all(|i| target.over_socket(i));
     let mode = if only_sockets {
         SslMode::Disable
     } else {

@@ -161,15 +161,20 @@ pub fn open(target: &Target, report: &Reporter) -> Result<Pool> {
     let mut fallback = None;
     // The hosts are tried one by one, as libpq does; the last one's error is told.
     for (host, mut config) in target.to_configs()?.into_iter().enumerate() {
-        config.ssl_mode(plan.driver_mode);
-        let (mut client, tls_fallback) =
-            match connect(&mut config, &plan.connector, plan.driver_mode, target) {
-                Ok(connected) => connected,
-                Err(err) => {
-                    failure = Some(err);
-                    continue;
-                }
-            };
+        // A Unix socket of a list that also names TCP hosts: no TLS there, as with libpq.
+        let mode = if target.over_socket(host) {
+            DriverSsl::Disable
+        } else {
+            plan.driver_mode
+        };
+        config.ssl_mode(mode);
+        let (mut client, tls_fallback) = match connect(&mut config, &plan.connector, mode, target) {
+            Ok(connected) => connected,
+            Err(err) => {
+                failure = Some(err);
+                continue;
+            }
+        };
         let Some(kind) = kind else {
             return Ok(pool(client, config, host, tls_fallback));
         };
