@@ -541,3 +541,94 @@ fn a_unix_socket_in_a_host_list_goes_without_tls_whatever_sslmode_says() {
     assert_eq!(report["tls"]["enabled"], true, "{report}");
     assert_eq!(report["tls"]["host_name_verified"], true, "{report}");
 }
+
+#[test]
+fn sslnegotiation_direct_starts_with_the_tls_handshake_as_postgresql_17_takes_it() {
+    let proxy = crate::support::direct_tls::start();
+    let ca = tls().ca.display().to_string();
+    // The stand-in reaches the cluster over plain TCP, which this database takes.
+    let db = TestDb::new();
+    let through = |host: &str, extra: &str| {
+        format!(
+            "host={host} port={} user=postgres dbname={} sslrootcert={ca} {extra}",
+            proxy.port, db.name
+        )
+    };
+    let openings = || proxy.openings.lock().unwrap().clone();
+    use crate::support::direct_tls::Opening;
+
+    // Without it, keyadm asks the server first (an SSLRequest), which a direct-only server
+    // does not take.
+    list(&through("localhost", "sslmode=verify-full"))
+        .code(7)
+        .one_line_error();
+    assert_eq!(openings(), [Opening::NotTls]);
+
+    // With it: the handshake at once, with the ALPN protocol, verified as asked; and the
+    // cluster behind sees a normal session.
+    init(&through(
+        "localhost",
+        "sslmode=verify-full sslnegotiation=direct",
+    ))
+    .success();
+    list(&through(
+        "127.0.0.1",
+        "sslmode=verify-ca sslnegotiation=direct",
+    ))
+    .success();
+    Run::new(&["list", "--connect-timeout", "5s"])
+        .env(
+            "KEYADM_DATABASE_URL",
+            Some(&through("localhost", "sslmode=require")),
+        )
+        .env("PGSSLNEGOTIATION", Some("direct"))
+        .run()
+        .success();
+    assert_eq!(
+        openings()[1..],
+        [Opening::DirectTls, Opening::DirectTls, Opening::DirectTls]
+    );
+    // The certificate is still checked: another host name is refused.
+    let wrong_name = format!(
+        "host=db.example.test hostaddr=127.0.0.1 port={} user=postgres dbname={} sslrootcert={ca} sslmode=verify-full sslnegotiation=direct",
+        proxy.port, db.name
+    );
+    list(&wrong_name)
+        .code(7)
+        .one_line_error()
+        .stderr_has("not valid for that host name");
+
+    // PostgreSQL 15 itself takes TLS only after asking: it hangs up, and the hint says why.
+    list(&tcp(
+        "localhost",
+        &db.name,
+        "sslmode=require sslnegotiation=direct",
+    ))
+    .code(7)
+    .one_line_error()
+    .stderr_has("closed the connection before it was ready")
+    .stderr_has("hint: sslnegotiation=direct needs PostgreSQL 17 or later");
+
+    // There is no way back to a plain connection: a mode that would allow one is refused
+    // before connecting, as libpq refuses it.
+    for mode in ["", "sslmode=prefer", "sslmode=allow", "sslmode=disable"] {
+        let mode_named = if mode.is_empty() {
+            "prefer"
+        } else {
+            &mode[8..]
+        };
+        list(&through(
+            "localhost",
+            &format!("{mode} sslnegotiation=direct"),
+        ))
+        .code(2)
+        .one_line_error()
+        .stderr_has(&format!(
+            "weak sslmode \"{mode_named}\" may not be used with sslnegotiation=direct"
+        ));
+    }
+    list(&through("localhost", "sslmode=require sslnegotiation=tls"))
+        .code(2)
+        .one_line_error()
+        .stderr_has("invalid sslnegotiation 'tls'");
+}

@@ -45,6 +45,7 @@ const PG_ENV: &[(&str, &str)] = &[
     ("PGSSLMAXPROTOCOLVERSION", "ssl_max_protocol_version"),
     ("PGSSLSNI", "sslsni"),
     ("PGLOADBALANCEHOSTS", "load_balance_hosts"),
+    ("PGSSLNEGOTIATION", "sslnegotiation"),
     ("PGSSLCOMPRESSION", "sslcompression"),
     // Read to be refused (unless set to the default): libpq would obey them, and keyadm
     // cannot, so a revocation list or an authentication demand is never silently dropped.
@@ -53,7 +54,6 @@ const PG_ENV: &[(&str, &str)] = &[
     ("PGREQUIREPEER", "requirepeer"),
     ("PGREQUIREAUTH", "require_auth"),
     ("PGGSSENCMODE", "gssencmode"),
-    ("PGSSLNEGOTIATION", "sslnegotiation"),
     ("PGSSLCERTMODE", "sslcertmode"),
 ];
 
@@ -148,6 +148,9 @@ pub struct Target {
     pub tls_versions: TlsVersions,
     /// Whether the host name is sent in the TLS handshake (`sslsni`, on by default).
     pub sslsni: bool,
+    /// `sslnegotiation=direct` (PostgreSQL 17): the TLS handshake starts at once, without
+    /// asking the server whether it speaks TLS first (one round trip fewer).
+    pub direct_tls: bool,
     /// `load_balance_hosts=random`: the hosts are tried in a random order (shuffled in
     /// [`resolve`], so that errors name the one tried last).
     pub load_balance: bool,
@@ -275,6 +278,7 @@ fn merge_missing(params: &mut Params, defaults: Params) {
         ssl_min_protocol_version,
         ssl_max_protocol_version,
         sslsni,
+        sslnegotiation,
         load_balance_hosts
     );
 }
@@ -404,6 +408,31 @@ fn build(
             )));
         }
     };
+    // libpq 17's sslnegotiation. Direct TLS has no way back to a plain connection, so, as in
+    // libpq, it needs an sslmode that insists on TLS.
+    let direct_tls = match params.sslnegotiation.as_deref() {
+        None | Some("postgres") => false,
+        Some("direct") => match sslmode {
+            SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => true,
+            weak => {
+                return Err(Error::Usage {
+                    message: format!(
+                        "weak sslmode \"{}\" may not be used with sslnegotiation=direct",
+                        weak.name()
+                    ),
+                    hint: Some(
+                        "use sslmode=require, verify-ca or verify-full, as libpq asks".into(),
+                    ),
+                });
+            }
+        },
+        Some(other) => {
+            return Err(Error::Usage {
+                message: format!("invalid sslnegotiation '{}'", other.escape_debug()),
+                hint: Some("use postgres or direct".into()),
+            });
+        }
+    };
     let load_balance = match params.load_balance_hosts.as_deref() {
         None | Some("disable") => false,
         Some("random") => true,
@@ -432,6 +461,7 @@ fn build(
         target_session_attrs: params.target_session_attrs,
         tls_versions,
         sslsni,
+        direct_tls,
         load_balance,
         statement_timeout: options.statement_timeout,
         warnings: Vec::new(),
@@ -660,7 +690,7 @@ impl Target {
 
     /// The driver configuration for the `i`th host, without TLS.
     fn config_for(&self, i: usize) -> Result<postgres::Config> {
-        use postgres::config::{ChannelBinding, TargetSessionAttrs};
+        use postgres::config::{ChannelBinding, SslNegotiation, TargetSessionAttrs};
         let mut config = postgres::Config::new();
         match &self.hosts[i] {
             Host::Tcp(name) => config.host(name),
@@ -668,6 +698,9 @@ impl Target {
         };
         if let Some(addr) = self.hostaddrs[i] {
             config.hostaddr(addr);
+        }
+        if self.direct_tls {
+            config.ssl_negotiation(SslNegotiation::Direct);
         }
         config
             .port(self.port_of(i))

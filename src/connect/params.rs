@@ -22,6 +22,7 @@ pub struct Params {
     pub ssl_min_protocol_version: Option<String>,
     pub ssl_max_protocol_version: Option<String>,
     pub sslsni: Option<String>,
+    pub sslnegotiation: Option<String>,
     pub load_balance_hosts: Option<String>,
     /// A service of `pg_service.conf` supplying the parameters not given.
     pub service: Option<String>,
@@ -51,6 +52,7 @@ impl Params {
             "ssl_min_protocol_version" => &mut self.ssl_min_protocol_version,
             "ssl_max_protocol_version" => &mut self.ssl_max_protocol_version,
             "sslsni" => &mut self.sslsni,
+            "sslnegotiation" => &mut self.sslnegotiation,
             "load_balance_hosts" => &mut self.load_balance_hosts,
             "service" => &mut self.service,
             "fallback_application_name" => {
@@ -66,7 +68,6 @@ impl Params {
                 return Ok(());
             }
             // Only the default of each is what keyadm does anyway.
-            "sslnegotiation" if value == "postgres" => return Ok(()),
             "sslcertmode" if value == "allow" => return Ok(()),
             // sslcompression: TLS compression is gone from TLS 1.3 and rustls (off in OpenSSL).
             "keepalives"
@@ -76,7 +77,7 @@ impl Params {
             | "tcp_user_timeout"
             | "client_encoding"
             | "sslcompression" => return Ok(()),
-            "gssencmode" | "sslnegotiation" | "sslcertmode" => {
+            "gssencmode" | "sslcertmode" => {
                 return Err(format!(
                     "{key}={} is not supported by keyadm (leave it out for the default)",
                     value.escape_debug()

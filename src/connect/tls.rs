@@ -191,6 +191,11 @@ pub fn plan(target: &Target) -> Result<TlsPlan> {
         None => builder.with_no_client_auth(),
     };
     config.enable_sni = target.sslsni;
+    // A server taking TLS directly (sslnegotiation=direct) insists on this protocol name, so
+    // that a TLS connection meant for another protocol is never read as PostgreSQL.
+    if target.direct_tls {
+        config.alpn_protocols = vec![b"postgresql".to_vec()];
+    }
     let driver_mode = match mode {
         SslMode::Disable | SslMode::Allow => Driver::Disable,
         SslMode::Prefer => Driver::Prefer,

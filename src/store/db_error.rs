@@ -237,7 +237,13 @@ pub fn connect_error(err: &postgres::Error, target: &Target) -> Error {
     let closed = || {
         unavailable(
             format!("the server at {address} closed the connection before it was ready"),
-            "check that PostgreSQL or a pooler listens on that port; its log may say why it closed",
+            if target.direct_tls {
+                // PostgreSQL before 17 reads the TLS handshake as a startup packet of an
+                // impossible length, and hangs up.
+                "sslnegotiation=direct needs PostgreSQL 17 or later (or a pooler that takes direct TLS); leave it out to ask for TLS first"
+            } else {
+                "check that PostgreSQL or a pooler listens on that port; its log may say why it closed"
+            },
         )
     };
     if err.is_closed() {

@@ -2,6 +2,7 @@
 //! JSON shapes of the contract as typed structs.
 
 pub mod cluster;
+pub mod direct_tls;
 pub mod pgbouncer;
 
 use std::collections::HashMap;
