@@ -182,6 +182,9 @@ pub struct TlsState {
     /// Why TLS is off when the server offered it: `sslmode=prefer` went on without it after
     /// the handshake failed (a certificate the root certificate does not vouch for).
     pub fallback_reason: Option<String>,
+    /// Where the revocation lists the certificate was checked against came from (`sslcrl`,
+    /// `sslcrldir`, `~/.postgresql/root.crl`), when it was.
+    pub revocation_lists: Option<String>,
 }
 
 /// keyadm's schema as `doctor` found it.

@@ -318,7 +318,7 @@ fn libpqs_other_parameters_are_honoured_or_refused_by_name() {
         .stderr_has(says);
     }
     for (var, value) in [
-        ("PGSSLCRL", "/etc/crl.pem"),
+        ("PGREQUIREPEER", "postgres"),
         ("PGREQUIREAUTH", "scram-sha-256"),
         ("PGGSSENCMODE", "require"),
     ] {

@@ -632,3 +632,137 @@ fn sslnegotiation_direct_starts_with_the_tls_handshake_as_postgresql_17_takes_it
         .one_line_error()
         .stderr_has("invalid sslnegotiation 'tls'");
 }
+
+#[test]
+fn revocation_lists_refuse_a_revoked_server_certificate() {
+    let t = tls();
+    let verify = |extra: &str| {
+        tcp(
+            "localhost",
+            TLS_ONLY_DB,
+            &format!("sslmode=verify-full sslrootcert={} {extra}", t.ca.display()),
+        )
+    };
+    let crl = |path: &std::path::Path| format!("sslcrl={}", path.display());
+
+    // A list from the server's CA that does not name its certificate: connected.
+    init(&verify(&crl(&t.crl_clean))).success();
+    // doctor says what the certificate was checked against.
+    let db = TestDb::new();
+    let checked = tcp(
+        "localhost",
+        &db.name,
+        &format!(
+            "sslmode=verify-full sslrootcert={} {}",
+            t.ca.display(),
+            crl(&t.crl_clean)
+        ),
+    );
+    let report: serde_json::Value = Run::new(&["doctor", "--json", "--database-url", &checked])
+        .run()
+        .success()
+        .json();
+    let clean = format!("sslcrl {}", t.crl_clean.display());
+    assert_eq!(
+        report["tls"]["revocation_lists"],
+        clean.as_str(),
+        "{report}"
+    );
+    let table = Run::new(&["doctor", "--database-url", &checked])
+        .run()
+        .success();
+    assert!(
+        table
+            .stdout
+            .contains(&format!("verified, not revoked (per {clean})")),
+        "{}",
+        table.stdout
+    );
+    // One that does: refused, from the URL or the environment.
+    let revoked = t.crl_revoked.display().to_string();
+    list(&verify(&crl(&t.crl_revoked)))
+        .code(7)
+        .one_line_error()
+        .stderr_has(&format!("has been revoked: sslcrl {revoked} lists it"));
+    Run::new(&["list", "--connect-timeout", "5s"])
+        .env("KEYADM_DATABASE_URL", Some(&verify("")))
+        .env("PGSSLCRL", Some(&revoked))
+        .run()
+        .code(7)
+        .stderr_has("has been revoked");
+    // verify-ca checks the chain's revocation too.
+    let chain_only = tcp(
+        "127.0.0.1",
+        TLS_ONLY_DB,
+        &format!(
+            "sslmode=verify-ca sslrootcert={} {}",
+            t.ca.display(),
+            crl(&t.crl_revoked)
+        ),
+    );
+    list(&chain_only).code(7).stderr_has("has been revoked");
+
+    // A directory of lists (OpenSSL's c_rehash layout: each file and a link named by its
+    // issuer's hash), other files passed over.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("README"), "revocation lists\n").unwrap();
+    std::fs::copy(&t.crl_clean, dir.path().join("ca.crl")).unwrap();
+    std::os::unix::fs::symlink("ca.crl", dir.path().join("1a2b3c4d.r0")).unwrap();
+    let in_dir = format!("sslcrldir={}", dir.path().display());
+    init(&verify(&in_dir)).success();
+    std::fs::copy(&t.crl_revoked, dir.path().join("ca.crl")).unwrap();
+    list(&verify(&in_dir))
+        .code(7)
+        .one_line_error()
+        .stderr_has("has been revoked");
+    // Two different lists from one CA: which is current is not guessed.
+    std::fs::copy(&t.crl_clean, dir.path().join("old.crl")).unwrap();
+    list(&verify(&in_dir))
+        .code(2)
+        .one_line_error()
+        .stderr_has("two revocation lists from one CA");
+
+    // libpq's default, ~/.postgresql/root.crl, when it exists.
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir(home.path().join(".postgresql")).unwrap();
+    std::fs::copy(&t.crl_revoked, home.path().join(".postgresql/root.crl")).unwrap();
+    Run::new(&[
+        "list",
+        "--connect-timeout",
+        "5s",
+        "--database-url",
+        &verify(""),
+    ])
+    .env("HOME", Some(home.path().to_str().unwrap()))
+    .run()
+    .code(7)
+    .stderr_has("has been revoked")
+    .stderr_has(".postgresql/root.crl lists it");
+
+    // A list past its next update, or none from the certificate's issuer, cannot vouch for it.
+    list(&verify(&crl(&t.crl_stale)))
+        .code(7)
+        .one_line_error()
+        .stderr_has("is out of date (past its next update)");
+    list(&verify(&crl(&t.crl_other_ca)))
+        .code(7)
+        .one_line_error()
+        .stderr_has("cannot be checked for revocation")
+        .stderr_has("holds no revocation list from its issuer");
+
+    // Revocation asked for and not to be had is an error, never a check silently skipped.
+    let nowhere = dir.path().join("nowhere.crl");
+    list(&verify(&crl(&nowhere)))
+        .code(2)
+        .one_line_error()
+        .stderr_has(&format!("sslcrl {} does not exist", nowhere.display()));
+    list(&verify(&crl(&t.ca)))
+        .code(2)
+        .one_line_error()
+        .stderr_has("holds no certificate revocation list");
+    let empty = tempfile::tempdir().unwrap();
+    list(&verify(&format!("sslcrldir={}", empty.path().display())))
+        .code(2)
+        .one_line_error()
+        .stderr_has("holds no certificate revocation list");
+}

@@ -1,6 +1,6 @@
 //! `keyadm doctor`: what keyadm connected to and whether it can work there.
 
-use crate::connect::tls;
+use crate::connect::{crl, tls};
 use crate::error::{Error, Result};
 use crate::store::{DIVERGENT_HINT, FOREIGN_STATE, OWN_SCHEMA_HINT};
 
@@ -14,7 +14,8 @@ pub fn run(context: &Context) -> Result<Outcome> {
     let check = tls::check(&target);
     // With several hosts, the one reached.
     let host = store.host();
-    let mut report = store.diagnose(target.port_of(host), check)?;
+    let crl_source = crl::source(&target).map(|source| source.to_string());
+    let mut report = store.diagnose(target.port_of(host), check, crl_source)?;
     report.address = target.address_of(host);
     context.printer.doctor(&report)?;
     if report.ok {

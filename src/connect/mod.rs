@@ -3,6 +3,7 @@
 //! environment, then libpq's defaults, then `.pgpass`.
 
 mod conninfo;
+pub mod crl;
 mod params;
 mod pgpass;
 mod service;
@@ -36,6 +37,8 @@ const PG_ENV: &[(&str, &str)] = &[
     ("PGSSLROOTCERT", "sslrootcert"),
     ("PGSSLCERT", "sslcert"),
     ("PGSSLKEY", "sslkey"),
+    ("PGSSLCRL", "sslcrl"),
+    ("PGSSLCRLDIR", "sslcrldir"),
     ("PGCONNECT_TIMEOUT", "connect_timeout"),
     ("PGAPPNAME", "application_name"),
     ("PGOPTIONS", "options"),
@@ -48,9 +51,7 @@ const PG_ENV: &[(&str, &str)] = &[
     ("PGSSLNEGOTIATION", "sslnegotiation"),
     ("PGSSLCOMPRESSION", "sslcompression"),
     // Read to be refused (unless set to the default): libpq would obey them, and keyadm
-    // cannot, so a revocation list or an authentication demand is never silently dropped.
-    ("PGSSLCRL", "sslcrl"),
-    ("PGSSLCRLDIR", "sslcrldir"),
+    // cannot, so an authentication demand is never silently dropped.
     ("PGREQUIREPEER", "requirepeer"),
     ("PGREQUIREAUTH", "require_auth"),
     ("PGGSSENCMODE", "gssencmode"),
@@ -139,6 +140,9 @@ pub struct Target {
     /// The client certificate and its key, for servers that authenticate by certificate.
     pub sslcert: Option<String>,
     pub sslkey: Option<String>,
+    /// Revocation lists (libpq's `sslcrl`, `sslcrldir`; see [`crl`]).
+    pub sslcrl: Option<String>,
+    pub sslcrldir: Option<String>,
     pub connect_timeout: Option<Duration>,
     pub application_name: String,
     pub options: Option<String>,
@@ -270,6 +274,8 @@ fn merge_missing(params: &mut Params, defaults: Params) {
         sslrootcert,
         sslcert,
         sslkey,
+        sslcrl,
+        sslcrldir,
         connect_timeout,
         application_name,
         options,
@@ -454,6 +460,8 @@ fn build(
         sslrootcert: params.sslrootcert,
         sslcert: params.sslcert,
         sslkey: params.sslkey,
+        sslcrl: params.sslcrl,
+        sslcrldir: params.sslcrldir,
         connect_timeout,
         application_name: params.application_name.unwrap_or_else(|| "keyadm".into()),
         options: params.options,

@@ -14,6 +14,8 @@ pub struct Params {
     pub sslrootcert: Option<String>,
     pub sslcert: Option<String>,
     pub sslkey: Option<String>,
+    pub sslcrl: Option<String>,
+    pub sslcrldir: Option<String>,
     pub connect_timeout: Option<String>,
     pub application_name: Option<String>,
     pub options: Option<String>,
@@ -44,6 +46,8 @@ impl Params {
             "sslrootcert" => &mut self.sslrootcert,
             "sslcert" => &mut self.sslcert,
             "sslkey" => &mut self.sslkey,
+            "sslcrl" => &mut self.sslcrl,
+            "sslcrldir" => &mut self.sslcrldir,
             "connect_timeout" => &mut self.connect_timeout,
             "application_name" => &mut self.application_name,
             "options" => &mut self.options,
@@ -84,8 +88,6 @@ impl Params {
                 ));
             }
             "sslpassword"
-            | "sslcrl"
-            | "sslcrldir"
             | "requirepeer"
             | "krbsrvname"
             | "gsslib"

@@ -21,7 +21,7 @@ use rustls::{
 };
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use super::{SslMode, Target};
+use super::{SslMode, Target, crl};
 use crate::error::{Error, Result};
 
 /// How one connection attempt uses TLS.
@@ -157,9 +157,19 @@ pub fn plan(target: &Target) -> Result<TlsPlan> {
         Check::Nothing => Arc::new(NoVerification(provider())),
         Check::Chain | Check::ChainAndName => {
             let roots = Arc::new(root_store(roots(target))?);
-            let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider())
-                .build()
-                .map_err(|err| Error::usage(format!("unusable sslrootcert: {err}")))?;
+            let mut builder = WebPkiServerVerifier::builder_with_provider(roots, provider());
+            if let Some(source) = crl::source(target) {
+                builder = builder
+                    .with_crls(crl::load(&source)?)
+                    .enforce_revocation_expiration();
+            }
+            let webpki = builder.build().map_err(|err| match err {
+                rustls::client::VerifierBuilderError::InvalidCrl(why) => Error::usage(format!(
+                    "unusable revocation list in {}: {why:?}",
+                    crl::source(target).map_or_else(String::new, |s| s.to_string())
+                )),
+                err => Error::usage(format!("unusable sslrootcert: {err}")),
+            })?;
             if check == Check::ChainAndName {
                 webpki
             } else {

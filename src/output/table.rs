@@ -292,7 +292,10 @@ pub fn doctor(report: &DoctorReport) -> String {
                 (true, false) => "chain verified, host name not checked (use sslmode=verify-full)",
                 _ => "not verified (use sslmode=verify-full)",
             }
-        )
+        ) + &match &report.tls.revocation_lists {
+            Some(source) => format!(", not revoked (per {})", visible(source)),
+            None => String::new(),
+        }
     } else if report.address.starts_with("socket") {
         "not used over a Unix socket (local connection)".into()
     } else if let Some(why) = &report.tls.fallback_reason {

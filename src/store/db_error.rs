@@ -64,9 +64,30 @@ fn tls_error(tls: &rustls::Error, target: &Target) -> Error {
             format!("the certificate of {address} has expired"),
             "the server's certificate must be renewed".into(),
         ),
+        rustls::Error::InvalidCertificate(Cert::Revoked) => (
+            format!(
+                "the certificate of {address} has been revoked: {} lists it",
+                crl_source(target)
+            ),
+            "the server needs a new certificate; until then no client that checks revocation will connect".into(),
+        ),
+        rustls::Error::InvalidCertificate(Cert::UnknownRevocationStatus) => (
+            format!(
+                "the certificate of {address} cannot be checked for revocation: {} holds no revocation list from its issuer",
+                crl_source(target)
+            ),
+            "add the issuing CA's revocation list: as in libpq, every CA of the chain below the root needs one".into(),
+        ),
         rustls::Error::InvalidCertificate(
-            Cert::UnknownIssuer | Cert::BadSignature | Cert::UnknownRevocationStatus,
+            Cert::ExpiredRevocationList | Cert::ExpiredRevocationListContext { .. },
         ) => (
+            format!(
+                "the revocation list in {} is out of date (past its next update), so the certificate of {address} cannot be checked",
+                crl_source(target)
+            ),
+            "fetch the CA's current revocation list".into(),
+        ),
+        rustls::Error::InvalidCertificate(Cert::UnknownIssuer | Cert::BadSignature) => (
             format!(
                 "the certificate of {address} is not trusted: it is not signed by a root in {}",
                 crate::connect::tls::roots_named(target)
@@ -86,6 +107,12 @@ fn tls_error(tls: &rustls::Error, target: &Target) -> Error {
         message,
         hint: Some(hint),
     }
+}
+
+/// Where the revocation lists came from, for a message about them.
+fn crl_source(target: &Target) -> String {
+    crate::connect::crl::source(target)
+        .map_or_else(|| "the revocation list".into(), |s| s.to_string())
 }
 
 /// What to do about a certificate that the roots do not vouch for. A user of `require` or

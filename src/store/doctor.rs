@@ -49,7 +49,12 @@ const WRITABLE: &str = "a server that allows writes";
 
 impl Store {
     /// Inspects the connection and the schema; changes nothing.
-    pub fn diagnose(&self, connected_port: u16, check: Check) -> Result<DoctorReport> {
+    pub fn diagnose(
+        &self,
+        connected_port: u16,
+        check: Check,
+        crl_source: Option<String>,
+    ) -> Result<DoctorReport> {
         let mut conn = self.conn()?;
         let row = conn.query_typed_one(
             "SELECT current_setting('server_version'), current_user::text, current_database()::text,
@@ -83,6 +88,9 @@ impl Store {
                 verified: check != Check::Nothing,
                 host_name_verified: check == Check::ChainAndName,
                 fallback_reason: None,
+                revocation_lists: (check != Check::Nothing)
+                    .then(|| crl_source.clone())
+                    .flatten(),
             },
             _ => TlsState {
                 enabled: false,
@@ -91,6 +99,7 @@ impl Store {
                 verified: false,
                 host_name_verified: false,
                 fallback_reason: self.tls_fallback().map(str::to_owned),
+                revocation_lists: None,
             },
         };
         // A transaction pooler hands each transaction to whichever server connection is free.

@@ -39,6 +39,12 @@ pub struct TlsSetup {
     /// A client certificate for [`CERT_USER`], signed by `ca`, and its key (mode 0600).
     pub client_cert: PathBuf,
     pub client_key: PathBuf,
+    /// Revocation lists (PEM) from `ca`: one listing the server's certificate, one listing
+    /// none, and one past its next update; and one from `other_ca`.
+    pub crl_revoked: PathBuf,
+    pub crl_clean: PathBuf,
+    pub crl_stale: PathBuf,
+    pub crl_other_ca: PathBuf,
 }
 
 /// What `pg_ctl` needs.
@@ -73,7 +79,14 @@ struct Certificates {
     other_ca: PathBuf,
     client_cert: PathBuf,
     client_key: PathBuf,
+    crl_revoked: PathBuf,
+    crl_clean: PathBuf,
+    crl_stale: PathBuf,
+    crl_other_ca: PathBuf,
 }
+
+/// The serial number of the server's certificate, which `crl_revoked` lists.
+const SERVER_SERIAL: u64 = 0x4b41_0001;
 
 /// Writes the test CA, another CA, the server's certificate and key, and a client
 /// certificate for [`CERT_USER`] into `dir`.
@@ -97,6 +110,7 @@ fn write_certificates(dir: &Path) -> Result<Certificates, String> {
     params
         .distinguished_name
         .push(rcgen::DnType::CommonName, "localhost");
+    params.serial_number = Some(SERVER_SERIAL.into());
     let cert = params.signed_by(&key, &issuer).map_err(err)?;
     let write = |name: &str, text: &str, mode: u32| -> Result<PathBuf, String> {
         use std::os::unix::fs::PermissionsExt;
@@ -114,11 +128,58 @@ fn write_certificates(dir: &Path) -> Result<Certificates, String> {
         .distinguished_name
         .push(rcgen::DnType::CommonName, CERT_USER);
     let client_cert = client.signed_by(&client_key, &issuer).map_err(err)?;
+    let now = time::OffsetDateTime::now_utc();
+    let day = time::Duration::days(1);
+    let crl = |issuer: &rcgen::CertifiedIssuer<'static, rcgen::KeyPair>,
+               revoked: &[u64],
+               this_update: time::OffsetDateTime,
+               next_update: time::OffsetDateTime|
+     -> Result<String, String> {
+        rcgen::CertificateRevocationListParams {
+            this_update,
+            next_update,
+            crl_number: 1u64.into(),
+            issuing_distribution_point: None,
+            revoked_certs: revoked
+                .iter()
+                .map(|&serial| rcgen::RevokedCertParams {
+                    serial_number: serial.into(),
+                    revocation_time: now - day,
+                    reason_code: Some(rcgen::RevocationReason::KeyCompromise),
+                    invalidity_date: None,
+                })
+                .collect(),
+            key_identifier_method: rcgen::KeyIdMethod::Sha256,
+        }
+        .signed_by(issuer)
+        .and_then(|crl| crl.pem())
+        .map_err(err)
+    };
     Ok(Certificates {
         ca: write("ca.pem", &issuer.pem(), 0o644)?,
         other_ca: write("other-ca.pem", &other.pem(), 0o644)?,
         client_cert: write("client.crt", &client_cert.pem(), 0o644)?,
         client_key: write("client.key", &client_key.serialize_pem(), 0o600)?,
+        crl_revoked: write(
+            "revoked.crl",
+            &crl(&issuer, &[7, SERVER_SERIAL], now - day, now + 30 * day)?,
+            0o644,
+        )?,
+        crl_clean: write(
+            "clean.crl",
+            &crl(&issuer, &[7], now - day, now + 30 * day)?,
+            0o644,
+        )?,
+        crl_stale: write(
+            "stale.crl",
+            &crl(&issuer, &[7], now - 30 * day, now - day)?,
+            0o644,
+        )?,
+        crl_other_ca: write(
+            "other-ca.crl",
+            &crl(&other, &[SERVER_SERIAL], now - day, now + 30 * day)?,
+            0o644,
+        )?,
     })
 }
 
@@ -247,6 +308,10 @@ impl Cluster {
             ca: certificates.ca,
             other_ca: certificates.other_ca,
             client_cert: certificates.client_cert,
+            crl_revoked: certificates.crl_revoked,
+            crl_clean: certificates.crl_clean,
+            crl_stale: certificates.crl_stale,
+            crl_other_ca: certificates.crl_other_ca,
             client_key: certificates.client_key,
         };
         let cluster = Cluster::launch(&dir, port, control, Some(tls))?;
