@@ -197,6 +197,9 @@ pub struct SchemaState {
     /// An applied migration that is not this binary's of its version (another build of
     /// keyadm, or an edited migration): `init` refuses such a schema.
     pub divergence: Option<String>,
+    /// Tables and functions an up-to-date schema lacks (dropped by hand): `init` does not
+    /// make them again.
+    pub missing_objects: Vec<String>,
 }
 
 /// The privileges a group of commands lacks, with the statements that would grant them.

@@ -30,6 +30,7 @@ struct Schema {
     binary_version: i32,
     state: String,
     divergence: Option<String>,
+    missing_objects: Vec<String>,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -225,6 +226,50 @@ fn doctor_tells_a_schema_whose_applied_migration_is_not_this_binarys() {
     assert_eq!(report.schema.database_version, Some(4));
     assert_eq!(report.schema.state, what);
     db.keyadm(&["init"]).run().code(6).stderr_has(what);
+}
+
+#[test]
+fn a_schema_up_to_date_by_its_history_whose_objects_were_dropped_is_named_damaged() {
+    let db = TestDb::new();
+    let secret = db.create("acme", "ci", &[]).secret;
+    // Dropped by hand (here moved aside, to be put back): the history still says version 5.
+    db.client()
+        .batch_execute(
+            "ALTER FUNCTION keyadm.schema_version() RENAME TO schema_version_aside;
+             ALTER TABLE keyadm.key_events RENAME TO key_events_aside",
+        )
+        .unwrap();
+    let what = "recorded as up to date, but keyadm.key_events, keyadm.schema_version() are missing";
+    let report: Report = db.keyadm(&["doctor", "--json"]).run().code(6).json();
+    assert!(!report.ok);
+    assert_eq!(
+        report.schema.missing_objects,
+        ["keyadm.key_events", "keyadm.schema_version()"]
+    );
+    assert_eq!(report.schema.state, what);
+    for args in [&["doctor"][..], &["init"], &["check", "-q"]] {
+        db.keyadm(args)
+            .stdin(&secret)
+            .run()
+            .code(6)
+            .one_line_error()
+            .stderr_has(&format!("error: schema \"keyadm\" is {what}"))
+            .stderr_has("hint: the schema was changed by hand, and init does not apply migrations already recorded as applied");
+    }
+    // init made nothing: the objects are still missing, the history unchanged.
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'keyadm' AND tablename = 'key_events'"),
+        0
+    );
+    db.client()
+        .batch_execute(
+            "ALTER FUNCTION keyadm.schema_version_aside() RENAME TO schema_version;
+             ALTER TABLE keyadm.key_events_aside RENAME TO key_events",
+        )
+        .unwrap();
+    let report: Report = db.keyadm(&["doctor", "--json"]).run().success().json();
+    assert!(report.ok && report.schema.missing_objects.is_empty());
+    db.keyadm(&["check", "-q"]).stdin(&secret).run().success();
 }
 
 #[test]

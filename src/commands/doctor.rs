@@ -2,7 +2,7 @@
 
 use crate::connect::{crl, tls};
 use crate::error::{Error, Result};
-use crate::store::{DIVERGENT_HINT, FOREIGN_STATE, OWN_SCHEMA_HINT};
+use crate::store::{DAMAGED_HINT, DIVERGENT_HINT, FOREIGN_STATE, OWN_SCHEMA_HINT};
 
 use super::{Context, Outcome};
 
@@ -25,6 +25,15 @@ pub fn run(context: &Context) -> Result<Outcome> {
         return Err(Error::Schema {
             message: format!("schema \"{}\": {divergence}", report.schema.name),
             hint: DIVERGENT_HINT.into(),
+        });
+    }
+    if !report.schema.missing_objects.is_empty() {
+        return Err(Error::Schema {
+            message: format!(
+                "schema \"{}\" is {}",
+                report.schema.name, report.schema.state
+            ),
+            hint: DAMAGED_HINT.into(),
         });
     }
     if report.schema.database_version != Some(report.schema.binary_version) {

@@ -366,7 +366,7 @@ pub fn query_error(err: &postgres::Error) -> Error {
         if *code == SqlState::UNDEFINED_TABLE || *code == SqlState::INVALID_SCHEMA_NAME {
             return Error::Schema {
                 message: format!("keyadm's tables are missing: {}", db.message()),
-                hint: "run `keyadm init` (with the same --schema) to create them".into(),
+                hint: "run `keyadm init` (with the same --schema) to create them; if it says the schema is up to date, `keyadm doctor` names what was dropped".into(),
             };
         }
         if *code == SqlState::INSUFFICIENT_PRIVILEGE {

@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::model::{DoctorReport, PrivilegeCheck, SchemaState, TlsState};
 
 use super::Store;
-use super::migrations::{FOREIGN_STATE, History, binary_version, divergence_text};
+use super::migrations::{FOREIGN_STATE, History, binary_version, damaged_text, divergence_text};
 
 /// The privileges each group of commands needs on keyadm's tables, besides USAGE on the schema
 /// and SELECT on the migration history (every command checks the schema version).
@@ -142,6 +142,13 @@ impl Store {
                 .map(|(applied, ours)| divergence_text(&applied, &ours)),
             _ => None,
         };
+        // Looking objects up by name needs USAGE on the schema, which reading the history
+        // needed too; the privileges below say so if it is gone.
+        let missing_objects = if history == Some(expected) && divergence.is_none() {
+            self.missing_objects(&mut *conn)?
+        } else {
+            Vec::new()
+        };
         let schema = SchemaState {
             name: self.schema_name.clone(),
             database_version: history,
@@ -155,11 +162,13 @@ impl Store {
                 }
                 (_, None) => "not initialised".into(),
                 _ if divergence.is_some() => divergence.clone().unwrap_or_default(),
+                _ if !missing_objects.is_empty() => damaged_text(&missing_objects),
                 (_, Some(v)) if v < expected => "behind: run keyadm init".into(),
                 (_, Some(v)) if v > expected => "newer than this keyadm: upgrade keyadm".into(),
                 (_, Some(_)) => "up to date".into(),
             },
             divergence,
+            missing_objects,
         };
 
         let mut privileges = Vec::new();
@@ -244,6 +253,7 @@ impl Store {
         }
         let ok = history == Some(expected)
             && schema.divergence.is_none()
+            && schema.missing_objects.is_empty()
             && privileges.iter().all(|p| p.missing.is_empty());
         Ok(DoctorReport {
             server_version,

@@ -27,6 +27,21 @@ mod embedded {
 /// The history table, inside keyadm's schema.
 const HISTORY_TABLE: &str = "refinery_schema_history";
 
+/// The tables and functions the migrations make (as of the newest; a unit test holds this to
+/// the migrations' SQL): an up-to-date schema lacking one was changed by hand, which neither
+/// the version nor the checksums show.
+const TABLES: [&str; 2] = ["api_keys", "key_events"];
+const FUNCTIONS: [&str; 5] = [
+    "key_events_append_only()",
+    "verify_key_hash(bytea)",
+    "verify_key(text)",
+    "record_key_use(uuid)",
+    "schema_version()",
+];
+
+/// What to do about an up-to-date schema that lacks some of its objects.
+pub const DAMAGED_HINT: &str = "the schema was changed by hand, and init does not apply migrations already recorded as applied: restore the objects from a backup (migrations/ in keyadm's source makes them)";
+
 /// keyadm's first migration, with which every keyadm history begins. A history without it is
 /// another application's: refinery keeps one table of this name per schema, so an app that
 /// uses refinery in the same schema (`--schema public`) shares it.
@@ -173,6 +188,24 @@ fn divergent(applied: &Migration, ours: &Migration) -> Error {
     }
 }
 
+/// What is wrong with an up-to-date schema that lacks `missing`.
+pub(super) fn damaged_text(missing: &[String]) -> String {
+    format!(
+        "recorded as up to date, but {} missing",
+        match missing {
+            [one] => format!("{one} is"),
+            many => format!("{} are", many.join(", ")),
+        }
+    )
+}
+
+fn damaged(schema: &str, missing: &[String]) -> Error {
+    Error::Schema {
+        message: format!("schema \"{schema}\" is {}", damaged_text(missing)),
+        hint: DAMAGED_HINT.into(),
+    }
+}
+
 fn migration_error(err: &refinery::Error, schema: &str) -> Error {
     match err.kind() {
         Kind::MissingVersion(migration) => newer_schema(migration),
@@ -255,6 +288,10 @@ impl Store {
             if let Some((applied, ours)) = self.divergence(&mut tx)? {
                 return Err(divergent(&applied, &ours));
             }
+            let missing = self.missing_objects(&mut tx)?;
+            if !missing.is_empty() {
+                return Err(damaged(&self.schema_name, &missing));
+            }
             Vec::new()
         } else {
             tx.batch_execute(&format!("SET LOCAL search_path TO {}", self.schema_ident))?;
@@ -332,6 +369,35 @@ impl Store {
             let ours = known.iter().find(|m| m.version() == migration.version())?;
             (*ours != migration).then(|| (migration, ours.clone()))
         }))
+    }
+
+    /// The tables and functions of an up-to-date schema that are not there, by name.
+    pub(super) fn missing_objects(&self, client: &mut impl GenericClient) -> Result<Vec<String>> {
+        let qualify = |names: &[&str]| -> Vec<String> {
+            names
+                .iter()
+                .map(|name| format!("{}.{name}", self.schema_ident))
+                .collect()
+        };
+        let (tables, functions) = (qualify(&TABLES), qualify(&FUNCTIONS));
+        let row = client.query_typed_one(
+            "SELECT array(SELECT i::int4 FROM unnest($1::text[]) WITH ORDINALITY t(name, i)
+                          WHERE to_regclass(name) IS NULL),
+                    array(SELECT i::int4 FROM unnest($2::text[]) WITH ORDINALITY f(name, i)
+                          WHERE to_regprocedure(name) IS NULL)",
+            &[(&tables, Type::TEXT_ARRAY), (&functions, Type::TEXT_ARRAY)],
+        )?;
+        // Named as the user wrote the schema, not as SQL quotes it.
+        let named = |names: &[&str], missing: Vec<i32>| -> Vec<String> {
+            missing
+                .into_iter()
+                .filter_map(|i| names.get(usize::try_from(i).ok()?.checked_sub(1)?))
+                .map(|name| format!("{}.{name}", self.schema_name))
+                .collect()
+        };
+        let mut missing = named(&TABLES, row.get(0));
+        missing.extend(named(&FUNCTIONS, row.get(1)));
+        Ok(missing)
     }
 
     /// Applied and pending migrations; changes nothing.
@@ -443,6 +509,17 @@ impl Store {
     pub(super) fn schema_or_query_error(&self, err: postgres::Error) -> Error {
         match self.ensure_schema_current() {
             Err(schema @ Error::Schema { .. }) => schema,
+            // Up to date by its history, yet an object is not there: dropped by hand.
+            Ok(())
+                if err.code().is_some_and(|code| {
+                    *code == SqlState::UNDEFINED_FUNCTION || *code == SqlState::UNDEFINED_TABLE
+                }) =>
+            {
+                match self.conn().map(|mut conn| self.missing_objects(&mut *conn)) {
+                    Ok(Ok(missing)) if !missing.is_empty() => damaged(&self.schema_name, &missing),
+                    _ => err.into(),
+                }
+            }
             // Schema fine, or the second look failed too (say the connection broke): the
             // statement's own error is the one to report.
             _ => err.into(),
@@ -485,6 +562,37 @@ mod tests {
     fn the_first_migration_is_the_oldest_embedded_one() {
         let first = &known_migrations()[0];
         assert_eq!((first.version(), first.name()), FIRST_MIGRATION);
+    }
+
+    #[test]
+    fn the_objects_looked_for_are_the_ones_the_migrations_make() {
+        let sql: String = known_migrations()
+            .iter()
+            .filter_map(|m| m.sql().map(str::to_owned))
+            .collect();
+        let made = |pattern: &str| -> Vec<String> {
+            let mut names: Vec<String> = regex::Regex::new(pattern)
+                .unwrap()
+                .captures_iter(&sql)
+                .map(|c| c[1].to_owned())
+                .collect();
+            names.sort();
+            names.dedup();
+            names
+        };
+        let sorted = |names: &[&str]| {
+            let mut names: Vec<String> = names
+                .iter()
+                .map(|n| n.split('(').next().unwrap().to_owned())
+                .collect();
+            names.sort();
+            names
+        };
+        assert_eq!(made(r"CREATE TABLE (\w+)"), sorted(&TABLES));
+        assert_eq!(
+            made(r"CREATE (?:OR REPLACE )?FUNCTION (\w+)\("),
+            sorted(&FUNCTIONS)
+        );
     }
 
     #[test]

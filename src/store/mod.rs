@@ -21,7 +21,9 @@ pub use events::AuditFilter;
 pub use keys::{
     Expiry, KeyChanges, KeyLookup, ListFilter, MAX_CANDIDATES, StatusFilter, Successor,
 };
-pub use migrations::{DIVERGENT_HINT, FOREIGN_STATE, OWN_SCHEMA_HINT, binary_version};
+pub use migrations::{
+    DAMAGED_HINT, DIVERGENT_HINT, FOREIGN_STATE, OWN_SCHEMA_HINT, binary_version,
+};
 pub use pool::Reporter;
 pub use sweeps::{BATCH_SIZE, ExpirePolicy};
 
