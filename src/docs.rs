@@ -62,8 +62,8 @@ const ENVIRONMENT: [(&str, &str); 10] = [
         "libpq settings for whatever the URL leaves out.",
     ),
     (
-        "PGHOSTADDR, PGSSLMODE, PGSSLROOTCERT, PGSSLCERT, PGSSLKEY, PGSSLMINPROTOCOLVERSION, PGSSLMAXPROTOCOLVERSION, PGSSLSNI, PGCONNECT_TIMEOUT, PGAPPNAME, PGOPTIONS, PGCHANNELBINDING, PGTARGETSESSIONATTRS, PGLOADBALANCEHOSTS, PGSERVICE, PGSERVICEFILE, PGSYSCONFDIR",
-        "More libpq settings, with libpq's meaning. One that keyadm cannot obey (PGSSLCRL, PGREQUIREAUTH, ...) is refused rather than ignored.",
+        "PGHOSTADDR, PGSSLMODE, PGSSLROOTCERT, PGSSLCERT, PGSSLKEY, PGSSLCRL, PGSSLCRLDIR, PGSSLMINPROTOCOLVERSION, PGSSLMAXPROTOCOLVERSION, PGSSLSNI, PGSSLNEGOTIATION, PGSSLCOMPRESSION, PGCONNECT_TIMEOUT, PGAPPNAME, PGOPTIONS, PGCHANNELBINDING, PGTARGETSESSIONATTRS, PGLOADBALANCEHOSTS, PGSERVICE, PGSERVICEFILE, PGSYSCONFDIR",
+        "More libpq settings, with libpq's meaning. One that keyadm cannot obey (PGREQUIREAUTH, PGREQUIREPEER, PGGSSENCMODE=require, PGSSLCERTMODE=require) is refused rather than ignored.",
     ),
     (
         "PGPASSFILE",
@@ -142,4 +142,28 @@ pub fn generated_files() -> Vec<(String, String)> {
             .map(|(name, page)| (format!("man/{name}"), page)),
     );
     files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_man_page_names_every_libpq_variable_keyadm_reads() {
+        let named: String = ENVIRONMENT
+            .iter()
+            .map(|(names, _)| *names)
+            .collect::<Vec<_>>()
+            .join(", ")
+            + &ENVIRONMENT
+                .iter()
+                .map(|(_, text)| *text)
+                .collect::<String>();
+        for (var, _) in crate::connect::PG_ENV {
+            assert!(
+                named.contains(var),
+                "{var} is not in the man page's ENVIRONMENT"
+            );
+        }
+    }
 }
