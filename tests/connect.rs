@@ -300,8 +300,8 @@ fn libpqs_other_parameters_are_honoured_or_refused_by_name() {
             "'require_auth' is not supported by keyadm",
         ),
         (
-            "sslcertmode=require",
-            "sslcertmode=require is not supported by keyadm",
+            "gssencmode=require",
+            "gssencmode=require is not supported by keyadm",
         ),
         ("sslsni=yes", "invalid sslsni 'yes'"),
         ("load_balance_hosts=all", "invalid load_balance_hosts 'all'"),

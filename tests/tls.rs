@@ -766,3 +766,85 @@ fn revocation_lists_refuse_a_revoked_server_certificate() {
         .one_line_error()
         .stderr_has("holds no certificate revocation list");
 }
+
+#[test]
+fn sslcertmode_disable_never_offers_the_certificate_and_require_insists_it_be_asked_for() {
+    let db = TestDb::new();
+    db.client()
+        .batch_execute(&format!(
+            "GRANT USAGE ON SCHEMA keyadm TO {CERT_USER}; GRANT SELECT ON ALL TABLES IN SCHEMA keyadm TO {CERT_USER}"
+        ))
+        .unwrap();
+    let (ca, cert, key) = (
+        tls().ca.display().to_string(),
+        tls().client_cert.display().to_string(),
+        tls().client_key.display().to_string(),
+    );
+    let url = |user: &str, extra: &str| {
+        tcp(
+            "localhost",
+            &db.name,
+            &format!(
+                "user={user} sslmode=verify-full sslrootcert={ca} sslcert={cert} sslkey={key} {extra}"
+            ),
+        )
+    };
+    // The cluster asks every TLS client for a certificate (it has a CA for them).
+    list(&url(CERT_USER, "sslcertmode=require")).success();
+    list(&url(CERT_USER, "sslcertmode=allow")).success();
+    // disable keeps it back, so the user that logs in by certificate cannot.
+    list(&url(CERT_USER, "sslcertmode=disable"))
+        .code(7)
+        .one_line_error()
+        .stderr_has("client certificate");
+    Run::new(&[
+        "list",
+        "--connect-timeout",
+        "5s",
+        "--database-url",
+        &url(CERT_USER, ""),
+    ])
+    .env("PGSSLCERTMODE", Some("disable"))
+    .run()
+    .code(7);
+
+    // A server that never asks (the direct-TLS stand-in has no client authentication) is
+    // refused under require, and taken otherwise.
+    let proxy = crate::support::direct_tls::start();
+    let quiet = |extra: &str| {
+        format!(
+            "host=localhost port={} user=postgres dbname={} sslmode=verify-full sslrootcert={ca} sslnegotiation=direct sslcert={cert} sslkey={key} {extra}",
+            proxy.port, db.name
+        )
+    };
+    list(&quiet("")).success();
+    list(&quiet("sslcertmode=require"))
+        .code(7)
+        .one_line_error()
+        .stderr_has(&format!(
+            "the server at localhost:{} did not ask for a client certificate, and sslcertmode is require",
+            proxy.port
+        ));
+    // Nor does a Unix socket, which has no TLS at all.
+    db.keyadm(&["list"])
+        .env("PGSSLCERTMODE", Some("require"))
+        .env("PGSSLCERT", Some(&cert))
+        .env("PGSSLKEY", Some(&key))
+        .run()
+        .code(7)
+        .stderr_has("did not ask for a client certificate");
+
+    // require with nothing to offer, and a mode libpq does not know: usage errors.
+    list(&tcp(
+        "localhost",
+        &db.name,
+        "sslmode=require sslcertmode=require",
+    ))
+    .code(2)
+    .one_line_error()
+    .stderr_has("sslcertmode=require, and there is no client certificate to offer");
+    list(&tcp("localhost", &db.name, "sslcertmode=always"))
+        .code(2)
+        .one_line_error()
+        .stderr_has("invalid sslcertmode 'always'");
+}

@@ -2,6 +2,7 @@
 //! connection service (`pg_service.conf`) for whatever it leaves out, then the `PG*`
 //! environment, then libpq's defaults, then `.pgpass`.
 
+pub mod client_cert;
 mod conninfo;
 pub mod crl;
 mod params;
@@ -39,6 +40,7 @@ pub(crate) const PG_ENV: &[(&str, &str)] = &[
     ("PGSSLKEY", "sslkey"),
     ("PGSSLCRL", "sslcrl"),
     ("PGSSLCRLDIR", "sslcrldir"),
+    ("PGSSLCERTMODE", "sslcertmode"),
     ("PGCONNECT_TIMEOUT", "connect_timeout"),
     ("PGAPPNAME", "application_name"),
     ("PGOPTIONS", "options"),
@@ -55,7 +57,6 @@ pub(crate) const PG_ENV: &[(&str, &str)] = &[
     ("PGREQUIREPEER", "requirepeer"),
     ("PGREQUIREAUTH", "require_auth"),
     ("PGGSSENCMODE", "gssencmode"),
-    ("PGSSLCERTMODE", "sslcertmode"),
 ];
 
 /// libpq's `sslmode`.
@@ -140,6 +141,8 @@ pub struct Target {
     /// The client certificate and its key, for servers that authenticate by certificate.
     pub sslcert: Option<String>,
     pub sslkey: Option<String>,
+    /// Whether a client certificate is offered (libpq's `sslcertmode`).
+    pub sslcertmode: client_cert::CertMode,
     /// Revocation lists (libpq's `sslcrl`, `sslcrldir`; see [`crl`]).
     pub sslcrl: Option<String>,
     pub sslcrldir: Option<String>,
@@ -276,6 +279,7 @@ fn merge_missing(params: &mut Params, defaults: Params) {
         sslkey,
         sslcrl,
         sslcrldir,
+        sslcertmode,
         connect_timeout,
         application_name,
         options,
@@ -460,6 +464,7 @@ fn build(
         sslrootcert: params.sslrootcert,
         sslcert: params.sslcert,
         sslkey: params.sslkey,
+        sslcertmode: client_cert::CertMode::parse(params.sslcertmode.as_deref())?,
         sslcrl: params.sslcrl,
         sslcrldir: params.sslcrldir,
         connect_timeout,

@@ -16,6 +16,7 @@ pub struct Params {
     pub sslkey: Option<String>,
     pub sslcrl: Option<String>,
     pub sslcrldir: Option<String>,
+    pub sslcertmode: Option<String>,
     pub connect_timeout: Option<String>,
     pub application_name: Option<String>,
     pub options: Option<String>,
@@ -48,6 +49,7 @@ impl Params {
             "sslkey" => &mut self.sslkey,
             "sslcrl" => &mut self.sslcrl,
             "sslcrldir" => &mut self.sslcrldir,
+            "sslcertmode" => &mut self.sslcertmode,
             "connect_timeout" => &mut self.connect_timeout,
             "application_name" => &mut self.application_name,
             "options" => &mut self.options,
@@ -72,7 +74,6 @@ impl Params {
                 return Ok(());
             }
             // Only the default of each is what keyadm does anyway.
-            "sslcertmode" if value == "allow" => return Ok(()),
             // sslcompression: TLS compression is gone from TLS 1.3 and rustls (off in OpenSSL).
             "keepalives"
             | "keepalives_idle"
@@ -81,7 +82,7 @@ impl Params {
             | "tcp_user_timeout"
             | "client_encoding"
             | "sslcompression" => return Ok(()),
-            "gssencmode" | "sslcertmode" => {
+            "gssencmode" => {
                 return Err(format!(
                     "{key}={} is not supported by keyadm (leave it out for the default)",
                     value.escape_debug()

@@ -8,20 +8,21 @@
 //! A client certificate is offered as libpq offers one: `sslcert`/`sslkey` (or `PGSSLCERT`/
 //! `PGSSLKEY`), else `~/.postgresql/postgresql.crt` and `.key` when they exist.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use super::{SslMode, Target, crl};
+use super::{SslMode, Target, client_cert, crl};
 use crate::error::{Error, Result};
 
 /// How one connection attempt uses TLS.
@@ -30,6 +31,9 @@ pub struct TlsPlan {
     pub driver_mode: postgres::config::SslMode,
     /// The connector, with the verifier of the mode.
     pub connector: MakeRustlsConnect,
+    /// Set when a server asks for the client certificate offered (see
+    /// [`client_cert::Offered`]).
+    pub cert_requested: Option<Arc<AtomicBool>>,
 }
 
 fn provider() -> Arc<CryptoProvider> {
@@ -189,15 +193,14 @@ pub fn plan(target: &Target) -> Result<TlsPlan> {
         .dangerous()
         .with_custom_certificate_verifier(verifier);
     // Read only when TLS may be used, as libpq reads it only for a TLS handshake.
-    let identity = if mode == SslMode::Disable {
+    let offered = if mode == SslMode::Disable {
         None
     } else {
-        client_identity(target)?
+        client_cert::offered(target, &provider())?
     };
-    let mut config = match identity {
-        Some((certs, key)) => builder
-            .with_client_auth_cert(certs, key)
-            .map_err(|err| Error::usage(format!("unusable client certificate or key: {err}")))?,
+    let cert_requested = offered.as_ref().map(|offered| offered.requested.clone());
+    let mut config = match offered {
+        Some(offered) => builder.with_client_cert_resolver(Arc::new(offered)),
         None => builder.with_no_client_auth(),
     };
     config.enable_sni = target.sslsni;
@@ -212,6 +215,7 @@ pub fn plan(target: &Target) -> Result<TlsPlan> {
         SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => Driver::Require,
     };
     Ok(TlsPlan {
+        cert_requested,
         driver_mode,
         connector: MakeRustlsConnect::new(config),
     })
@@ -279,88 +283,6 @@ fn root_store(roots: Roots) -> Result<RootCertStore> {
         )));
     }
     Ok(store)
-}
-
-/// A client certificate with its chain, and its private key.
-type Identity = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
-
-/// The client certificate and key to offer, if there is one.
-fn client_identity(target: &Target) -> Result<Option<Identity>> {
-    let default = |name: &str| {
-        target
-            .home
-            .as_ref()
-            .map(|h| h.join(".postgresql").join(name))
-    };
-    let cert_path = match &target.sslcert {
-        Some(path) => {
-            let path = PathBuf::from(path);
-            // libpq would go on without it; naming the missing file says more than the
-            // server's refusal would.
-            if !path.is_file() {
-                return Err(Error::usage(format!(
-                    "sslcert {} does not exist",
-                    path.display()
-                )));
-            }
-            path
-        }
-        None => match default("postgresql.crt").filter(|path| path.is_file()) {
-            Some(path) => path,
-            None => return Ok(None),
-        },
-    };
-    let key_path = target
-        .sslkey
-        .as_ref()
-        .map(PathBuf::from)
-        .or_else(|| default("postgresql.key"))
-        .filter(|path| path.is_file())
-        .ok_or_else(|| {
-            Error::usage(format!(
-                "client certificate {} given, but no private key file (sslkey, or ~/.postgresql/postgresql.key)",
-                cert_path.display()
-            ))
-        })?;
-    check_key_permissions(&key_path)?;
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&cert_path)
-        .and_then(|iter| iter.collect())
-        .map_err(|err| {
-            Error::usage(format!(
-                "cannot read sslcert {}: {err}",
-                cert_path.display()
-            ))
-        })?;
-    if certs.is_empty() {
-        return Err(Error::usage(format!(
-            "sslcert {} holds no certificate",
-            cert_path.display()
-        )));
-    }
-    let key = PrivateKeyDer::from_pem_file(&key_path)
-        .map_err(|err| Error::usage(format!("cannot read sslkey {}: {err}", key_path.display())))?;
-    Ok(Some((certs, key)))
-}
-
-/// libpq refuses a private key that others may read: 0600 or less, or 0640 if root owns it.
-fn check_key_permissions(path: &Path) -> Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        let meta = std::fs::metadata(path)
-            .map_err(|err| Error::usage(format!("cannot read sslkey {}: {err}", path.display())))?;
-        let forbidden = if meta.uid() == 0 { 0o037 } else { 0o077 };
-        if meta.mode() & forbidden != 0 {
-            return Err(Error::Usage {
-                message: format!(
-                    "private key file {} has group or world access",
-                    path.display()
-                ),
-                hint: Some("chmod 0600 it (or 0640 if root owns it), as libpq requires".into()),
-            });
-        }
-    }
-    Ok(())
 }
 
 fn algorithms(provider: &CryptoProvider) -> &WebPkiSupportedAlgorithms {

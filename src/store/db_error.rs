@@ -147,6 +147,19 @@ pub fn wrong_server_kind(target: &Target, standby: bool) -> Error {
     }
 }
 
+/// A server that did not ask for the client certificate, under `sslcertmode=require`.
+pub fn client_cert_not_requested(target: &Target, host: usize) -> Error {
+    Error::Unavailable {
+        message: format!(
+            "the server at {} did not ask for a client certificate, and sslcertmode is require",
+            target.address_of(host)
+        ),
+        hint: Some(
+            "the server authenticates this user otherwise (pg_hba.conf), or the connection went without TLS; leave sslcertmode out to connect anyway".into(),
+        ),
+    }
+}
+
 /// A failure to connect: always exit 7, with the server named and a next step.
 pub fn connect_error(err: &postgres::Error, target: &Target) -> Error {
     let address = target.failed_address();

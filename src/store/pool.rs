@@ -9,6 +9,7 @@
 //! second connection is wanted while the first is out.
 
 use std::ops::{Deref, DerefMut};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -19,6 +20,7 @@ use r2d2_postgres::PostgresConnectionManager;
 use scheduled_thread_pool::ScheduledThreadPool;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+use crate::connect::client_cert::CertMode;
 use crate::connect::{ServerKind, SslMode, Target, tls};
 use crate::error::{Error, Result};
 
@@ -168,6 +170,9 @@ pub fn open(target: &Target, report: &Reporter) -> Result<Pool> {
             plan.driver_mode
         };
         config.ssl_mode(mode);
+        if let Some(requested) = &plan.cert_requested {
+            requested.store(false, Ordering::SeqCst);
+        }
         let (mut client, tls_fallback) = match connect(&mut config, &plan.connector, mode, target) {
             Ok(connected) => connected,
             Err(err) => {
@@ -175,6 +180,16 @@ pub fn open(target: &Target, report: &Reporter) -> Result<Pool> {
                 continue;
             }
         };
+        // sslcertmode=require: a server that never asked for the certificate is passed over,
+        // as libpq passes it over.
+        let asked = plan
+            .cert_requested
+            .as_ref()
+            .is_some_and(|requested| requested.load(Ordering::SeqCst));
+        if target.sslcertmode == CertMode::Require && !asked {
+            failure = Some(db_error::client_cert_not_requested(target, host));
+            continue;
+        }
         let Some(kind) = kind else {
             return Ok(pool(client, config, host, tls_fallback));
         };
