@@ -158,6 +158,7 @@ pub enum Command {
     Show(ShowArgs),
     /// Revoke keys now
     #[command(
+        override_usage = "keyadm revoke [OPTIONS] <KEYS>...\n       keyadm revoke --org <ORG> --all [OPTIONS]",
         after_long_help = "Examples:\n  keyadm revoke sk_9f86d081 --reason \"leaked in a CI log\"\n  \
         keyadm revoke --org acme --all --yes"
     )]
@@ -170,6 +171,7 @@ pub enum Command {
     Rotate(RotateArgs),
     /// Verify a secret (read from stdin by default), or one per line with --batch
     #[command(
+        override_usage = "keyadm check [OPTIONS] [SECRET | -]\n       keyadm check --batch [OPTIONS]",
         after_long_help = "Examples:\n  keyadm check < key.txt\n  keyadm check --expiring-within 7d < key.txt\n  \
         keyadm check --batch --json < secrets.txt"
     )]

@@ -233,11 +233,15 @@ fn argument_error(err: &clap::Error, args: &[OsString]) -> u8 {
         .map(str::to_owned);
     let possible =
         context_list(err, ContextKind::ValidValue).map(|v| format!("possible values: {v}"));
-    let usage = rendered
-        .lines()
-        .map(str::trim)
-        .find(|l| l.starts_with("Usage: "))
-        .map(|usage| without_env_arguments(usage, args));
+    // A command with more than one form (`revoke KEYS...` or `revoke --org ORG --all`) has
+    // a usage line each: one hint line names them all.
+    let mut lines = rendered.lines().map(str::trim);
+    let usage = lines.find(|l| l.starts_with("Usage: ")).map(|first| {
+        let forms: Vec<&str> = std::iter::once(first)
+            .chain(lines.take_while(|l| l.starts_with("keyadm ")))
+            .collect();
+        without_env_arguments(&forms.join(" or "), args)
+    });
     let hint = tip
         .or(possible)
         .or(usage.map(|u| format!("{u} (see --help)")));

@@ -70,8 +70,15 @@ fn usage_errors_exit_2_with_one_line_and_a_suggestion() {
     from_env(&["rotate", "--schema", "other", "--grace", "1d"]).stderr_has(
         "hint: Usage: keyadm rotate --schema <NAME> --grace <DUR> <KEY> (see --help)\n",
     );
-    from_env(&["revoke", "--actor=bob"])
-        .stderr_has("hint: Usage: keyadm revoke --actor <NAME> <KEYS>... (see --help)\n");
+    // A command of two forms names both on the one hint line.
+    let revoke_forms = "hint: Usage: keyadm revoke [OPTIONS] <KEYS>... or keyadm revoke --org <ORG> --all [OPTIONS] (see --help)\n";
+    from_env(&["revoke", "--actor=bob"]).stderr_has(revoke_forms);
+    from_env(&["revoke", "--all"])
+        .stderr_has("error: the following required arguments were not provided: --org <ORG>\n")
+        .stderr_has(revoke_forms);
+    from_env(&["check", "--batch", "extra"]).stderr_has(
+        "hint: Usage: keyadm check [OPTIONS] [SECRET | -] or keyadm check --batch [OPTIONS] (see --help)\n",
+    );
     // An empty --org (an unset shell variable) matched no key: `revoke --org "$ORG" --all`
     // said "No keys to revoke" and exited 0. It is refused before connecting.
     for args in [
