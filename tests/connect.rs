@@ -546,9 +546,27 @@ fn hostaddr_takes_one_address_per_host_as_libpq_does() {
     // listens on 127.0.0.2), the second's answers.
     let url = conninfo("first.invalid,second.invalid", "127.0.0.2,127.0.0.1");
     Run::new(&["list", "--database-url", &url]).run().success();
-    assert_eq!(reached(&url), format!("second.invalid:{port}"));
+    assert_eq!(
+        reached(&url),
+        format!("second.invalid:{port} (at 127.0.0.1)")
+    );
     let url = conninfo("first.invalid,second.invalid", "127.0.0.1,127.0.0.2");
-    assert_eq!(reached(&url), format!("first.invalid:{port}"));
+    assert_eq!(
+        reached(&url),
+        format!("first.invalid:{port} (at 127.0.0.1)")
+    );
+    // A failure names the address tried, not only the name.
+    Run::new(&[
+        "list",
+        "--database-url",
+        &conninfo("first.invalid", "127.0.0.2"),
+    ])
+    .run()
+    .code(7)
+    .one_line_error()
+    .stderr_has(&format!(
+        "connection refused by first.invalid:{port} (at 127.0.0.2)"
+    ));
     // An empty entry looks that host's name up.
     let url = conninfo("first.invalid,127.0.0.1", "127.0.0.2,");
     assert_eq!(reached(&url), format!("127.0.0.1:{port}"));

@@ -671,12 +671,20 @@ impl Target {
     /// The `i`th host with its port (one port serves every host).
     pub fn address_of(&self, i: usize) -> String {
         let port = self.port_of(i);
-        match &self.hosts[i] {
+        let address = match &self.hosts[i] {
             Host::Tcp(name) if name.contains(':') => format!("[{name}]:{port}"),
             Host::Tcp(name) => format!("{name}:{port}"),
             Host::Socket(dir) => {
                 format!("socket {}", dir.join(format!(".s.PGSQL.{port}")).display())
             }
+        };
+        // With hostaddr the name is not looked up: say where keyadm went, as libpq does.
+        match self.hostaddrs[i] {
+            Some(addr) if !matches!(&self.hosts[i], Host::Tcp(name) if *name == addr.to_string()) =>
+            {
+                format!("{address} (at {addr})")
+            }
+            _ => address,
         }
     }
 
