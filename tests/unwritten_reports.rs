@@ -167,15 +167,20 @@ fn a_secret_file_written_before_the_report_failed_is_named() {
     // file, a label that cannot be written stops the labels, not the keys.
     let many = db.home.path().join("many.keys");
     let many_text = many.display().to_string();
-    let bulk = |org: &'static str, count: &'static str, file: &str| -> Vec<String> {
-        let args = ["create", "--org", org, "--name", "k", "--count", count];
-        args.iter()
-            .map(|a| a.to_string())
-            .chain(["--secret-file".to_owned(), file.to_owned()])
-            .collect()
-    };
-    let args = bulk("bulk", "3", &many_text);
-    db.run_into_full_device(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    fn bulk<'a>(org: &'a str, count: &'a str, file: &'a str) -> [&'a str; 9] {
+        [
+            "create",
+            "--org",
+            org,
+            "--name",
+            "k",
+            "--count",
+            count,
+            "--secret-file",
+            file,
+        ]
+    }
+    db.run_into_full_device(&bulk("bulk", "3", &many_text))
         .code(8)
         .one_line_error()
         .stderr_has(&format!(
@@ -194,9 +199,9 @@ fn a_secret_file_written_before_the_report_failed_is_named() {
 
     // A reader that stopped early: every key is made, quietly, in more than one chunk.
     let piped = db.home.path().join("piped.keys");
-    let args = bulk("piped", "12000", &piped.display().to_string());
+    let piped_text = piped.display().to_string();
     let out = db
-        .run_into_closed_pipe(&args.iter().map(String::as_str).collect::<Vec<_>>())
+        .run_into_closed_pipe(&bulk("piped", "12000", &piped_text))
         .success();
     assert_eq!(out.stderr, "");
     assert_eq!(

@@ -443,6 +443,7 @@ fn build(
             });
         }
     };
+    let sslcertmode = client_cert::CertMode::parse(params.sslcertmode.as_deref())?;
     let load_balance = match params.load_balance_hosts.as_deref() {
         None | Some("disable") => false,
         Some("random") => true,
@@ -464,7 +465,7 @@ fn build(
         sslrootcert: params.sslrootcert,
         sslcert: params.sslcert,
         sslkey: params.sslkey,
-        sslcertmode: client_cert::CertMode::parse(params.sslcertmode.as_deref())?,
+        sslcertmode,
         sslcrl: params.sslcrl,
         sslcrldir: params.sslcrldir,
         connect_timeout,
