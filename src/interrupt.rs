@@ -1,5 +1,6 @@
 //! Ctrl-C. keyadm installs no handler of its own until it asks a question or starts a command
-//! that changes things; until then SIGINT ends it at once (exit 130), as it does any program.
+//! that changes things; until then SIGINT ends it at once, as it does any program (a shell
+//! shows exit 130).
 //! SIGTERM (from `timeout`, a job scheduler's deadline, `kill`) and SIGHUP (a closed
 //! terminal) are handled as Ctrl-C is from then on: ending the process there would leave its
 //! statement to run on without it, just as below.
@@ -15,10 +16,17 @@
 //!   to report what the cancelled statement left: it was rolled back, so the command ends as
 //!   interrupted (exit 5), and a sweep says how many keys its committed batches had changed.
 //!   A statement that finished before the request arrived stands, and is reported as done.
-//!   No statement starts after Ctrl-C. A second Ctrl-C ends keyadm at once (exit 130).
+//!   No statement starts after Ctrl-C. A second Ctrl-C ends keyadm at once.
+//!
+//! A signal that finds nothing left to undo or cancel ends keyadm by that signal, as its
+//! default action would: a shell shows 130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP, and a
+//! script's loop stops at a Ctrl-C as it does for any program.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, Once};
+
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
 
 use crate::error::{Error, exit};
 use crate::output::Printer;
@@ -41,15 +49,27 @@ static WORK: Mutex<Option<Work>> = Mutex::new(None);
 /// Set once Ctrl-C has asked for the running statement to be cancelled.
 static CANCELLED: AtomicBool = AtomicBool::new(false);
 
-/// The exit status of a process ended by SIGINT, as shells report it.
-const INTERRUPTED: i32 = 130;
-
-/// Takes SIGINT, SIGTERM and SIGHUP over from their default action (once).
+/// Takes SIGINT, SIGTERM and SIGHUP over from their default action (once). The handlers are
+/// in place when this returns; the signals are then taken on a thread of their own.
 fn install() {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
-        // If a handler cannot be installed, Ctrl-C keeps its default action.
-        let _ = ctrlc::set_handler(on_ctrl_c);
+        let (installed, wait) = std::sync::mpsc::sync_channel(0);
+        let taker = std::thread::Builder::new()
+            .name("keyadm-signals".into())
+            .spawn(move || {
+                // If the handlers cannot be installed, the signals keep their default action.
+                let signals = Signals::new([SIGINT, SIGTERM, SIGHUP]);
+                let _ = installed.send(());
+                if let Ok(mut signals) = signals {
+                    for signal in signals.forever() {
+                        on_signal(signal);
+                    }
+                }
+            });
+        if taker.is_ok() {
+            let _ = wait.recv();
+        }
     });
 }
 
@@ -122,17 +142,17 @@ pub fn cancelled_error() -> Error {
     )
 }
 
-/// The handler of SIGINT, SIGTERM and SIGHUP (run on a thread of its own, not in signal
-/// context, which does not say which of them arrived).
-fn on_ctrl_c() {
+/// What SIGINT, SIGTERM or SIGHUP (`signal`) does once keyadm has taken them over (run on the
+/// signals' own thread, not in signal context).
+fn on_signal(signal: i32) {
     let question = OPEN.lock().unwrap_or_else(|e| e.into_inner()).take();
     if let Some(question) = question {
         end_question(question);
     }
-    // Taken: a second Ctrl-C finds nothing to cancel and ends the process.
+    // Taken: a second signal finds nothing to cancel and ends the process.
     let work = WORK.lock().unwrap_or_else(|e| e.into_inner()).take();
     let Some(work) = work else {
-        std::process::exit(INTERRUPTED);
+        end_by(signal);
     };
     CANCELLED.store(true, Ordering::SeqCst);
     work.printer.cancelling();
@@ -145,8 +165,16 @@ fn on_ctrl_c() {
         }
     });
     if sent.is_err() {
-        std::process::exit(INTERRUPTED);
+        end_by(signal);
     }
+}
+
+/// Ends the process by `signal`, as its default action would have.
+fn end_by(signal: i32) -> ! {
+    let _ = signal_hook::low_level::emulate_default_handler(signal);
+    // Not reached: the signal's default action ends the process. Should it not, the status a
+    // shell would show for it.
+    std::process::exit(128 + signal);
 }
 
 /// Ctrl-C at a question: the terminal put back, and the process ended (exit 5).
