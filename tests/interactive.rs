@@ -247,6 +247,87 @@ fn an_asked_for_value_is_edited_in_place_and_esc_or_ctrl_d_leaves_the_question()
     assert_eq!(db.scalar("SELECT count(*) FROM keyadm.api_keys"), 1);
 }
 
+/// The screen's lines, with the lines the terminal wrapped joined up again.
+fn joined_screen(term: &Terminal) -> String {
+    term.tmux(&["capture-pane", "-p", "-J", "-t", "t"])
+}
+
+/// Waits until a line of the joined screen is `line` exactly (trailing blanks aside).
+#[track_caller]
+fn wait_for_line(term: &Terminal, line: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let screen = joined_screen(term);
+        if screen.lines().any(|shown| shown.trim_end() == line) {
+            return screen;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the terminal never showed the line {line:?}:\n{screen}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_value_longer_than_the_terminal_is_wide_is_edited_across_its_rows() {
+    let db = TestDb::new();
+    // "Key name: " takes 10 of the 24 columns: what is typed wraps onto a second row.
+    let term = Terminal::start_sized(&db, &["create", "--org", "acme"], &[], 24);
+    term.wait_for("Key name");
+    // An error that wraps over three rows above the prompt.
+    term.type_text(" padded-and-quite-long");
+    term.press("Enter");
+    term.wait_for("error:");
+    term.type_text("something-long-to-clear-away");
+    wait_for_line(&term, "Key name: something-long-to-clear-away");
+    // Ctrl-U clears both rows.
+    term.press("C-u");
+    wait_for_line(&term, "Key name:");
+    // A value that ends on the row's last column, then one character more.
+    term.type_text("fills-the-row1");
+    wait_for_line(&term, "Key name: fills-the-row1");
+    term.press("Home");
+    term.type_text("y");
+    wait_for_line(&term, "Key name: yfills-the-row1");
+    term.press("BSpace");
+    wait_for_line(&term, "Key name: fills-the-row1");
+    term.press("C-u");
+    wait_for_line(&term, "Key name:");
+    term.type_text("a-rather-long-name-xy");
+    term.press("Home");
+    term.type_text("z");
+    term.press("End");
+    term.press("BSpace");
+    wait_for_line(&term, "Key name: za-rather-long-name-x");
+    // From the second row back onto the first.
+    for _ in 0..8 {
+        term.press("Left");
+    }
+    term.type_text("q");
+    let screen = wait_for_line(&term, "Key name: za-rather-lonqg-name-x");
+    let prompts = screen
+        .lines()
+        .filter(|line| line.contains("Key name"))
+        .count();
+    assert_eq!(prompts, 1, "the value was drawn more than once:\n{screen}");
+    term.press("Enter");
+    let screen = term.wait_for("EXIT=0");
+    let joined = joined_screen(&term);
+    assert!(
+        joined
+            .lines()
+            .any(|line| line.trim_end() == "Key name: za-rather-lonqg-name-x"),
+        "{joined}"
+    );
+    assert!(screen.contains("Created key"), "{screen}");
+    assert!(!joined.contains("error:"), "the error stayed:\n{joined}");
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM keyadm.api_keys WHERE name = 'za-rather-lonqg-name-x'"),
+        1
+    );
+}
+
 #[test]
 fn revoke_asks_naming_the_key_and_defaults_to_no() {
     let db = TestDb::new();

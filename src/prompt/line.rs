@@ -29,14 +29,16 @@ pub fn read_line(
             "not a terminal",
         ));
     }
-    let mut error_shown = false;
+    let lead = format!("{prompt}: ");
+    // The columns the error above the prompt takes, while one is shown.
+    let mut error_shown: Option<usize> = None;
     loop {
-        term.write_str(&format!("{prompt}: "))?;
-        let typed = edit(&term, &complete)?;
-        term.clear_line()?;
-        if error_shown {
-            term.clear_last_lines(1)?;
-            error_shown = false;
+        // Leaves the cursor where the prompt began, its rows cleared.
+        let typed = edit(&term, &lead, &complete)?;
+        if let Some(width) = error_shown.take() {
+            let rows = width.div_ceil(columns(&term)).max(1);
+            term.move_cursor_up(rows)?;
+            term.clear_to_end_of_screen()?;
         }
         let Some(text) = typed else {
             return Ok(Line::Left);
@@ -46,79 +48,68 @@ pub fn read_line(
         }
         match validate(&text) {
             Ok(()) => {
-                term.write_line(&format!("{prompt}: {text}"))?;
+                term.write_line(&format!("{lead}{text}"))?;
                 return Ok(Line::Value(text));
             }
             Err(why) => {
-                term.write_line(&format!("error: {why}"))?;
-                error_shown = true;
+                let error = format!("error: {why}");
+                term.write_line(&error)?;
+                error_shown = Some(measure_text_width(&error));
             }
         }
     }
 }
 
-/// Edits one line after the prompt: typing inserts at the cursor, ← → Home End move it,
-/// Backspace and Del delete, Ctrl-U clears. `None` for Esc, or Ctrl-D on an empty line.
+/// Edits one line after `lead` (the prompt): typing inserts at the cursor, ← → Home End move
+/// it, Backspace and Del delete, Ctrl-U clears. `None` for Esc, or Ctrl-D on an empty line.
+/// The line may be wider than the terminal: it is drawn again whole after each key, over as
+/// many rows as it takes. Returns with the cursor where the prompt began, its rows cleared.
 fn edit(
     term: &Term,
+    lead: &str,
     complete: &impl Fn(&str) -> Option<String>,
 ) -> std::io::Result<Option<String>> {
     let mut chars: Vec<char> = Vec::new();
     let mut at = 0;
+    let mut screen = Drawn::default();
     loop {
+        screen.draw(term, lead, &chars, at)?;
         match term.read_key()? {
-            Key::Enter => return Ok(Some(chars.into_iter().collect())),
-            Key::Escape => return Ok(None),
-            Key::Char('\u{4}') if chars.is_empty() => return Ok(None),
+            Key::Enter => return screen.leave(term, Some(chars.iter().collect())),
+            Key::Escape => return screen.leave(term, None),
+            Key::Char('\u{4}') if chars.is_empty() => return screen.leave(term, None),
             Key::Char(c) if !c.is_control() => {
                 chars.insert(at, c);
                 at += 1;
-                redraw_from(term, &chars, at - 1, 0)?;
-                back(term, &chars[at..])?;
             }
             Key::Backspace if at > 0 => {
                 at -= 1;
-                back(term, &chars[at..=at])?;
-                let gone = chars.remove(at);
-                redraw_from(term, &chars, at, width(&[gone]))?;
-                back(term, &chars[at..])?;
+                chars.remove(at);
             }
             Key::Del if at < chars.len() => {
-                let gone = chars.remove(at);
-                redraw_from(term, &chars, at, width(&[gone]))?;
-                back(term, &chars[at..])?;
+                chars.remove(at);
             }
             Key::Char('\u{15}') => {
-                back(term, &chars[..at])?;
-                let gone = width(&chars);
                 chars.clear();
                 at = 0;
-                redraw_from(term, &chars, 0, gone)?;
             }
             Key::ArrowLeft if at > 0 => {
                 at -= 1;
-                back(term, &chars[at..=at])?;
             }
             Key::Home => {
-                back(term, &chars[..at])?;
                 at = 0;
             }
             Key::ArrowRight if at < chars.len() => {
-                term.write_str(&chars[at].to_string())?;
                 at += 1;
             }
             Key::End => {
-                term.write_str(&chars[at..].iter().collect::<String>())?;
                 at = chars.len();
             }
             Key::Tab | Key::ArrowRight => {
                 let typed: String = chars.iter().collect();
                 if let Some(done) = complete(&typed) {
-                    back(term, &chars[..at])?;
-                    let gone = width(&chars);
                     chars = done.chars().collect();
                     at = chars.len();
-                    redraw_from(term, &chars, 0, gone)?;
                 }
             }
             _ => {}
@@ -126,26 +117,57 @@ fn edit(
     }
 }
 
+/// Where the cursor is in the prompt's line as drawn: columns from where the prompt began,
+/// counted on through the rows it wraps over.
+#[derive(Default)]
+struct Drawn {
+    cursor: usize,
+}
+
+impl Drawn {
+    /// Draws `lead` and `chars` from where the prompt began, and puts the cursor before
+    /// `chars[at]`.
+    fn draw(&mut self, term: &Term, lead: &str, chars: &[char], at: usize) -> std::io::Result<()> {
+        let columns = columns(term);
+        self.clear(term)?;
+        let text: String = chars.iter().collect();
+        term.write_str(&format!("{lead}{text}"))?;
+        let end = measure_text_width(lead) + measure_text_width(&text);
+        // A line that fills its last row leaves the cursor on that row's last column, waiting
+        // for the next character to wrap it: wrap it now, so the rows counted are the rows
+        // drawn.
+        if end > 0 && end.is_multiple_of(columns) {
+            term.write_str("\r\n")?;
+        }
+        let cursor = measure_text_width(lead) + width(&chars[..at]);
+        term.move_cursor_up(end / columns - cursor / columns)?;
+        term.write_str("\r")?;
+        term.move_cursor_right(cursor % columns)?;
+        self.cursor = cursor;
+        Ok(())
+    }
+
+    /// Clears what was drawn and ends the edit with `typed`.
+    fn leave(&mut self, term: &Term, typed: Option<String>) -> std::io::Result<Option<String>> {
+        self.clear(term)?;
+        Ok(typed)
+    }
+
+    /// Clears what was drawn, leaving the cursor where the prompt began.
+    fn clear(&mut self, term: &Term) -> std::io::Result<()> {
+        term.move_cursor_up(self.cursor / columns(term))?;
+        term.clear_to_end_of_screen()?;
+        self.cursor = 0;
+        Ok(())
+    }
+}
+
+/// The terminal's width in columns (at least 1).
+fn columns(term: &Term) -> usize {
+    usize::from(term.size().1).max(1)
+}
+
 /// How many columns `chars` take.
 fn width(chars: &[char]) -> usize {
     measure_text_width(&chars.iter().collect::<String>())
-}
-
-/// Moves the cursor back over `chars`.
-fn back(term: &Term, chars: &[char]) -> std::io::Result<()> {
-    match width(chars) {
-        0 => Ok(()),
-        n => term.move_cursor_left(n),
-    }
-}
-
-/// Writes `chars` from `from` to the end of the line, with blanks over the `gone` columns that
-/// were drawn past it, and leaves the cursor at the end of what was drawn (past the blanks).
-fn redraw_from(term: &Term, chars: &[char], from: usize, gone: usize) -> std::io::Result<()> {
-    let tail: String = chars[from..].iter().collect();
-    term.write_str(&format!("{tail}{}", " ".repeat(gone)))?;
-    match gone {
-        0 => Ok(()),
-        n => term.move_cursor_left(n),
-    }
 }
