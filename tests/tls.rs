@@ -504,6 +504,105 @@ fn a_client_certificate_logs_in_where_the_server_asks_for_one() {
         .stderr_has("/nonexistent/client.crt does not exist");
 }
 
+/// Encrypts the key file `plain` into `out` (mode 0600) with OpenSSL, as a user would:
+/// `openssl {form} -in plain -passout pass:open sesame -out out`.
+fn encrypt_key(form: &str, plain: &str, out: &std::path::Path) {
+    let result = std::process::Command::new("openssl")
+        .args(form.split_whitespace())
+        .args(["-in", plain, "-passout", "pass:open sesame", "-out"])
+        .arg(out)
+        .output()
+        .expect("openssl is needed for the encrypted-key test (apt-get install openssl)");
+    assert!(
+        result.status.success(),
+        "openssl {form}: {}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    write_private(out, &std::fs::read_to_string(out).unwrap());
+}
+
+#[test]
+fn an_encrypted_client_key_is_decrypted_with_sslpassword() {
+    let db = TestDb::new();
+    db.client()
+        .batch_execute(&format!(
+            "GRANT USAGE ON SCHEMA keyadm TO {CERT_USER}; GRANT SELECT ON ALL TABLES IN SCHEMA keyadm TO {CERT_USER}"
+        ))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let plain = tls().client_key.to_str().unwrap();
+    let key = |name: &str| dir.path().join(name).display().to_string();
+    for (form, name) in [
+        // The forms OpenSSL 3 writes: PKCS#8 with PBKDF2 (its default) or scrypt, and AES.
+        ("pkcs8 -topk8 -v2 aes-256-cbc", "pbkdf2.key"),
+        ("pkcs8 -topk8 -scrypt", "scrypt.key"),
+        // Older forms: OpenSSL's traditional PEM encryption, and PKCS#12's 3DES scheme.
+        ("ec -aes256", "traditional.key"),
+        ("pkcs8 -topk8 -v1 PBE-SHA1-3DES", "pkcs12.key"),
+    ] {
+        encrypt_key(form, plain, &dir.path().join(name));
+    }
+    let ca = tls().ca.display().to_string();
+    let cert = tls().client_cert.display().to_string();
+    let url = |key: &str, extra: &str| {
+        tcp(
+            "localhost",
+            &db.name,
+            &format!(
+                "user={CERT_USER} sslmode=verify-full sslrootcert={ca} sslcert={cert} sslkey={key} {extra}"
+            ),
+        )
+    };
+    for name in ["pbkdf2.key", "scrypt.key"] {
+        list(&url(&key(name), "sslpassword='open sesame'")).success();
+        // The passphrase never shows in an error.
+        let out = list(&url(&key(name), "sslpassword=wrong-phrase"));
+        assert!(!out.stderr.contains("wrong-phrase"), "{}", out.stderr);
+        out.code(2).one_line_error().stderr_has(&format!(
+            "cannot decrypt sslkey {}: wrong sslpassword",
+            key(name)
+        ));
+        list(&url(&key(name), ""))
+            .code(2)
+            .stderr_has("is encrypted, and no sslpassword is given")
+            .stderr_has("hint: give its passphrase as sslpassword");
+    }
+    // From a service file too: it keeps the passphrase off the command line.
+    let services = dir.path().join("pg_service.conf");
+    write_private(
+        &services,
+        &format!(
+            "[certified]\nsslkey={}\nsslpassword=open sesame\n",
+            key("pbkdf2.key")
+        ),
+    );
+    Run::new(&[
+        "list",
+        "--database-url",
+        &tcp(
+            "localhost",
+            &db.name,
+            &format!("user={CERT_USER} sslmode=verify-full sslrootcert={ca} sslcert={cert} service=certified"),
+        ),
+    ])
+    .env("PGSERVICEFILE", Some(services.to_str().unwrap()))
+    .run()
+    .success();
+    // A key that is not encrypted ignores sslpassword, as in libpq.
+    list(&url(plain, "sslpassword=unused")).success();
+    // The forms keyadm cannot decrypt are named, with the command that converts them.
+    list(&url(&key("traditional.key"), "sslpassword='open sesame'"))
+        .code(2)
+        .one_line_error()
+        .stderr_has("is encrypted in OpenSSL's traditional format")
+        .stderr_has("hint: convert it: openssl pkcs8 -topk8 -v2 aes-256-cbc");
+    list(&url(&key("pkcs12.key"), "sslpassword='open sesame'"))
+        .code(2)
+        .one_line_error()
+        .stderr_has("is encrypted with a scheme keyadm cannot decrypt")
+        .stderr_has("hint: convert it: openssl pkcs8");
+}
+
 #[test]
 fn a_unix_socket_in_a_host_list_goes_without_tls_whatever_sslmode_says() {
     let db = TestDb::new();

@@ -140,8 +140,7 @@ fn client_identity(target: &Target) -> Result<Option<Identity>> {
             cert_path.display()
         )));
     }
-    let key = PrivateKeyDer::from_pem_file(&key_path)
-        .map_err(|err| Error::usage(format!("cannot read sslkey {}: {err}", key_path.display())))?;
+    let key = super::private_key::read(&key_path, target.sslpassword.as_deref())?;
     Ok(Some((certs, key)))
 }
 

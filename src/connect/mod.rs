@@ -7,6 +7,7 @@ mod conninfo;
 pub mod crl;
 mod params;
 mod pgpass;
+mod private_key;
 mod service;
 pub mod tls;
 mod url;
@@ -141,6 +142,9 @@ pub struct Target {
     /// The client certificate and its key, for servers that authenticate by certificate.
     pub sslcert: Option<String>,
     pub sslkey: Option<String>,
+    /// The passphrase of an encrypted `sslkey` (libpq's `sslpassword`; it has no
+    /// environment variable). Kept out of `Debug`, as the password is.
+    sslpassword: Option<String>,
     /// Whether a client certificate is offered (libpq's `sslcertmode`).
     pub sslcertmode: client_cert::CertMode,
     /// Revocation lists (libpq's `sslcrl`, `sslcrldir`; see [`crl`]).
@@ -277,6 +281,7 @@ fn merge_missing(params: &mut Params, defaults: Params) {
         sslrootcert,
         sslcert,
         sslkey,
+        sslpassword,
         sslcrl,
         sslcrldir,
         sslcertmode,
@@ -465,6 +470,7 @@ fn build(
         sslrootcert: params.sslrootcert,
         sslcert: params.sslcert,
         sslkey: params.sslkey,
+        sslpassword: params.sslpassword.filter(|p| !p.is_empty()),
         sslcertmode,
         sslcrl: params.sslcrl,
         sslcrldir: params.sslcrldir,

@@ -14,6 +14,7 @@ pub struct Params {
     pub sslrootcert: Option<String>,
     pub sslcert: Option<String>,
     pub sslkey: Option<String>,
+    pub sslpassword: Option<String>,
     pub sslcrl: Option<String>,
     pub sslcrldir: Option<String>,
     pub sslcertmode: Option<String>,
@@ -47,6 +48,7 @@ impl Params {
             "sslrootcert" => &mut self.sslrootcert,
             "sslcert" => &mut self.sslcert,
             "sslkey" => &mut self.sslkey,
+            "sslpassword" => &mut self.sslpassword,
             "sslcrl" => &mut self.sslcrl,
             "sslcrldir" => &mut self.sslcrldir,
             "sslcertmode" => &mut self.sslcertmode,
@@ -88,8 +90,7 @@ impl Params {
                     value.escape_debug()
                 ));
             }
-            "sslpassword"
-            | "requirepeer"
+            "requirepeer"
             | "krbsrvname"
             | "gsslib"
             | "gssdelegation"

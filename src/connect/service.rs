@@ -128,11 +128,11 @@ user=nobody
 
     #[test]
     fn bad_lines_in_the_service_are_errors_others_are_not_read() {
-        let text = "[a]\nhost\n[b]\nnot a setting\nsslpassword=x\n";
+        let text = "[a]\nhost\n[b]\nnot a setting\nrequirepeer=x\n";
         assert!(find(text, "a").unwrap_err().contains("line 2"));
         assert!(find(text, "c").unwrap().is_none());
-        let text = "[b]\nsslpassword=x\n";
-        assert!(find(text, "b").unwrap_err().contains("sslpassword"));
+        let text = "[b]\nrequirepeer=x\n";
+        assert!(find(text, "b").unwrap_err().contains("requirepeer"));
         let text = "[b]\nservice=c\n";
         assert!(
             find(text, "b")

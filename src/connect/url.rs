@@ -216,7 +216,8 @@ mod tests {
             "postgresql://u:s3cret@h:notaport/db",
             "postgresql://u:s3cret@h/db?bogus=1",
             "postgresql://u:s3cret%zz@h/db",
-            "postgresql://u:s3cret@h/db?sslpassword=x",
+            "postgresql://u:s3cret@h/db?requirepeer=x",
+            "postgresql://h/db?sslpassword=s3cret%zz",
         ] {
             let err = parse(bad).unwrap_err();
             assert!(!err.contains("s3cret"), "{err}");
