@@ -185,6 +185,9 @@ pub struct TlsState {
     /// Where the revocation lists the certificate was checked against came from (`sslcrl`,
     /// `sslcrldir`, `~/.postgresql/root.crl`), when it was.
     pub revocation_lists: Option<String>,
+    /// The subject of the client certificate the server received (`pg_stat_ssl.client_dn`),
+    /// when one was sent.
+    pub client_certificate: Option<String>,
 }
 
 /// keyadm's schema as `doctor` found it.

@@ -22,6 +22,7 @@ struct Tls {
     verified: bool,
     host_name_verified: bool,
     fallback_reason: Option<String>,
+    client_certificate: Option<String>,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -102,6 +103,8 @@ fn doctor_over_verified_tls() {
     .json();
     assert!(verified.tls.enabled && verified.tls.verified && verified.tls.host_name_verified);
     assert!(verified.tls.protocol.unwrap().starts_with("TLSv1."));
+    // No client certificate was asked for or sent.
+    assert_eq!(verified.tls.client_certificate, None);
     // verify-ca (or require with a root certificate) checks the chain but not the name.
     let chain_only = format!("{url} sslmode=verify-ca sslrootcert={ca}");
     let report: Report = Run::new(&["doctor", "--json", "--database-url", &chain_only])

@@ -469,7 +469,20 @@ fn a_client_certificate_logs_in_where_the_server_asks_for_one() {
         .stderr_has("client certificate")
         .stderr_has("give sslcert and sslkey");
     // Named in the string, or by PGSSLCERT and PGSSLKEY.
-    list(&url(&format!("sslcert={cert} sslkey={key}"))).success();
+    let with_cert = url(&format!("sslcert={cert} sslkey={key}"));
+    list(&with_cert).success();
+    // doctor names the certificate the server received (it reports missing privileges too).
+    let report: serde_json::Value = Run::new(&["doctor", "--json", "--database-url", &with_cert])
+        .run()
+        .json();
+    assert_eq!(
+        report["tls"]["client_certificate"],
+        format!("/CN={CERT_USER}").as_str(),
+        "{report}"
+    );
+    Run::new(&["doctor", "--database-url", &with_cert])
+        .run()
+        .stdout_has(&format!("; client certificate /CN={CERT_USER} sent"));
     Run::new(&["list", "--database-url", &url("")])
         .env("PGSSLCERT", Some(&cert))
         .env("PGSSLKEY", Some(&key))

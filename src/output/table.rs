@@ -295,6 +295,9 @@ pub fn doctor(report: &DoctorReport) -> String {
         ) + &match &report.tls.revocation_lists {
             Some(source) => format!(", not revoked (per {})", visible(source)),
             None => String::new(),
+        } + &match &report.tls.client_certificate {
+            Some(subject) => format!("; client certificate {} sent", visible(subject)),
+            None => String::new(),
         }
     } else if report.address.starts_with("socket") {
         "not used over a Unix socket (local connection)".into()

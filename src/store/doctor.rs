@@ -77,7 +77,7 @@ impl Store {
             None
         };
         let ssl = conn.query_typed_opt(
-            "SELECT ssl, version, cipher FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            "SELECT ssl, version, cipher, client_dn FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
             &[],
         )?;
         let tls = match ssl {
@@ -91,6 +91,7 @@ impl Store {
                 revocation_lists: (check != Check::Nothing)
                     .then(|| crl_source.clone())
                     .flatten(),
+                client_certificate: row.get(3),
             },
             _ => TlsState {
                 enabled: false,
@@ -100,6 +101,7 @@ impl Store {
                 host_name_verified: false,
                 fallback_reason: self.tls_fallback().map(str::to_owned),
                 revocation_lists: None,
+                client_certificate: None,
             },
         };
         // A transaction pooler hands each transaction to whichever server connection is free.
