@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use crate::support::{CheckJson, Run, TestDb, cluster, connections_opened};
+use crate::support::{CheckJson, KeyJson, Run, TestDb, cluster, connections_opened};
 
 fn check(db: &TestDb, secret: &str, args: &[&str], code: i32) -> CheckJson {
     let mut all = vec!["check", "--json"];
@@ -93,6 +93,81 @@ fn invalid_keys_exit_1_with_their_reason() {
 
     let out = db.keyadm(&["check"]).stdin(&revoked.secret).run().code(1);
     assert!(out.stdout.contains("invalid (revoked)"), "{}", out.stdout);
+}
+
+#[test]
+fn check_judges_a_key_as_list_and_check_batch_do_whatever_its_expiry() {
+    let db = TestDb::new();
+    // Expiries a table owner may write by hand, and ones at the edges of --expiring-within.
+    let cases = [
+        ("forever", "'infinity'"),
+        ("long-gone", "'-infinity'"),
+        ("just-gone", "now() - interval '1 microsecond'"),
+        ("now", "now()"),
+        ("in-59m", "now() + interval '59 minutes'"),
+        ("in-61m", "now() + interval '61 minutes'"),
+        ("none", "NULL"),
+    ];
+    let mut secrets = Vec::new();
+    for (name, expiry) in cases {
+        let created = db.create("acme", name, &[]);
+        db.client()
+            .execute(
+                &format!(
+                    "UPDATE keyadm.api_keys SET expires_at = {expiry} WHERE id = $1::text::uuid"
+                ),
+                &[&created.key.id],
+            )
+            .unwrap();
+        secrets.push((name, created.secret));
+    }
+    let listed: Vec<KeyJson> = db
+        .keyadm(&["list", "--json", "--status", "all"])
+        .run()
+        .success()
+        .json();
+    let batch = db
+        .keyadm(&["check", "--batch", "--json", "--expiring-within", "1h"])
+        .stdin(
+            &secrets
+                .iter()
+                .map(|(_, s)| format!("{s}\n"))
+                .collect::<String>(),
+        )
+        .run()
+        .code(1)
+        .json_lines::<CheckJson>();
+    for ((name, secret), batched) in secrets.iter().zip(&batch) {
+        let status = &listed.iter().find(|k| k.name == *name).unwrap().status;
+        let single = check(
+            &db,
+            secret,
+            &["--expiring-within", "1h"],
+            if batched.valid { 0 } else { 1 },
+        );
+        assert_eq!(
+            (single.reason.as_str(), &single.key.as_ref().unwrap().status),
+            (batched.reason.as_str(), status),
+            "{name}"
+        );
+    }
+    let reasons: Vec<(&str, &str)> = secrets
+        .iter()
+        .zip(&batch)
+        .map(|((name, _), r)| (*name, r.reason.as_str()))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            ("forever", "valid"),
+            ("long-gone", "expired"),
+            ("just-gone", "expired"),
+            ("now", "expired"),
+            ("in-59m", "expiring"),
+            ("in-61m", "valid"),
+            ("none", "valid"),
+        ]
+    );
 }
 
 #[test]

@@ -140,6 +140,14 @@ fn a_schema_newer_than_the_binary_is_refused_with_exit_6() {
         .one_line_error()
         .stderr_has("upgrade keyadm");
     assert!(out.stdout.is_empty(), "{}", out.stdout);
+    // A secret that matches no key is judged by the schema too, not called unknown.
+    let unknown = TestDb::new().create("elsewhere", "other", &[]).secret;
+    db.keyadm(&["check"])
+        .stdin(&unknown)
+        .run()
+        .code(6)
+        .one_line_error()
+        .stderr_has("upgrade keyadm");
     db.keyadm(&["init"])
         .run()
         .code(6)

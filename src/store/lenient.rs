@@ -12,8 +12,9 @@ use fallible_iterator::FallibleIterator;
 use postgres::types::{FromSql, Type, accepts};
 
 /// A `timestamptz` as sent: microseconds since 2000-01-01 UTC, `i64::MAX` for `infinity` and
-/// `i64::MIN` for `-infinity`.
-pub struct PgTime(i64);
+/// `i64::MIN` for `-infinity`. They compare as PostgreSQL compares them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PgTime(pub(super) i64);
 
 /// Microseconds from 2000-01-01 to 0001-01-01T00:00:00Z, the first time RFC 3339 output
 /// (four-digit years, no era) can say.
@@ -30,6 +31,12 @@ impl PgTime {
             .expect("2000-01-01 is a date")
             .and_utc();
         epoch + TimeDelta::microseconds(self.0.clamp(FIRST_MICROS, LAST_MICROS))
+    }
+
+    /// `within` later, as `now() + interval` is (to the microsecond; `infinity` stays so).
+    pub fn plus(self, within: std::time::Duration) -> PgTime {
+        let micros = i64::try_from(within.as_micros()).unwrap_or(i64::MAX);
+        PgTime(self.0.saturating_add(micros))
     }
 
     /// An expiry: `infinity` is never.
@@ -76,6 +83,15 @@ impl<'a> FromSql<'a> for Scopes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_time_plus_a_span_saturates_and_infinity_stays_infinite() {
+        let second = std::time::Duration::from_secs(1);
+        assert_eq!(PgTime(5).plus(second), PgTime(1_000_005));
+        assert_eq!(PgTime(i64::MAX).plus(second), PgTime(i64::MAX));
+        assert_eq!(PgTime(0).plus(std::time::Duration::MAX), PgTime(i64::MAX));
+        assert!(PgTime(i64::MIN) < PgTime(0) && PgTime(0) < PgTime(i64::MAX));
+    }
 
     #[test]
     fn infinite_and_far_times_are_clamped_and_infinity_never_expires() {
