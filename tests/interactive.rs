@@ -103,18 +103,50 @@ impl Terminal {
     /// Waits until the screen shows `text`, and returns it.
     #[track_caller]
     fn wait_for(&self, text: &str) -> String {
+        self.wait_until(
+            &format!("{text:?}"),
+            || self.screen(false),
+            |screen| screen.contains(text),
+        )
+    }
+
+    /// Waits until a line of the screen, with the lines the terminal wrapped joined up again,
+    /// is `line` exactly (trailing blanks aside), and returns that joined screen.
+    #[track_caller]
+    fn wait_for_line(&self, line: &str) -> String {
+        self.wait_until(
+            &format!("the line {line:?}"),
+            || self.joined_screen(),
+            |screen| screen.lines().any(|shown| shown.trim_end() == line),
+        )
+    }
+
+    /// Reads the screen with `read` until `shows` it right, for up to 15 seconds; `what` names
+    /// what is waited for.
+    #[track_caller]
+    fn wait_until(
+        &self,
+        what: &str,
+        read: impl Fn() -> String,
+        shows: impl Fn(&str) -> bool,
+    ) -> String {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
-            let screen = self.screen(false);
-            if screen.contains(text) {
+            let screen = read();
+            if shows(&screen) {
                 return screen;
             }
             assert!(
                 Instant::now() < deadline,
-                "the terminal never showed {text:?}:\n{screen}"
+                "the terminal never showed {what}:\n{screen}"
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// The screen's lines, with the lines the terminal wrapped joined up again.
+    fn joined_screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-J", "-t", "t"])
     }
 
     /// Waits for the secret's prompt and for its terminal to stop echoing: turning echo off
@@ -247,28 +279,6 @@ fn an_asked_for_value_is_edited_in_place_and_esc_or_ctrl_d_leaves_the_question()
     assert_eq!(db.scalar("SELECT count(*) FROM keyadm.api_keys"), 1);
 }
 
-/// The screen's lines, with the lines the terminal wrapped joined up again.
-fn joined_screen(term: &Terminal) -> String {
-    term.tmux(&["capture-pane", "-p", "-J", "-t", "t"])
-}
-
-/// Waits until a line of the joined screen is `line` exactly (trailing blanks aside).
-#[track_caller]
-fn wait_for_line(term: &Terminal, line: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let screen = joined_screen(term);
-        if screen.lines().any(|shown| shown.trim_end() == line) {
-            return screen;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the terminal never showed the line {line:?}:\n{screen}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn a_value_longer_than_the_terminal_is_wide_is_edited_across_its_rows() {
     let db = TestDb::new();
@@ -280,32 +290,32 @@ fn a_value_longer_than_the_terminal_is_wide_is_edited_across_its_rows() {
     term.press("Enter");
     term.wait_for("error:");
     term.type_text("something-long-to-clear-away");
-    wait_for_line(&term, "Key name: something-long-to-clear-away");
+    term.wait_for_line("Key name: something-long-to-clear-away");
     // Ctrl-U clears both rows.
     term.press("C-u");
-    wait_for_line(&term, "Key name:");
+    term.wait_for_line("Key name:");
     // A value that ends on the row's last column, then one character more.
     term.type_text("fills-the-row1");
-    wait_for_line(&term, "Key name: fills-the-row1");
+    term.wait_for_line("Key name: fills-the-row1");
     term.press("Home");
     term.type_text("y");
-    wait_for_line(&term, "Key name: yfills-the-row1");
+    term.wait_for_line("Key name: yfills-the-row1");
     term.press("BSpace");
-    wait_for_line(&term, "Key name: fills-the-row1");
+    term.wait_for_line("Key name: fills-the-row1");
     term.press("C-u");
-    wait_for_line(&term, "Key name:");
+    term.wait_for_line("Key name:");
     term.type_text("a-rather-long-name-xy");
     term.press("Home");
     term.type_text("z");
     term.press("End");
     term.press("BSpace");
-    wait_for_line(&term, "Key name: za-rather-long-name-x");
+    term.wait_for_line("Key name: za-rather-long-name-x");
     // From the second row back onto the first.
     for _ in 0..8 {
         term.press("Left");
     }
     term.type_text("q");
-    let screen = wait_for_line(&term, "Key name: za-rather-lonqg-name-x");
+    let screen = term.wait_for_line("Key name: za-rather-lonqg-name-x");
     let prompts = screen
         .lines()
         .filter(|line| line.contains("Key name"))
@@ -313,7 +323,7 @@ fn a_value_longer_than_the_terminal_is_wide_is_edited_across_its_rows() {
     assert_eq!(prompts, 1, "the value was drawn more than once:\n{screen}");
     term.press("Enter");
     let screen = term.wait_for("EXIT=0");
-    let joined = joined_screen(&term);
+    let joined = term.joined_screen();
     assert!(
         joined
             .lines()
@@ -445,7 +455,7 @@ fn tables_fit_a_narrow_terminal() {
     let term = Terminal::start_sized(&db, &["list"], &[], 60);
     term.wait_for("EXIT=0");
     // -J joins lines the terminal wrapped: any line over 60 columns was not fitted by keyadm.
-    let joined = term.tmux(&["capture-pane", "-p", "-J", "-t", "t"]);
+    let joined = term.joined_screen();
     assert!(joined.contains("START"), "{joined}");
     for line in joined.lines() {
         assert!(
