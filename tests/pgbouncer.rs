@@ -64,6 +64,28 @@ fn every_command_works_through_pgbouncer() {
 }
 
 #[test]
+fn pgrequiressl_and_requiressl_ask_for_tls_as_sslmode_require_does() {
+    // PgBouncer here speaks no TLS: a connection that requires it is refused, one that only
+    // prefers it goes on without.
+    let db = TestDb::new();
+    let plain = bouncer().conninfo(&db.name).replace(" sslmode=disable", "");
+    let list = |url: &str, requiressl: Option<&str>| {
+        Run::new(&["list", "--database-url", url])
+            .env("PGREQUIRESSL", requiressl)
+            .run()
+    };
+    list(&plain, Some("1"))
+        .code(7)
+        .one_line_error()
+        .stderr_has("TLS");
+    list(&format!("{plain} requiressl=1"), None).code(7);
+    list(&plain, Some("0")).success();
+    list(&format!("{plain} requiressl=0"), None).success();
+    // A mode given otherwise wins, as in libpq.
+    list(&format!("{plain} sslmode=prefer"), Some("1")).success();
+}
+
+#[test]
 fn many_commands_at_once_through_pgbouncer() {
     let db = TestDb::new();
     let seed: Created = through(

@@ -222,6 +222,10 @@ pub fn resolve(options: &ConnectOptions, env: &dyn Fn(&str) -> Option<String>) -
             merge_missing(&mut params, from_env);
         }
     }
+    // libpq's deprecated PGREQUIRESSL: 1... asks for TLS when nothing else names a mode.
+    if params.sslmode.is_none() && non_empty("PGREQUIRESSL").is_some_and(|v| v.starts_with('1')) {
+        params.sslmode = Some("require".into());
+    }
     build(params, options, &non_empty)
 }
 
@@ -812,6 +816,38 @@ mod tests {
             statement_timeout: None,
         };
         resolve(&options, &|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn requiressl_and_pgrequiressl_mean_sslmode_as_in_libpq() {
+        let mode =
+            |url: &str, vars: &[(&str, &str)]| resolve_with(Some(url), vars).unwrap().sslmode;
+        assert_eq!(mode("host=h requiressl=1", &[]), SslMode::Require);
+        assert_eq!(mode("host=h requiressl=0", &[]), SslMode::Prefer);
+        assert_eq!(
+            mode("postgresql://h/db?requiressl=1", &[]),
+            SslMode::Require
+        );
+        // The last of the two in the string wins.
+        assert_eq!(
+            mode("host=h sslmode=disable requiressl=1", &[]),
+            SslMode::Require
+        );
+        assert_eq!(
+            mode("host=h requiressl=1 sslmode=disable", &[]),
+            SslMode::Disable
+        );
+        // PGREQUIRESSL=1 when neither the string nor PGSSLMODE names a mode.
+        assert_eq!(mode("host=h", &[("PGREQUIRESSL", "1")]), SslMode::Require);
+        assert_eq!(mode("host=h", &[("PGREQUIRESSL", "0")]), SslMode::Prefer);
+        assert_eq!(
+            mode("host=h", &[("PGREQUIRESSL", "1"), ("PGSSLMODE", "allow")]),
+            SslMode::Allow
+        );
+        assert_eq!(
+            mode("host=h sslmode=disable", &[("PGREQUIRESSL", "1")]),
+            SslMode::Disable
+        );
     }
 
     #[test]

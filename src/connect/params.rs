@@ -71,6 +71,17 @@ impl Params {
             }
             // JDBC-style `ssl=true`, which libpq also accepts in URIs.
             "ssl" if value == "true" => &mut self.sslmode,
+            // libpq's deprecated spelling: 1... is sslmode=require, anything else prefer,
+            // whichever of the two comes last winning.
+            "requiressl" => {
+                let mode = if value.starts_with('1') {
+                    "require"
+                } else {
+                    "prefer"
+                };
+                self.sslmode = Some(mode.into());
+                return Ok(());
+            }
             // keyadm never uses GSSAPI encryption: accept the settings that allow plain TLS.
             "gssencmode" if matches!(value.as_str(), "disable" | "allow" | "prefer") => {
                 return Ok(());
@@ -96,7 +107,6 @@ impl Params {
             | "gssdelegation"
             | "require_auth"
             | "replication"
-            | "requiressl"
             | "sslkeylogfile"
             | "min_protocol_version"
             | "max_protocol_version"
