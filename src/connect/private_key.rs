@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use pkcs8::EncryptedPrivateKeyInfoRef;
-use pkcs8::der::Decode;
+use pkcs8::der::{Decode, ErrorKind, Tag};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 
@@ -25,12 +25,14 @@ fn convert_hint(path: &Path) -> String {
     )
 }
 
+/// The key file `path` cannot be read, for `why`.
+fn unreadable(path: &Path, why: impl std::fmt::Display) -> Error {
+    Error::usage(format!("cannot read sslkey {}: {why}", path.display()))
+}
+
 /// The private key in the PEM file at `path`, decrypted with `password` if it is encrypted.
 pub fn read(path: &Path, password: Option<&str>) -> Result<PrivateKeyDer<'static>> {
-    let cannot = |why: &dyn std::fmt::Display| {
-        Error::usage(format!("cannot read sslkey {}: {why}", path.display()))
-    };
-    let bytes = std::fs::read(path).map_err(|err| cannot(&err))?;
+    let bytes = std::fs::read(path).map_err(|err| unreadable(path, err))?;
     let text = String::from_utf8_lossy(&bytes);
     if let Some(block) = encrypted_block(&text) {
         return decrypt(path, block, password);
@@ -45,7 +47,7 @@ pub fn read(path: &Path, password: Option<&str>) -> Result<PrivateKeyDer<'static
             hint: Some(convert_hint(path)),
         });
     }
-    PrivateKeyDer::from_pem_slice(&bytes).map_err(|err| cannot(&err))
+    PrivateKeyDer::from_pem_slice(&bytes).map_err(|err| unreadable(path, err))
 }
 
 /// The first `ENCRYPTED PRIVATE KEY` block of `text`, its BEGIN and END lines included.
@@ -69,10 +71,8 @@ fn decrypt(path: &Path, block: &str, password: Option<&str>) -> Result<PrivateKe
             ),
         });
     };
-    let unreadable = |why: &dyn std::fmt::Display| {
-        Error::usage(format!("cannot read sslkey {}: {why}", path.display()))
-    };
-    let (_, document) = pkcs8::der::Document::from_pem(block).map_err(|err| unreadable(&err))?;
+    let (_, document) =
+        pkcs8::der::Document::from_pem(block).map_err(|err| unreadable(path, err))?;
     let unsupported = || Error::Usage {
         message: format!(
             "sslkey {} is encrypted with a scheme keyadm cannot decrypt",
@@ -83,7 +83,15 @@ fn decrypt(path: &Path, block: &str, password: Option<&str>) -> Result<PrivateKe
     let info = match EncryptedPrivateKeyInfoRef::from_der(document.as_bytes()) {
         Ok(info) => info,
         // An algorithm the decoder does not know (the PKCS#12 schemes of older OpenSSL).
-        Err(_) => return Err(unsupported()),
+        Err(err)
+            if err.kind()
+                == (ErrorKind::Value {
+                    tag: Tag::ObjectIdentifier,
+                }) =>
+        {
+            return Err(unsupported());
+        }
+        Err(err) => return Err(unreadable(path, err)),
     };
     let wrong = || Error::Usage {
         message: format!(
@@ -108,4 +116,19 @@ fn decrypt(path: &Path, block: &str, password: Option<&str>) -> Result<PrivateKe
     Ok(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
         plain.as_bytes().to_vec(),
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_malformed_encrypted_key_is_unreadable_not_an_unknown_scheme() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("client.key");
+        // An empty SEQUENCE where the encryption algorithm and the data should be.
+        std::fs::write(&path, format!("{ENCRYPTED_BEGIN}\nMAA=\n{ENCRYPTED_END}\n")).unwrap();
+        let err = read(&path, Some("x")).unwrap_err().to_string();
+        assert!(err.starts_with("cannot read sslkey"), "{err}");
+    }
 }
