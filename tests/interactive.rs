@@ -186,6 +186,19 @@ impl Terminal {
             == "1"
     }
 
+    /// Where the cursor is: (column, row), from the top left.
+    fn cursor(&self) -> (usize, usize) {
+        let at = self.tmux(&[
+            "display-message",
+            "-p",
+            "-t",
+            "t",
+            "#{cursor_x} #{cursor_y}",
+        ]);
+        let mut numbers = at.split_whitespace().map(|n| n.parse().unwrap());
+        (numbers.next().unwrap(), numbers.next().unwrap())
+    }
+
     /// Presses a key (Enter, Tab, ...).
     fn press(&self, key: &str) {
         self.tmux(&["send-keys", "-t", "t", key]);
@@ -334,6 +347,61 @@ fn a_value_longer_than_the_terminal_is_wide_is_edited_across_its_rows() {
     assert!(!joined.contains("error:"), "the error stayed:\n{joined}");
     assert_eq!(
         db.scalar("SELECT count(*) FROM keyadm.api_keys WHERE name = 'za-rather-lonqg-name-x'"),
+        1
+    );
+}
+
+#[test]
+fn a_wide_character_at_a_row_end_moves_to_the_next_row_and_the_cursor_with_it() {
+    let db = TestDb::new();
+    // "Key name: " and 13 letters take 23 of the 24 columns: a two-column character does
+    // not fit in the last one, so the terminal draws it at the start of the next row.
+    let term = Terminal::start_sized(&db, &["create", "--org", "acme"], &[], 24);
+    term.wait_for("Key name");
+    let (_, top) = term.cursor();
+    term.type_text("abcdefghijklm界");
+    term.wait_for("界");
+    assert_eq!(
+        term.cursor(),
+        (2, top + 1),
+        "the cursor follows the character"
+    );
+    term.press("Left");
+    term.wait_until(
+        "the cursor before 界",
+        || format!("{:?}", term.cursor()),
+        |at| at == format!("{:?}", (0, top + 1)),
+    );
+    // The second row filled to its last column, then one more: the rows keyadm counts are
+    // the rows drawn, so the line is redrawn in place, once.
+    term.press("End");
+    term.type_text(&"x".repeat(22));
+    term.type_text("y");
+    term.wait_until(
+        "the cursor after y",
+        || format!("{:?}", term.cursor()),
+        |at| at == format!("{:?}", (1, top + 2)),
+    );
+    term.press("BSpace");
+    term.press("BSpace");
+    term.wait_until(
+        "the cursor at the second row's end",
+        || format!("{:?}", term.cursor()),
+        |at| at == format!("{:?}", (23, top + 1)),
+    );
+    let screen = term.screen(false);
+    let prompts = screen
+        .lines()
+        .filter(|line| line.contains("Key name"))
+        .count();
+    assert_eq!(prompts, 1, "the value was drawn more than once:\n{screen}");
+    term.press("Enter");
+    term.wait_for("EXIT=0");
+    let name = format!("abcdefghijklm界{}", "x".repeat(21));
+    assert_eq!(
+        db.scalar(&format!(
+            "SELECT count(*) FROM keyadm.api_keys WHERE name = '{name}'"
+        )),
         1
     );
 }

@@ -30,13 +30,14 @@ pub fn read_line(
         ));
     }
     let lead = format!("{prompt}: ");
-    // The columns the error above the prompt takes, while one is shown.
-    let mut error_shown: Option<usize> = None;
+    // The error shown above the prompt, while one is.
+    let mut error_shown: Option<String> = None;
     loop {
         // Leaves the cursor where the prompt began, its rows cleared.
         let typed = edit(&term, &lead, &complete)?;
-        if let Some(width) = error_shown.take() {
-            let rows = width.div_ceil(columns(&term)).max(1);
+        if let Some(error) = error_shown.take() {
+            let chars: Vec<char> = error.chars().collect();
+            let rows = layout(&chars, columns(&term)).last().map_or(0, |end| end.0) + 1;
             term.move_cursor_up(rows)?;
             term.clear_to_end_of_screen()?;
         }
@@ -54,7 +55,7 @@ pub fn read_line(
             Err(why) => {
                 let error = format!("error: {why}");
                 term.write_line(&error)?;
-                error_shown = Some(measure_text_width(&error));
+                error_shown = Some(error);
             }
         }
     }
@@ -117,11 +118,11 @@ fn edit(
     }
 }
 
-/// Where the cursor is in the prompt's line as drawn: columns from where the prompt began,
-/// counted on through the rows it wraps over.
+/// The row of the cursor in the prompt's line as drawn, counted from the row the prompt began
+/// on.
 #[derive(Default)]
 struct Drawn {
-    cursor: usize,
+    cursor_row: usize,
 }
 
 impl Drawn {
@@ -132,18 +133,24 @@ impl Drawn {
         self.clear(term)?;
         let text: String = chars.iter().collect();
         term.write_str(&format!("{lead}{text}"))?;
-        let end = measure_text_width(lead) + measure_text_width(&text);
+        let all: Vec<char> = lead.chars().chain(chars.iter().copied()).collect();
+        let places = layout(&all, columns);
+        let mut end = places[all.len()];
         // A line that fills its last row leaves the cursor on that row's last column, waiting
         // for the next character to wrap it: wrap it now, so the rows counted are the rows
         // drawn.
-        if end > 0 && end.is_multiple_of(columns) {
+        if end.1 >= columns {
             term.write_str("\r\n")?;
+            end = (end.0 + 1, 0);
         }
-        let cursor = measure_text_width(lead) + width(&chars[..at]);
-        term.move_cursor_up(end / columns - cursor / columns)?;
+        let (row, column) = match places[lead.chars().count() + at] {
+            (row, column) if column >= columns => (row + 1, 0),
+            place => place,
+        };
+        term.move_cursor_up(end.0 - row)?;
         term.write_str("\r")?;
-        term.move_cursor_right(cursor % columns)?;
-        self.cursor = cursor;
+        term.move_cursor_right(column)?;
+        self.cursor_row = row;
         Ok(())
     }
 
@@ -155,11 +162,32 @@ impl Drawn {
 
     /// Clears what was drawn, leaving the cursor where the prompt began.
     fn clear(&mut self, term: &Term) -> std::io::Result<()> {
-        term.move_cursor_up(self.cursor / columns(term))?;
+        term.move_cursor_up(self.cursor_row)?;
         term.clear_to_end_of_screen()?;
-        self.cursor = 0;
+        self.cursor_row = 0;
         Ok(())
     }
+}
+
+/// Where each of `chars` begins when drawn from the start of a row on a terminal `columns`
+/// wide, as (row, column), and last where the cursor is left after them. A character two
+/// columns wide that does not fit in what is left of a row begins the next one, as terminals
+/// draw it, leaving that column blank. A row that is full leaves the cursor past its end (a
+/// column equal to `columns`), where the terminal keeps it until the next character.
+fn layout(chars: &[char], columns: usize) -> Vec<(usize, usize)> {
+    let mut places = Vec::with_capacity(chars.len() + 1);
+    let (mut row, mut column) = (0, 0);
+    for &c in chars {
+        let wide = char_width(c);
+        if wide > 0 && column > 0 && column + wide > columns {
+            row += 1;
+            column = 0;
+        }
+        places.push((row, column));
+        column = (column + wide).min(columns);
+    }
+    places.push((row, column));
+    places
 }
 
 /// The terminal's width in columns (at least 1).
@@ -167,7 +195,38 @@ fn columns(term: &Term) -> usize {
     usize::from(term.size().1).max(1)
 }
 
-/// How many columns `chars` take.
-fn width(chars: &[char]) -> usize {
-    measure_text_width(&chars.iter().collect::<String>())
+/// How many columns `c` takes: 0 (a combining mark), 1 or 2.
+fn char_width(c: char) -> usize {
+    measure_text_width(c.encode_utf8(&mut [0; 4]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::layout;
+
+    #[test]
+    fn a_line_wraps_at_the_last_column() {
+        let places = layout(&['a', 'b', 'c', 'd', 'e'], 2);
+        assert_eq!(places, [(0, 0), (0, 1), (1, 0), (1, 1), (2, 0), (2, 1)]);
+        assert_eq!(layout(&['a', 'b'], 2).last(), Some(&(0, 2)));
+    }
+
+    #[test]
+    fn a_wide_character_that_would_straddle_the_row_end_begins_the_next_row() {
+        // Three columns: the first wide character would take the last column of row 0 and
+        // one more, so it begins row 1 and leaves that column blank; nor does the second fit
+        // after it.
+        let places = layout(&['a', 'b', '界', '界'], 3);
+        assert_eq!(places, [(0, 0), (0, 1), (1, 0), (2, 0), (2, 2)]);
+        // Where it fits, it stays.
+        assert_eq!(layout(&['a', '界'], 3), [(0, 0), (0, 1), (0, 3)]);
+    }
+
+    #[test]
+    fn a_combining_mark_takes_no_column() {
+        assert_eq!(
+            layout(&['e', '\u{301}', 'x'], 4),
+            [(0, 0), (0, 1), (0, 1), (0, 2)]
+        );
+    }
 }
