@@ -121,6 +121,9 @@ fn revoke_all_keys_of_an_org() {
     let db = TestDb::new();
     db.create("acme", "a", &[]);
     db.create("acme", "b", &[]);
+    // A rotation without grace leaves an expired key: --all revokes it too.
+    let expired = db.create("acme", "old", &[]).key;
+    db.keyadm(&["rotate", &expired.id]).run().success();
     let other = db.create("other", "c", &[]).key;
     db.keyadm(&["revoke", "--org", "acme", "--all"])
         .run()
@@ -134,7 +137,9 @@ fn revoke_all_keys_of_an_org() {
         .run()
         .success()
         .json();
-    assert_eq!(revoked.len(), 2);
+    assert_eq!(revoked.len(), 4);
+    assert!(revoked.iter().all(|key| key.status == "revoked"));
+    assert!(revoked.iter().any(|key| key.id == expired.id));
     assert_eq!(status(&db, &other.id), "live");
     let again: Vec<KeyJson> = db
         .keyadm(&["revoke", "--org", "acme", "--all", "--json"])

@@ -61,7 +61,17 @@ fn rotate_makes_a_successor_and_keeps_the_old_key_for_the_grace() {
 fn rotate_without_grace_ends_the_old_key_now() {
     let db = TestDb::new();
     let old = db.create("acme", "ci", &[]);
-    rotate(&db, &[&old.key.start]);
+    // The message says so, rather than "valid until" the rotation's own minute.
+    let said = db.keyadm(&["rotate", &old.key.start]).run().success();
+    assert!(
+        said.stdout
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with("; the old key no longer works."),
+        "{}",
+        said.stdout
+    );
     let out = db
         .keyadm(&["check", "--json"])
         .stdin(&old.secret)

@@ -16,8 +16,8 @@ use serde::Serialize;
 use visible::visible;
 
 use crate::model::{
-    CheckOutcome, DoctorReport, Event, InitReport, Key, KeyDetail, MigrationState, RevokeOutcome,
-    Rotation, SweepKind, UpdateOutcome,
+    CheckOutcome, DoctorReport, Event, InitReport, Key, KeyDetail, KeyStatus, MigrationState,
+    RevokeOutcome, Rotation, SweepKind, UpdateOutcome,
 };
 
 pub use progress::Progress;
@@ -182,10 +182,12 @@ impl Printer {
         }
         let old = &rotation.predecessor;
         let new = &rotation.successor;
-        let until = old.expires_at.as_ref().map_or_else(
-            || "never expires".to_owned(),
-            |at| format!("stays valid until {} UTC", table::time(at)),
-        );
+        // With no grace the old key's expiry is the rotation's own time: it already fails.
+        let until = match (&old.expires_at, old.status) {
+            (_, KeyStatus::Expired | KeyStatus::Revoked) => "no longer works".to_owned(),
+            (Some(at), KeyStatus::Active) => format!("stays valid until {} UTC", table::time(at)),
+            (None, KeyStatus::Active) => "never expires".to_owned(),
+        };
         let mut text = format!(
             "Rotated {} to {}; the old key {until}.\n\n",
             visible(&old.label()),
