@@ -199,6 +199,16 @@ impl Terminal {
         (numbers.next().unwrap(), numbers.next().unwrap())
     }
 
+    /// Waits until the cursor is at `at`: (column, row).
+    #[track_caller]
+    fn wait_for_cursor(&self, at: (usize, usize)) {
+        self.wait_until(
+            &format!("the cursor at {at:?}"),
+            || format!("{:?}", self.cursor()),
+            |shown| shown == format!("{at:?}"),
+        );
+    }
+
     /// Presses a key (Enter, Tab, ...).
     fn press(&self, key: &str) {
         self.tmux(&["send-keys", "-t", "t", key]);
@@ -329,11 +339,7 @@ fn a_value_longer_than_the_terminal_is_wide_is_edited_across_its_rows() {
     }
     term.type_text("q");
     let screen = term.wait_for_line("Key name: za-rather-lonqg-name-x");
-    let prompts = screen
-        .lines()
-        .filter(|line| line.contains("Key name"))
-        .count();
-    assert_eq!(prompts, 1, "the value was drawn more than once:\n{screen}");
+    assert_drawn_once(&screen, "Key name");
     term.press("Enter");
     let screen = term.wait_for("EXIT=0");
     let joined = term.joined_screen();
@@ -351,6 +357,13 @@ fn a_value_longer_than_the_terminal_is_wide_is_edited_across_its_rows() {
     );
 }
 
+/// Fails unless the prompt `lead` shows on one line of `screen` only.
+#[track_caller]
+fn assert_drawn_once(screen: &str, lead: &str) {
+    let prompts = screen.lines().filter(|line| line.contains(lead)).count();
+    assert_eq!(prompts, 1, "the value was drawn more than once:\n{screen}");
+}
+
 #[test]
 fn a_wide_character_at_a_row_end_moves_to_the_next_row_and_the_cursor_with_it() {
     let db = TestDb::new();
@@ -360,41 +373,21 @@ fn a_wide_character_at_a_row_end_moves_to_the_next_row_and_the_cursor_with_it() 
     term.wait_for("Key name");
     let (_, top) = term.cursor();
     term.type_text("abcdefghijklm界");
-    term.wait_for("界");
-    assert_eq!(
-        term.cursor(),
-        (2, top + 1),
-        "the cursor follows the character"
-    );
+    // The cursor follows the character, and goes before it at its row's start.
+    term.wait_for_cursor((2, top + 1));
     term.press("Left");
-    term.wait_until(
-        "the cursor before 界",
-        || format!("{:?}", term.cursor()),
-        |at| at == format!("{:?}", (0, top + 1)),
-    );
+    term.wait_for_cursor((0, top + 1));
     // The second row filled to its last column, then one more: the rows keyadm counts are
     // the rows drawn, so the line is redrawn in place, once.
     term.press("End");
     term.type_text(&"x".repeat(22));
     term.type_text("y");
-    term.wait_until(
-        "the cursor after y",
-        || format!("{:?}", term.cursor()),
-        |at| at == format!("{:?}", (1, top + 2)),
-    );
+    term.wait_for_cursor((1, top + 2));
     term.press("BSpace");
     term.press("BSpace");
-    term.wait_until(
-        "the cursor at the second row's end",
-        || format!("{:?}", term.cursor()),
-        |at| at == format!("{:?}", (23, top + 1)),
-    );
+    term.wait_for_cursor((23, top + 1));
     let screen = term.screen(false);
-    let prompts = screen
-        .lines()
-        .filter(|line| line.contains("Key name"))
-        .count();
-    assert_eq!(prompts, 1, "the value was drawn more than once:\n{screen}");
+    assert_drawn_once(&screen, "Key name");
     term.press("Enter");
     term.wait_for("EXIT=0");
     let name = format!("abcdefghijklm界{}", "x".repeat(21));
