@@ -152,6 +152,9 @@ pub struct InitReport {
     pub version: i32,
     /// The role allowed to call the verification functions, if one was granted.
     pub granted_verify: Option<String>,
+    /// What that role may do besides, on keyadm's tables (`SELECT on keyadm.api_keys`, or
+    /// `superuser`): each entry is a way round the verify-only grant. Empty when none.
+    pub verify_role_also_has: Vec<String>,
 }
 
 /// What `update` did.

@@ -24,10 +24,15 @@ fn a_verifier_role_can_verify_and_nothing_else() {
         .run()
         .success();
     let (name, mut service) = role(&db, "verifier");
-    db.keyadm(&["init", "--grant-verify", &name])
+    let granted = db
+        .keyadm(&["init", "--grant-verify", &name])
         .run()
         .success()
         .stdout_has(&name);
+    assert_eq!(
+        granted.stderr, "",
+        "a role kept to verifying needs no warning"
+    );
 
     let row = service
         .query_one("SELECT * FROM keyadm.verify_key($1)", &[&valid.secret])
@@ -73,6 +78,58 @@ fn a_verifier_role_can_verify_and_nothing_else() {
             "{forbidden}: {err}"
         );
     }
+}
+
+#[test]
+fn granting_to_a_role_that_can_read_the_tables_warns_that_it_is_not_kept_to_verifying() {
+    let db = TestDb::new();
+    let (name, _service) = role(&db, "reader");
+    // Read through a group role, and one column of the events through its own grant.
+    let group = format!("{}_group", db.name);
+    db.client()
+        .batch_execute(&format!(
+            "CREATE ROLE {group};
+             GRANT SELECT ON keyadm.api_keys TO {group};
+             GRANT {group} TO {name};
+             GRANT SELECT (org) ON keyadm.key_events TO {name};"
+        ))
+        .unwrap();
+    let out = db
+        .keyadm(&["init", "--grant-verify", &name])
+        .run()
+        .success();
+    assert_eq!(
+        out.stderr.trim_end(),
+        format!(
+            "keyadm: warning: role \"{name}\" also has SELECT on keyadm.api_keys; SELECT on keyadm.key_events: it is not kept to verifying keys (revoke that, or the role membership that gives it)"
+        )
+    );
+    let report: serde_json::Value = db
+        .keyadm(&["init", "--grant-verify", &name, "--json"])
+        .run()
+        .success()
+        .json();
+    assert_eq!(
+        report["verify_role_also_has"],
+        serde_json::json!(["SELECT on keyadm.api_keys", "SELECT on keyadm.key_events"])
+    );
+    // The grant itself was made, as asked.
+    assert_eq!(
+        db.scalar(&format!(
+            "SELECT count(*) FROM pg_proc WHERE proname = 'verify_key_hash' AND has_function_privilege('{name}', oid, 'EXECUTE')"
+        )),
+        1
+    );
+
+    // A superuser can read everything, whatever it is granted.
+    let admin = format!("{}_admin", db.name);
+    db.client()
+        .batch_execute(&format!("CREATE ROLE {admin} SUPERUSER"))
+        .expect("making a superuser needs the suite's own cluster (or a superuser's URL)");
+    db.keyadm(&["init", "--grant-verify", &admin])
+        .run()
+        .success()
+        .stderr_has(&format!("role \"{admin}\" is a superuser"));
 }
 
 #[test]

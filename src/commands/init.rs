@@ -23,6 +23,7 @@ pub fn run(context: &Context, args: &InitArgs) -> Result<Outcome> {
                 reported_after(err, &format!("the schema is at version {}", report.version))
             }
         })?;
+        context.printer.verify_role_not_kept(&report);
     }
     Ok(Outcome::Success)
 }

@@ -382,6 +382,27 @@ impl Printer {
         self.line(&text)
     }
 
+    /// After `init --grant-verify ROLE` for a role that can do more than verify keys: the
+    /// grant cannot keep it to that, and the operator who asked for it should know.
+    pub fn verify_role_not_kept(&self, report: &InitReport) {
+        let (Some(role), false) = (
+            &report.granted_verify,
+            report.verify_role_also_has.is_empty(),
+        ) else {
+            return;
+        };
+        if report.verify_role_also_has == ["superuser"] {
+            self.warning(&format!(
+                "role \"{role}\" is a superuser: it can read hashes and list keys whatever it is granted; give the service a role of its own"
+            ));
+        } else {
+            self.warning(&format!(
+                "role \"{role}\" also has {}: it is not kept to verifying keys (revoke that, or the role membership that gives it)",
+                report.verify_role_also_has.join("; ")
+            ));
+        }
+    }
+
     /// `doctor`.
     pub fn doctor(&self, report: &DoctorReport) -> Result<()> {
         if self.is_json() {

@@ -311,6 +311,7 @@ impl Store {
                 })
                 .collect()
         };
+        let mut also_has = Vec::new();
         if let Some(role) = grant_verify {
             if tx
                 .query_typed(
@@ -327,12 +328,13 @@ impl Store {
                     )),
                 });
             }
-            let (schema, role) = (&self.schema_ident, super::quote_ident(role));
+            let (schema, quoted) = (&self.schema_ident, super::quote_ident(role));
             tx.batch_execute(&format!(
-                "GRANT USAGE ON SCHEMA {schema} TO {role};
+                "GRANT USAGE ON SCHEMA {schema} TO {quoted};
                  GRANT EXECUTE ON FUNCTION {schema}.verify_key(text), {schema}.verify_key_hash(bytea),
-                       {schema}.record_key_use(uuid) TO {role};"
+                       {schema}.record_key_use(uuid) TO {quoted};"
             ))?;
+            also_has = self.beyond_verifying(&mut tx, role)?;
         }
         tx.commit()?;
         Ok(InitReport {
@@ -340,7 +342,36 @@ impl Store {
             applied,
             version: binary_version(),
             granted_verify: grant_verify.map(str::to_owned),
+            verify_role_also_has: also_has,
         })
+    }
+
+    /// What `role` may do on keyadm's tables, which `--grant-verify` does not give and does
+    /// not take away: `superuser`, or each table's privileges (`SELECT on keyadm.api_keys`),
+    /// however the role holds them (its own grant, a role it belongs to, PUBLIC, ownership).
+    fn beyond_verifying(
+        &self,
+        tx: &mut postgres::Transaction<'_>,
+        role: &str,
+    ) -> Result<Vec<String>> {
+        let row = tx.query_typed_one(
+            "SELECT (SELECT rolsuper FROM pg_roles WHERE rolname = $1),
+                    ARRAY(SELECT string_agg(p, ', ' ORDER BY n) || ' on ' || t
+                          FROM unnest(ARRAY[quote_ident($2) || '.api_keys',
+                                            quote_ident($2) || '.key_events'])
+                                   WITH ORDINALITY AS tables (t, o),
+                               unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE'])
+                                   WITH ORDINALITY AS privileges (p, n)
+                          WHERE CASE WHEN p IN ('SELECT', 'INSERT', 'UPDATE')
+                                     THEN has_any_column_privilege($1, t, p)
+                                     ELSE has_table_privilege($1, t, p) END
+                          GROUP BY t, o ORDER BY o)",
+            &[(&role, Type::TEXT), (&self.schema_name, Type::TEXT)],
+        )?;
+        if row.get::<_, bool>(0) {
+            return Ok(vec!["superuser".to_owned()]);
+        }
+        Ok(row.get(1))
     }
 
     /// The first applied migration that is not this binary's of its version, with this
