@@ -86,6 +86,25 @@ fn pgrequiressl_and_requiressl_ask_for_tls_as_sslmode_require_does() {
 }
 
 #[test]
+fn a_startup_option_pgbouncer_does_not_pass_on_gets_a_hint_that_fixes_it() {
+    let db = TestDb::new();
+    for (args, env) in [
+        (&["--statement-timeout", "5s", "list"][..], None),
+        (&["list"][..], Some("-c lock_timeout=1000")),
+    ] {
+        through(&db, args)
+            .env("PGOPTIONS", env)
+            .run()
+            .code(7)
+            .one_line_error()
+            .stderr_has("refused the connection: unsupported startup parameter \"options\"")
+            .stderr_has("ALTER ROLE \"postgres\" SET statement_timeout");
+    }
+    // Without them, the same connection works.
+    through(&db, &["list"]).run().success();
+}
+
+#[test]
 fn many_commands_at_once_through_pgbouncer() {
     let db = TestDb::new();
     let seed: Created = through(

@@ -211,6 +211,24 @@ pub fn connect_error(err: &postgres::Error, target: &Target) -> Error {
                     "check the user name (from the URL or PGUSER, else the operating system user) and that the role may log in"
                 },
             )
+        } else if let Some(parameter) = db.message().strip_prefix("unsupported startup parameter: ")
+        {
+            // PgBouncer's words for a startup parameter it does not pass on.
+            unavailable(
+                format!(
+                    "the pooler at {address} refused the connection: unsupported startup parameter \"{parameter}\""
+                ),
+                &if parameter == "options" {
+                    format!(
+                        "PgBouncer does not pass on startup options (from --statement-timeout, options in the URL or PGOPTIONS): set them on the role instead, e.g. ALTER ROLE {} SET statement_timeout = '30s'",
+                        super::quote_ident(&target.user)
+                    )
+                } else {
+                    format!(
+                        "take {parameter} out of the connection settings, or list it in PgBouncer's ignore_startup_parameters"
+                    )
+                },
+            )
         } else if *code == SqlState::INSUFFICIENT_PRIVILEGE {
             // At connect time: the role lacks CONNECT on the database.
             unavailable(
