@@ -225,6 +225,9 @@ pub struct DoctorReport {
     pub database: String,
     pub tls: TlsState,
     pub pooler: Option<String>,
+    /// The pooler refuses transactions (PgBouncer's statement pooling mode), which the commands
+    /// that create or change keys need.
+    pub statement_pooling: bool,
     /// Why the server refuses every change (a standby, or read-only sessions), if it does.
     pub read_only: Option<String>,
     pub schema: SchemaState,

@@ -1,7 +1,7 @@
 //! Every command through PgBouncer in transaction pooling mode, several at once.
 
-use crate::support::pgbouncer::bouncer;
-use crate::support::{Created, KeyJson, Output, Run, TestDb};
+use crate::support::pgbouncer::{STATEMENT_POOLED, bouncer};
+use crate::support::{Created, KeyJson, Output, Run, TestDb, cluster};
 
 fn through(db: &TestDb, args: &[&str]) -> Run {
     db.keyadm(args)
@@ -102,6 +102,71 @@ fn a_startup_option_pgbouncer_does_not_pass_on_gets_a_hint_that_fixes_it() {
     }
     // Without them, the same connection works.
     through(&db, &["list"]).run().success();
+}
+
+#[test]
+fn a_pool_in_statement_mode_is_named_by_doctor_and_by_the_commands_it_breaks() {
+    // Made directly; then used through the pool that runs in statement mode.
+    let db = TestDb::empty_named(cluster(), STATEMENT_POOLED.to_owned());
+    db.keyadm(&["init"]).run().success();
+    let key = db.create("acme", "ci", &[]);
+    let pooled = |args: &[&str]| {
+        db.keyadm(args)
+            .env(
+                "KEYADM_DATABASE_URL",
+                Some(&bouncer().conninfo(STATEMENT_POOLED)),
+            )
+            .run()
+    };
+    // What takes one statement works.
+    pooled(&["list"]).success().stdout_has(&key.key.start);
+    pooled(&["show", "ci"]).success();
+    pooled(&["audit"]).success();
+    db.keyadm(&["check"])
+        .env(
+            "KEYADM_DATABASE_URL",
+            Some(&bouncer().conninfo(STATEMENT_POOLED)),
+        )
+        .stdin(&key.secret)
+        .run()
+        .success();
+    pooled(&["expire", "--older-than", "1d", "--yes"]).success();
+    // What needs a transaction is told why it cannot work here, and changes nothing.
+    let before = db.dump_text("api_keys");
+    for args in [
+        &["create", "--org", "acme", "--name", "new"][..],
+        &["create", "--org", "acme", "--name", "bulk", "--count", "2"],
+        &["update", "ci", "--add-scope", "read"],
+        &["rotate", "ci"],
+        &["init", "--grant-verify", "postgres"],
+    ] {
+        pooled(args)
+            .code(7)
+            .one_line_error()
+            .stderr_has("statement")
+            .stderr_has("pool_mode = transaction");
+    }
+    assert_eq!(db.dump_text("api_keys"), before);
+    pooled(&["revoke", "ci", "--yes"]).success();
+    // doctor says so, and fails.
+    let doctor = pooled(&["doctor"]).code(8);
+    assert!(
+        doctor
+            .stdout
+            .contains("pooler    statement pooling (PgBouncer pool_mode = statement)"),
+        "{}",
+        doctor.stdout
+    );
+    let doctor = pooled(&["doctor", "--json"]).code(8);
+    let report: serde_json::Value = doctor.json();
+    assert_eq!(report["statement_pooling"], true);
+    // Through the pool in transaction mode, it is not.
+    let other = TestDb::new();
+    let report: serde_json::Value = through(&other, &["doctor", "--json"])
+        .run()
+        .success()
+        .json();
+    assert_eq!(report["statement_pooling"], false);
 }
 
 #[test]

@@ -2,12 +2,15 @@
 
 use crate::connect::{crl, tls};
 use crate::error::{Error, Result};
-use crate::store::{DAMAGED_HINT, DIVERGENT_HINT, FOREIGN_STATE, OWN_SCHEMA_HINT};
+use crate::store::{
+    DAMAGED_HINT, DIVERGENT_HINT, FOREIGN_STATE, OWN_SCHEMA_HINT, STATEMENT_POOLING_HINT,
+};
 
 use super::{Context, Outcome};
 
 /// Prints the diagnosis; exits 0 only when every command can work (6 for a schema problem,
-/// 8 for a read-only server or missing privileges, 7 when the server cannot be reached at all).
+/// 8 for a read-only server, a pooler that refuses transactions or missing privileges, 7 when
+/// the server cannot be reached at all).
 pub fn run(context: &Context) -> Result<Outcome> {
     let target = context.target()?;
     let store = context.connect_to(&target)?;
@@ -50,6 +53,15 @@ pub fn run(context: &Context) -> Result<Outcome> {
                 }
                 _ => "run `keyadm init` (as a role allowed to create the schema)".into(),
             },
+        });
+    }
+    if report.statement_pooling {
+        return Err(Error::Failure {
+            message: format!(
+                "the pooler at {} refuses transactions (statement pooling mode): init, create, update and rotate cannot work there",
+                report.address
+            ),
+            hint: Some(STATEMENT_POOLING_HINT.into()),
         });
     }
     if let Some(why) = &report.read_only {

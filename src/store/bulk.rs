@@ -52,7 +52,7 @@ impl Store {
         on_chunk: &mut dyn FnMut(Vec<(Key, T)>) -> Result<()>,
     ) -> Result<u64> {
         let mut conn = self.conn()?;
-        let mut tx = conn.transaction()?;
+        let mut tx = Store::begin(&mut conn)?;
         self.lock_org(&mut tx, template.org)?;
         let taken = tx.query_typed_opt(
             &format!(

@@ -391,9 +391,40 @@ pub fn connect_error(err: &postgres::Error, target: &Target) -> Error {
 }
 
 /// An error while running a statement on an open connection.
+/// PgBouncer's words when a pool in statement mode sees a transaction begin.
+pub const STATEMENT_POOLING: &str = "transaction blocks not allowed in statement pooling mode";
+
+/// What to do about a pool in statement mode.
+pub const STATEMENT_POOLING_HINT: &str = "connect through a pool in transaction or session mode (PgBouncer: pool_mode = transaction), or to the server directly";
+
+/// A transaction that could not begin because the connection closed. PgBouncer in statement
+/// pooling mode closes the connection that begins one, and its error does not always reach
+/// keyadm before the close does.
+pub fn closed_at_begin() -> Error {
+    Error::Unavailable {
+        message: "lost the connection to the database as a transaction began".into(),
+        hint: Some(format!(
+            "a PgBouncer pool in statement mode does that, and this command needs a transaction: {STATEMENT_POOLING_HINT}; if not, the server went away: retry"
+        )),
+    }
+}
+
+/// A pool in statement mode refused the transaction a command needs.
+pub fn statement_pooling() -> Error {
+    Error::Unavailable {
+        message:
+            "the pooler refuses transactions (statement pooling mode), and this command needs one"
+                .into(),
+        hint: Some(STATEMENT_POOLING_HINT.into()),
+    }
+}
+
 pub fn query_error(err: &postgres::Error) -> Error {
     if let Some(db) = err.as_db_error() {
         let code = db.code();
+        if db.message() == STATEMENT_POOLING {
+            return statement_pooling();
+        }
         if *code == SqlState::UNDEFINED_TABLE || *code == SqlState::INVALID_SCHEMA_NAME {
             return Error::Schema {
                 message: format!("keyadm's tables are missing: {}", db.message()),

@@ -7,6 +7,7 @@ use crate::error::Result;
 use crate::model::{DoctorReport, PrivilegeCheck, SchemaState, TlsState};
 
 use super::Store;
+use super::db_error::STATEMENT_POOLING;
 use super::migrations::{FOREIGN_STATE, History, binary_version, damaged_text, divergence_text};
 
 /// The privileges each group of commands needs on keyadm's tables, besides USAGE on the schema
@@ -253,7 +254,16 @@ impl Store {
                 grants,
             });
         }
+        // A pool in statement mode closes the connection that begins a transaction. Tried
+        // last, as it may end the connection, and only behind a pooler.
+        let statement_pooling = pooler.is_some() && refuses_transactions(&mut conn)?;
+        let pooler = if statement_pooling {
+            Some("statement pooling (PgBouncer pool_mode = statement): it refuses transactions, so init, create, update and rotate cannot work".to_owned())
+        } else {
+            pooler
+        };
         let ok = history == Some(expected)
+            && !statement_pooling
             && schema.divergence.is_none()
             && schema.missing_objects.is_empty()
             && privileges.iter().all(|p| p.missing.is_empty());
@@ -263,6 +273,7 @@ impl Store {
             database,
             tls,
             pooler,
+            statement_pooling,
             read_only,
             schema,
             privileges,
@@ -324,5 +335,22 @@ impl Store {
             }
         }
         Ok(())
+    }
+}
+
+/// Whether the connection refuses a transaction, as a PgBouncer pool in statement mode does: it
+/// closes the connection at BEGIN, its error sometimes read before the close.
+fn refuses_transactions(client: &mut postgres::Client) -> Result<bool> {
+    match client.transaction().and_then(postgres::Transaction::commit) {
+        Ok(()) => Ok(false),
+        Err(err)
+            if err.is_closed()
+                || err
+                    .as_db_error()
+                    .is_some_and(|db| db.message() == STATEMENT_POOLING) =>
+        {
+            Ok(true)
+        }
+        Err(err) => Err(err.into()),
     }
 }

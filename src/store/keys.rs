@@ -182,7 +182,7 @@ impl Store {
         before_commit: impl FnOnce(&Key) -> Result<()>,
     ) -> Result<Key> {
         let mut conn = self.conn()?;
-        let mut tx = conn.transaction()?;
+        let mut tx = Store::begin(&mut conn)?;
         if let Some(start) = self.lock_name(&mut tx, template.org, &new.name, None)? {
             return Err(Error::Conflict {
                 message: format!(
@@ -457,7 +457,7 @@ impl Store {
         before_commit: impl FnOnce(&Rotation) -> Result<()>,
     ) -> Result<Rotation> {
         let mut conn = self.conn()?;
-        let mut tx = conn.transaction()?;
+        let mut tx = Store::begin(&mut conn)?;
         let keys = self.table("api_keys");
         let old = self.lock_key(&mut tx, old_id)?;
         if let Some(next) = old.rotated_to {
@@ -601,7 +601,7 @@ impl Store {
     /// values. Nothing is written when nothing would change.
     pub fn update_key(&self, id: Uuid, changes: &KeyChanges, actor: &str) -> Result<UpdateOutcome> {
         let mut conn = self.conn()?;
-        let mut tx = conn.transaction()?;
+        let mut tx = Store::begin(&mut conn)?;
         let keys = self.table("api_keys");
         let old = self.lock_key(&mut tx, id)?;
         if old.status != KeyStatus::Active {

@@ -251,7 +251,7 @@ impl Store {
     /// with `grant_verify`, also lets that role call the verification functions.
     pub fn init(&self, grant_verify: Option<&str>) -> Result<InitReport> {
         let mut conn = self.conn()?;
-        let mut tx = conn.transaction()?;
+        let mut tx = Store::begin(&mut conn)?;
         let lock_key = format!("keyadm init {}", self.schema_name);
         tx.query_typed(
             "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",

@@ -17,6 +17,7 @@ mod pool;
 mod sweeps;
 
 pub use bulk::{CHUNK_SIZE, KeyTemplate, NewKey};
+pub use db_error::STATEMENT_POOLING_HINT;
 pub use events::AuditFilter;
 pub use keys::{
     Expiry, KeyChanges, KeyLookup, ListFilter, MAX_CANDIDATES, StatusFilter, Successor,
@@ -99,6 +100,18 @@ impl Store {
     /// the connection is out at the time of asking.
     pub fn canceller(&self) -> Option<impl FnOnce() -> Result<(), String> + Send + 'static> {
         self.pool.canceller()
+    }
+
+    /// Begins a transaction on `client`; a connection closed at that moment is most likely a
+    /// pooler in statement mode, and is told as such.
+    fn begin(client: &mut postgres::Client) -> Result<postgres::Transaction<'_>> {
+        client.transaction().map_err(|err| {
+            if err.is_closed() {
+                db_error::closed_at_begin()
+            } else {
+                err.into()
+            }
+        })
     }
 
     /// The connection for a statement: none once Ctrl-C has cancelled the command's work.

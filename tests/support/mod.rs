@@ -39,6 +39,12 @@ impl TestDb {
             std::process::id(),
             NEXT_DB.fetch_add(1, Ordering::SeqCst)
         );
+        TestDb::empty_named(cluster, name)
+    }
+
+    /// A new empty database called `name` on `cluster` (for a name fixed in advance, as in
+    /// the PgBouncer's configuration).
+    pub fn empty_named(cluster: &cluster::Cluster, name: String) -> TestDb {
         cluster
             .admin()
             .batch_execute(&format!("CREATE DATABASE {name}"))

@@ -1,11 +1,15 @@
 //! A PgBouncer in transaction pooling mode in front of the suite's cluster, started once per
-//! test run (the Debian package `pgbouncer`; `.ci/run` installs it).
+//! test run (the Debian package `pgbouncer`; `.ci/run` installs it). One database,
+//! [`STATEMENT_POOLED`], it pools in statement mode instead.
 
 use std::process::{ChildStdin, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::cluster::{as_user, cluster, free_port, server_user};
+
+/// The database the PgBouncer pools in statement mode, under the same name.
+pub const STATEMENT_POOLED: &str = "keyadm_statement_pooled";
 
 /// A running PgBouncer.
 pub struct Bouncer {
@@ -45,13 +49,14 @@ fn start() -> Result<Bouncer, String> {
     let (uid, gid) = server_user();
     // Few server connections, so clients really share them: what breaks named statements.
     let ini = format!(
-        "[databases]\n* = host=127.0.0.1 port={} user=postgres\n\n[pgbouncer]\n\
+        "[databases]\n{STATEMENT_POOLED} = host=127.0.0.1 port={server} user=postgres \
+         dbname={STATEMENT_POOLED} pool_mode=statement\n\
+         * = host=127.0.0.1 port={server} user=postgres\n\n[pgbouncer]\n\
          listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n\
          auth_type = any\npool_mode = transaction\ndefault_pool_size = 2\n\
-         max_client_conn = 200\nlogfile = {}/pgbouncer.log\npidfile = {}/pgbouncer.pid\n",
-        setup.port,
-        dir.display(),
-        dir.display()
+         max_client_conn = 200\nlogfile = {dir}/pgbouncer.log\npidfile = {dir}/pgbouncer.pid\n",
+        server = setup.port,
+        dir = dir.display(),
     );
     let ini_path = dir.join("pgbouncer.ini");
     std::fs::write(&ini_path, ini).map_err(|e| e.to_string())?;
