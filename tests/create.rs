@@ -2,7 +2,7 @@ use sha2::{Digest, Sha256};
 
 use std::process::Command;
 
-use crate::support::{Created, Run, TestDb, mode, time};
+use crate::support::{Created, Output, Run, TestDb, mode, time};
 
 fn key_count(db: &TestDb) -> i64 {
     db.scalar("SELECT count(*) FROM keyadm.api_keys")
@@ -113,6 +113,61 @@ fn a_live_key_with_the_same_org_and_name_is_a_conflict() {
         .success();
     db.create("acme", "ci", &[]);
     assert_eq!(key_count(&db), 3);
+}
+
+#[test]
+fn of_eight_concurrent_creates_of_one_name_exactly_one_wins() {
+    let db = TestDb::new();
+    // Hold the org's lock, as a bulk create does, so that all eight wait at the same point,
+    // then let them go at once.
+    let mut holder = db.client();
+    let org_lock = "keyadm org keyadm\u{1f}acme";
+    holder
+        .query(
+            "SELECT pg_advisory_lock(hashtextextended($1, 0))",
+            &[&org_lock],
+        )
+        .unwrap();
+    let run = db.keyadm(&["create", "--org", "acme", "--name", "ci"]);
+    let children: Vec<_> = (0..8).map(|_| run.spawn()).collect();
+    let waiting = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+                   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while db.scalar(waiting) < 8 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the creates never waited on the lock"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    holder
+        .query(
+            "SELECT pg_advisory_unlock(hashtextextended($1, 0))",
+            &[&org_lock],
+        )
+        .unwrap();
+    let outputs: Vec<Output> = children
+        .into_iter()
+        .map(|c| Output::from(c.wait_with_output().unwrap()))
+        .collect();
+    assert_eq!(
+        outputs.iter().filter(|o| o.code == 0).count(),
+        1,
+        "{outputs:#?}"
+    );
+    for loser in outputs.iter().filter(|o| o.code != 0) {
+        assert_eq!(loser.code, 4, "{loser:?}");
+        assert!(
+            loser.stderr.contains("already has a live key"),
+            "{}",
+            loser.stderr
+        );
+    }
+    assert_eq!(key_count(&db), 1);
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM keyadm.key_events WHERE action = 'created'"),
+        1
+    );
 }
 
 #[test]
