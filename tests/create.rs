@@ -130,16 +130,7 @@ fn of_eight_concurrent_creates_of_one_name_exactly_one_wins() {
         .unwrap();
     let run = db.keyadm(&["create", "--org", "acme", "--name", "ci"]);
     let children: Vec<_> = (0..8).map(|_| run.spawn()).collect();
-    let waiting = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
-                   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())";
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-    while db.scalar(waiting) < 8 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the creates never waited on the lock"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    db.wait_for_lock_waiters(8);
     holder
         .query(
             "SELECT pg_advisory_unlock(hashtextextended($1, 0))",

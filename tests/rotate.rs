@@ -205,8 +205,18 @@ fn rotating_a_rotated_revoked_or_expired_key_is_a_conflict() {
 fn of_sixteen_concurrent_rotations_exactly_one_wins() {
     let db = TestDb::new();
     let old = db.create("acme", "ci", &[]).key;
+    // Hold the key's row, so that all sixteen wait at the same point, then let them go at once.
+    let mut holder = db.client();
+    let mut hold = holder.transaction().unwrap();
+    hold.execute(
+        "SELECT 1 FROM keyadm.api_keys WHERE id = $1::text::uuid FOR UPDATE",
+        &[&old.id],
+    )
+    .unwrap();
     let run = db.keyadm(&["rotate", &old.id, "--grace", "1h"]);
     let children: Vec<_> = (0..16).map(|_| run.spawn()).collect();
+    db.wait_for_lock_waiters(16);
+    hold.commit().unwrap();
     let outputs: Vec<Output> = children
         .into_iter()
         .map(|c| Output::from(c.wait_with_output().unwrap()))

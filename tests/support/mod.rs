@@ -78,6 +78,21 @@ impl TestDb {
         run
     }
 
+    /// Waits until `count` sessions on this database wait for a lock (for up to 15 seconds).
+    #[track_caller]
+    pub fn wait_for_lock_waiters(&self, count: i64) {
+        let waiting = "SELECT count(*) FROM pg_stat_activity
+                       WHERE datname = current_database() AND wait_event_type = 'Lock'";
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while self.scalar(waiting) < count {
+            assert!(
+                Instant::now() < deadline,
+                "fewer than {count} sessions ever waited on a lock"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// A direct connection, to look at what keyadm left in the database.
     pub fn client(&self) -> postgres::Client {
         postgres::Client::connect(&self.conninfo, postgres::NoTls)
