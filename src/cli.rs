@@ -247,12 +247,18 @@ fn parse_label(what: &'static str) -> impl Fn(&str) -> Result<String, String> + 
     move |text| label::check_label(what, text).map(|()| text.to_owned())
 }
 
-/// An `--org` that selects or narrows keys. Only the empty string is refused (no key can have
-/// it; an unset shell variable is the usual cause): an org written by hand that `create` would
-/// refuse can still be named.
+/// An `--org` that selects or narrows keys. Only the empty string (no key can have it; an unset
+/// shell variable is the usual cause) and a secret (sent to the server, it could reach its
+/// statement log) are refused: an org written by hand that `create` would refuse can still be
+/// named.
 fn parse_org_filter(text: &str) -> Result<String, String> {
     if text.is_empty() {
         return Err("org must not be empty".into());
+    }
+    if let Some(start) = crate::secret::secret_in(text) {
+        return Err(format!(
+            "org holds a secret ({start}…), and keyadm never sends one to the server: to verify it, pipe it to `keyadm check`"
+        ));
     }
     Ok(text.to_owned())
 }

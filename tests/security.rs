@@ -230,6 +230,36 @@ fn a_secret_given_as_a_label_metadata_or_reason_is_refused_and_never_stored() {
 }
 
 #[test]
+fn a_secret_given_as_an_org_to_look_for_is_refused_before_it_reaches_the_server() {
+    let db = TestDb::new();
+    let key = db.create("acme", "ci", &[]);
+    // Sent as a query parameter, it could land in the server's statement log.
+    let org = key.secret.as_str();
+    for args in [
+        &["list", "--org", org][..],
+        &["show", "ci", "--org", org],
+        &["audit", "--org", org],
+        &["revoke", "--org", org, "--all", "--yes"],
+        &["rotate", "ci", "--org", org],
+        &["update", "ci", "--org", org, "--add-scope", "x"],
+        &["expire", "--older-than", "0s", "--org", org, "--yes"],
+        &["prune", "--dead-for", "0s", "--org", org, "--yes"],
+    ] {
+        let out = db
+            .keyadm(args)
+            .run()
+            .code(2)
+            .one_line_error()
+            .stderr_has(&format!(
+                "org holds a secret ({}…), and keyadm never sends one to the server",
+                key.key.start
+            ));
+        assert!(!out.stderr.contains(body(&key.secret)), "{}", out.stderr);
+    }
+    assert_eq!(db.scalar("SELECT count(*) FROM keyadm.key_events"), 1);
+}
+
+#[test]
 fn stored_text_cannot_drive_the_terminal_of_whoever_reads_it() {
     let db = TestDb::new();
     let key = db.create("acme", "ci", &[]).key;
