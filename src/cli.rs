@@ -108,7 +108,7 @@ pub struct GlobalArgs {
     pub connect_timeout: Option<Duration>,
 
     /// Cancel any statement running longer than this; 0s: no limit [default: the server's]
-    #[arg(long, global = true, value_name = "DUR", allow_hyphen_values = true, value_parser = parse_duration)]
+    #[arg(long, global = true, value_name = "DUR", allow_hyphen_values = true, value_parser = parse_statement_timeout)]
     pub statement_timeout: Option<Duration>,
 
     /// Who is acting, as recorded in the audit log [default: the OS user]
@@ -261,6 +261,20 @@ fn parse_org_filter(text: &str) -> Result<String, String> {
         ));
     }
     Ok(text.to_owned())
+}
+
+/// A `--statement-timeout`: PostgreSQL keeps it in milliseconds, as a 32-bit integer.
+fn parse_statement_timeout(text: &str) -> Result<Duration, String> {
+    let timeout = parse_duration(text)?;
+    let longest = Duration::from_millis(i32::MAX.unsigned_abs().into());
+    if timeout > longest {
+        return Err(format!(
+            "'{}' is longer than PostgreSQL's statement_timeout can be (at most {})",
+            text.escape_debug(),
+            humantime::format_duration(longest)
+        ));
+    }
+    Ok(timeout)
 }
 
 /// A `--secret-file` path. `-` is refused rather than made a file of that name: where other

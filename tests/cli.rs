@@ -150,6 +150,12 @@ fn usage_errors_exit_2_with_one_line_and_a_suggestion() {
         .code(2)
         .one_line_error()
         .stderr_has("PUBLIC is every role");
+    // PostgreSQL keeps statement_timeout as 32-bit milliseconds: the server would refuse more.
+    Run::new(&["list", "--statement-timeout", "30d"])
+        .run()
+        .code(2)
+        .one_line_error()
+        .stderr_has("longer than PostgreSQL's statement_timeout can be");
     Run::new(&["rotate", "x", "--grace", "soon"])
         .run()
         .code(2)

@@ -1,6 +1,6 @@
 //! Every command through PgBouncer in transaction pooling mode, several at once.
 
-use crate::support::pgbouncer::{STATEMENT_POOLED, bouncer};
+use crate::support::pgbouncer::{STATEMENT_POOLED, bouncer, bouncer_ignoring_options};
 use crate::support::{Created, KeyJson, Output, Run, TestDb, cluster};
 
 fn through(db: &TestDb, args: &[&str]) -> Run {
@@ -102,6 +102,31 @@ fn a_startup_option_pgbouncer_does_not_pass_on_gets_a_hint_that_fixes_it() {
     }
     // Without them, the same connection works.
     through(&db, &["list"]).run().success();
+}
+
+#[test]
+fn a_statement_timeout_that_a_pooler_drops_is_refused_not_ignored() {
+    let db = TestDb::new();
+    let quiet = bouncer_ignoring_options().conninfo(&db.name);
+    let out = db
+        .keyadm(&["list", "--statement-timeout", "5s"])
+        .env("KEYADM_DATABASE_URL", Some(&quiet))
+        .run()
+        .code(7)
+        .one_line_error()
+        .stderr_has(
+            "--statement-timeout 5s is not in effect: the session has statement_timeout = 0",
+        )
+        .stderr_has("ALTER ROLE \"postgres\" SET statement_timeout");
+    assert_eq!(out.stdout, "");
+    // Without the flag the same pooler serves; and a direct connection has the limit asked for.
+    db.keyadm(&["list"])
+        .env("KEYADM_DATABASE_URL", Some(&quiet))
+        .run()
+        .success();
+    db.keyadm(&["list", "--statement-timeout", "5s"])
+        .run()
+        .success();
 }
 
 #[test]

@@ -530,6 +530,16 @@ fn sslmode(given: Option<&str>, sslrootcert: Option<&str>) -> Result<SslMode> {
     Ok(mode)
 }
 
+/// `--statement-timeout` as PostgreSQL's setting: 0s is "no limit" (over any the role sets),
+/// and a shorter one is at least 1 ms.
+pub fn statement_timeout_millis(timeout: Duration) -> u128 {
+    if timeout.is_zero() {
+        0
+    } else {
+        timeout.as_millis().max(1)
+    }
+}
+
 fn default_socket_dir(port: u16) -> PathBuf {
     DEFAULT_SOCKET_DIRS
         .iter()
@@ -742,11 +752,9 @@ impl Target {
         if let Some(password) = &self.passwords[i] {
             config.password(password);
         }
-        // 0s is PostgreSQL's "no limit" (over any the role sets); a shorter one is at least 1 ms.
-        let timeout = self.statement_timeout.map(|t| {
-            let millis = if t.is_zero() { 0 } else { t.as_millis().max(1) };
-            format!("-c statement_timeout={millis}")
-        });
+        let timeout = self
+            .statement_timeout
+            .map(|t| format!("-c statement_timeout={}", statement_timeout_millis(t)));
         let options: Vec<&str> = [self.options.as_deref(), timeout.as_deref()]
             .into_iter()
             .flatten()

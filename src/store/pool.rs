@@ -147,14 +147,19 @@ impl Pool {
 pub fn open(target: &Target, report: &Reporter) -> Result<Pool> {
     let plan = tls::plan(target)?;
     let _deadline = deadline(target, report)?;
-    let pool = |client, config, host, tls_fallback| Pool {
-        first: Mutex::new(Some(client)),
-        config,
-        connector: plan.connector.clone(),
-        more: OnceLock::new(),
-        connect_timeout: target.connect_timeout,
-        host,
-        tls_fallback,
+    let pool = |mut client: Client, config, host, tls_fallback| -> Result<Pool> {
+        if let Some(asked) = target.statement_timeout {
+            statement_timeout_in_effect(&mut client, asked, target)?;
+        }
+        Ok(Pool {
+            first: Mutex::new(Some(client)),
+            config,
+            connector: plan.connector.clone(),
+            more: OnceLock::new(),
+            connect_timeout: target.connect_timeout,
+            host,
+            tls_fallback,
+        })
     };
     let kind = target.server_kind();
     let mut failure = None;
@@ -191,7 +196,7 @@ pub fn open(target: &Target, report: &Reporter) -> Result<Pool> {
             continue;
         }
         let Some(kind) = kind else {
-            return Ok(pool(client, config, host, tls_fallback));
+            return pool(client, config, host, tls_fallback);
         };
         let standby = match in_recovery(&mut client) {
             Ok(standby) => standby,
@@ -203,7 +208,7 @@ pub fn open(target: &Target, report: &Reporter) -> Result<Pool> {
         match (kind, standby) {
             (ServerKind::Primary, false)
             | (ServerKind::Standby | ServerKind::PreferStandby, true) => {
-                return Ok(pool(client, config, host, tls_fallback));
+                return pool(client, config, host, tls_fallback);
             }
             (ServerKind::PreferStandby, false) => {
                 if fallback.is_none() {
@@ -214,9 +219,45 @@ pub fn open(target: &Target, report: &Reporter) -> Result<Pool> {
         }
     }
     if let Some((client, config, host, tls_fallback)) = fallback {
-        return Ok(pool(client, config, host, tls_fallback));
+        return pool(client, config, host, tls_fallback);
     }
     Err(failure.expect("a target has at least one host"))
+}
+
+/// Fails unless the session has the statement timeout `--statement-timeout` asked for. It is
+/// sent as a startup option, which a pooler may drop without a word (PgBouncer's
+/// `ignore_startup_parameters = options`): a limit asked for and not had is refused, not
+/// ignored. Asked only when the flag is given.
+fn statement_timeout_in_effect(
+    client: &mut Client,
+    asked: Duration,
+    target: &Target,
+) -> Result<()> {
+    let rows = client
+        .simple_query(
+            "SELECT setting, current_setting('statement_timeout') FROM pg_settings
+             WHERE name = 'statement_timeout'",
+        )
+        .map_err(|err| db_error::query_error(&err))?;
+    let Some((setting, shown)) = rows.iter().find_map(|message| match message {
+        postgres::SimpleQueryMessage::Row(row) => Some((row.get(0)?, row.get(1)?)),
+        _ => None,
+    }) else {
+        return Ok(());
+    };
+    if setting.parse::<u128>().ok() == Some(crate::connect::statement_timeout_millis(asked)) {
+        return Ok(());
+    }
+    Err(Error::Unavailable {
+        message: format!(
+            "--statement-timeout {} is not in effect: the session has statement_timeout = {shown} (a pooler dropped the startup option, as PgBouncer's ignore_startup_parameters does)",
+            humantime::format_duration(asked)
+        ),
+        hint: Some(format!(
+            "set it on the role instead, e.g. ALTER ROLE {} SET statement_timeout = '30s', and leave out --statement-timeout",
+            super::quote_ident(&target.user)
+        )),
+    })
 }
 
 /// Whether the server is in recovery (a standby), for `target_session_attrs`.

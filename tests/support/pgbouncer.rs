@@ -18,10 +18,21 @@ pub struct Bouncer {
 }
 
 static BOUNCER: OnceLock<Bouncer> = OnceLock::new();
+static IGNORING_OPTIONS: OnceLock<Bouncer> = OnceLock::new();
 
 /// The shared PgBouncer, started on first use.
 pub fn bouncer() -> &'static Bouncer {
-    BOUNCER.get_or_init(|| start().unwrap_or_else(|err| panic!("\n\ncannot start PgBouncer for the tests: {err}\nInstall it (Debian: apt-get install pgbouncer).\n\n")))
+    BOUNCER.get_or_init(|| started(""))
+}
+
+/// A second PgBouncer, which drops the `options` startup parameter without a word (as some
+/// hosted poolers are set up) instead of refusing it.
+pub fn bouncer_ignoring_options() -> &'static Bouncer {
+    IGNORING_OPTIONS.get_or_init(|| started("ignore_startup_parameters = options\n"))
+}
+
+fn started(settings: &str) -> Bouncer {
+    start(settings).unwrap_or_else(|err| panic!("\n\ncannot start PgBouncer for the tests: {err}\nInstall it (Debian: apt-get install pgbouncer).\n\n"))
 }
 
 impl Bouncer {
@@ -34,7 +45,8 @@ impl Bouncer {
     }
 }
 
-fn start() -> Result<Bouncer, String> {
+/// Starts a PgBouncer with `settings` (lines for its `[pgbouncer]` section) besides the usual.
+fn start(settings: &str) -> Result<Bouncer, String> {
     let binary = ["/usr/sbin/pgbouncer", "/usr/bin/pgbouncer"]
         .into_iter()
         .find(|p| std::path::Path::new(p).exists())
@@ -44,7 +56,7 @@ fn start() -> Result<Bouncer, String> {
         .as_ref()
         .ok_or("PgBouncer tests need the suite's own cluster")?;
     let port = free_port();
-    let dir = setup.dir.join("pgbouncer");
+    let dir = setup.dir.join(format!("pgbouncer-{port}"));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let (uid, gid) = server_user();
     // Few server connections, so clients really share them: what breaks named statements.
@@ -54,7 +66,8 @@ fn start() -> Result<Bouncer, String> {
          * = host=127.0.0.1 port={server} user=postgres\n\n[pgbouncer]\n\
          listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n\
          auth_type = any\npool_mode = transaction\ndefault_pool_size = 2\n\
-         max_client_conn = 200\nlogfile = {dir}/pgbouncer.log\npidfile = {dir}/pgbouncer.pid\n",
+         max_client_conn = 200\nlogfile = {dir}/pgbouncer.log\npidfile = {dir}/pgbouncer.pid\n\
+         {settings}",
         server = setup.port,
         dir = dir.display(),
     );
