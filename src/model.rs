@@ -228,6 +228,10 @@ pub struct DoctorReport {
     /// The pooler refuses transactions (PgBouncer's statement pooling mode), which the commands
     /// that create or change keys need.
     pub statement_pooling: bool,
+    /// The user may call verify_key, verify_key_hash and record_key_use.
+    pub may_verify: bool,
+    /// ... and may not read keys: a service's role, as `init --grant-verify` sets one up.
+    pub verify_only: bool,
     /// Why the server refuses every change (a standby, or read-only sessions), if it does.
     pub read_only: Option<String>,
     pub schema: SchemaState,

@@ -12,6 +12,8 @@ struct Report {
     read_only: Option<String>,
     schema: Schema,
     privileges: Vec<Privileges>,
+    may_verify: bool,
+    verify_only: bool,
     ok: bool,
 }
 
@@ -446,6 +448,56 @@ fn doctor_shows_what_the_server_says_without_obeying_it() {
 }
 
 #[test]
+fn doctor_run_as_a_services_role_says_it_may_verify_and_does_not_ask_to_widen_it() {
+    let db = TestDb::new();
+    let role = format!("{}_svc", db.name);
+    db.client()
+        .batch_execute(&format!("CREATE ROLE {role} LOGIN"))
+        .unwrap();
+    db.keyadm(&["init", "--grant-verify", &role])
+        .run()
+        .success();
+    let url = format!("{} user={role}", db.conninfo);
+    let out = Run::new(&["doctor", "--database-url", &url])
+        .run()
+        .code(8)
+        .one_line_error()
+        .stderr_has("may verify keys and do nothing else (a service's role)");
+    assert!(
+        out.stdout
+            .contains("version 5 (this keyadm: 5): up to date (told by schema_version()"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains(
+            "verify (a service)         ok: may call verify_key, verify_key_hash and record_key_use"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("To fix"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains(
+            "To let it run keyadm's commands too (it could then read hashes and list\nkeys)"
+        ),
+        "{}",
+        out.stdout
+    );
+    let report: Report = Run::new(&["doctor", "--json", "--database-url", &url])
+        .run()
+        .code(8)
+        .json();
+    assert!(
+        report.may_verify && report.verify_only && !report.ok,
+        "{report:?}"
+    );
+    // The operator (here the owner) may verify keys and more.
+    let report: Report = db.keyadm(&["doctor", "--json"]).run().success().json();
+    assert!(report.may_verify && !report.verify_only, "{report:?}");
+}
+
+#[test]
 fn doctor_tells_an_unreadable_history_from_a_missing_schema() {
     let db = TestDb::new();
     let role = format!("{}_blind", db.name);
@@ -454,15 +506,36 @@ fn doctor_tells_an_unreadable_history_from_a_missing_schema() {
             "CREATE ROLE {role} LOGIN; GRANT USAGE ON SCHEMA keyadm TO {role}"
         ))
         .unwrap();
+    // Without USAGE on the schema, nothing tells its version.
+    let stranger = format!("{}_stranger", db.name);
+    db.client()
+        .batch_execute(&format!("CREATE ROLE {stranger} LOGIN"))
+        .unwrap();
+    let out = Run::new(&[
+        "doctor",
+        "--database-url",
+        &format!("{} user={stranger}", db.conninfo),
+    ])
+    .run()
+    .code(6);
+    assert!(out.stdout.contains("unreadable"), "{}", out.stdout);
+    assert!(!out.stdout.contains("not initialised"), "{}", out.stdout);
+    out.stderr_has("hint: run the GRANT statements above as the schema's owner");
+    // With it, the schema's version function tells the version the history would.
     let out = Run::new(&[
         "doctor",
         "--database-url",
         &format!("{} user={role}", db.conninfo),
     ])
     .run()
-    .code(6);
-    assert!(out.stdout.contains("unreadable"), "{}", out.stdout);
-    assert!(!out.stdout.contains("not initialised"), "{}", out.stdout);
+    .code(8);
+    assert!(
+        out.stdout.contains(
+            "version 5 (this keyadm: 5): up to date (told by schema_version(): this user may not read the migration history)"
+        ),
+        "{}",
+        out.stdout
+    );
     let out = out.stderr_has("hint: run the GRANT statements above as the schema's owner");
     // The grants are the ones needed: not USAGE (it has that), not CREATE (nothing says
     // migrations are pending), and the history first.

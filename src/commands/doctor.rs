@@ -72,6 +72,17 @@ pub fn run(context: &Context) -> Result<Outcome> {
             ),
         });
     }
+    if report.verify_only {
+        return Err(Error::Failure {
+            message: format!(
+                "user \"{}\" may verify keys and do nothing else (a service's role): keyadm's commands need an operator's role",
+                report.user
+            ),
+            hint: Some(
+                "run keyadm as an operator (README: Roles and grants); the GRANTs above would let this role read hashes and list keys".into(),
+            ),
+        });
+    }
     let missing: usize = report.privileges.iter().map(|p| p.missing.len()).sum();
     Err(Error::Failure {
         message: format!(

@@ -351,6 +351,17 @@ pub fn doctor(report: &DoctorReport) -> String {
         };
         privileges.add_row(vec![check.commands.clone(), state]);
     }
+    if !report.privileges.is_empty() {
+        privileges.add_row(vec![
+            "verify (a service)".to_owned(),
+            if report.may_verify {
+                "ok: may call verify_key, verify_key_hash and record_key_use".to_owned()
+            } else {
+                "not granted (keyadm init --grant-verify ROLE grants it to a service's role)"
+                    .to_owned()
+            },
+        ]);
+    }
     for table in [&mut connection, &mut privileges] {
         set_padding(table);
     }
@@ -367,7 +378,13 @@ pub fn doctor(report: &DoctorReport) -> String {
     }
     let grants: Vec<&String> = report.privileges.iter().flat_map(|p| &p.grants).collect();
     if !grants.is_empty() {
-        text.push_str("\nTo fix, as the schema's owner:\n");
+        text.push_str(if report.verify_only {
+            "\nThis user may verify keys and do nothing else, as `keyadm init --grant-verify` sets up a\n\
+             service's role. To let it run keyadm's commands too (it could then read hashes and list\n\
+             keys), as the schema's owner:\n"
+        } else {
+            "\nTo fix, as the schema's owner:\n"
+        });
         let mut seen = Vec::new();
         for grant in grants {
             if !seen.contains(&grant) {
@@ -379,6 +396,8 @@ pub fn doctor(report: &DoctorReport) -> String {
     }
     text.push_str(if report.ok {
         "\nEverything is usable.\n"
+    } else if report.verify_only {
+        "\nThis user can verify keys, as a service's role; keyadm's commands need an operator's role.\n"
     } else {
         "\nSome commands cannot work here (see above).\n"
     });

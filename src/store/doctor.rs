@@ -133,14 +133,22 @@ impl Store {
             }
             Err(err) => return Err(err.into()),
         };
+        // A user who may not read the history (a service's role, say) may still call the
+        // version function that every schema has had since version 4.
+        let told = if unreadable {
+            self.told_version(&mut conn)?
+        } else {
+            None
+        };
         // Another application's history is no version of keyadm's schema.
         let history = match found {
             History::Version(v) => Some(v),
-            History::Missing | History::Foreign(_) => None,
+            History::Missing => told,
+            History::Foreign(_) => None,
         };
         let expected = binary_version();
         let divergence = match history {
-            Some(v) if v <= expected => self
+            Some(v) if v <= expected && !unreadable => self
                 .divergence(&mut *conn)?
                 .map(|(applied, ours)| divergence_text(&applied, &ours)),
             _ => None,
@@ -160,7 +168,7 @@ impl Store {
                 (History::Foreign(first), _) => {
                     format!("{FOREIGN_STATE} (its migration history begins with {first})")
                 }
-                _ if unreadable => {
+                (_, None) if unreadable => {
                     "unreadable: this user may not SELECT the migration history".into()
                 }
                 (_, None) => "not initialised".into(),
@@ -169,6 +177,10 @@ impl Store {
                 (_, Some(v)) if v < expected => "behind: run keyadm init".into(),
                 (_, Some(v)) if v > expected => "newer than this keyadm: upgrade keyadm".into(),
                 (_, Some(_)) => "up to date".into(),
+            } + if unreadable && history.is_some() {
+                " (told by schema_version(): this user may not read the migration history)"
+            } else {
+                ""
             },
             divergence,
             missing_objects,
@@ -254,6 +266,11 @@ impl Store {
                 grants,
             });
         }
+        let (may_verify, verify_only) = if schema_exists {
+            self.verification_access(&mut conn)?
+        } else {
+            (false, false)
+        };
         // A pool in statement mode closes the connection that begins a transaction. Tried
         // last, as it may end the connection, and only behind a pooler.
         let statement_pooling = pooler.is_some() && refuses_transactions(&mut conn)?;
@@ -274,12 +291,63 @@ impl Store {
             tls,
             pooler,
             statement_pooling,
+            may_verify,
+            verify_only,
             read_only,
             schema,
             privileges,
             ok,
             address: String::new(),
         })
+    }
+
+    /// The schema's version from its `schema_version()` function, for a user who may not read
+    /// the history; `None` when this user may not call it either, or the schema predates it.
+    fn told_version(&self, conn: &mut postgres::Client) -> Result<Option<i32>> {
+        use postgres::error::SqlState;
+        let sql = format!("SELECT {}.schema_version()", self.schema_ident);
+        match conn.query_typed_one(&sql, &[]) {
+            Ok(row) => Ok(Some(row.get(0))),
+            Err(err)
+                if err.code().is_some_and(|code| {
+                    *code == SqlState::INSUFFICIENT_PRIVILEGE
+                        || *code == SqlState::UNDEFINED_FUNCTION
+                }) =>
+            {
+                Ok(None)
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Whether the current user may call the verification functions (as `init --grant-verify`
+    /// lets a service's role), and whether that is all it may do with keys (it cannot read
+    /// them).
+    fn verification_access(&self, conn: &mut postgres::Client) -> Result<(bool, bool)> {
+        let schema = &self.schema_ident;
+        let functions = [
+            format!("{schema}.verify_key(text)"),
+            format!("{schema}.verify_key_hash(bytea)"),
+            format!("{schema}.record_key_use(uuid)"),
+        ];
+        // CASE first: naming a function in a schema without USAGE on it is an error.
+        let row = conn.query_typed_one(
+            "SELECT CASE WHEN has_schema_privilege($1, 'USAGE') THEN
+                        (SELECT bool_and(to_regprocedure(f) IS NOT NULL
+                                         AND has_function_privilege(to_regprocedure(f), 'EXECUTE'))
+                         FROM unnest($2::text[]) AS f)
+                    ELSE false END,
+                    CASE WHEN has_schema_privilege($1, 'USAGE') AND to_regclass($3) IS NOT NULL
+                         THEN has_table_privilege(to_regclass($3), 'SELECT')
+                    ELSE false END",
+            &[
+                (&self.schema_name, Type::TEXT),
+                (&&functions[..], Type::TEXT_ARRAY),
+                (&self.table("api_keys"), Type::TEXT),
+            ],
+        )?;
+        let (may_verify, reads_keys): (bool, bool) = (row.get(0), row.get(1));
+        Ok((may_verify, may_verify && !reads_keys))
     }
 
     /// Adds USAGE on the schema to `missing` and `grants` if the current user lacks it.
