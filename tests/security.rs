@@ -182,6 +182,19 @@ fn a_secret_argument_works_but_warns() {
     }
 }
 
+/// Runs `args`, which hold `key`'s secret, and asserts a usage error that names the key by its
+/// start handle in `message` (its `{}`) and never shows the secret.
+#[track_caller]
+fn refused_without_showing(db: &TestDb, args: &[&str], key: &Created, message: &str) {
+    let out = db
+        .keyadm(args)
+        .run()
+        .code(2)
+        .one_line_error()
+        .stderr_has(&message.replace("{}", &key.key.start));
+    assert!(!out.stderr.contains(body(&key.secret)), "{}", out.stderr);
+}
+
 #[test]
 fn a_secret_given_as_a_label_metadata_or_reason_is_refused_and_never_stored() {
     let db = TestDb::new();
@@ -198,16 +211,12 @@ fn a_secret_given_as_a_label_metadata_or_reason_is_refused_and_never_stored() {
         &["update", &key.key.id, "--meta", &meta],
         &["revoke", &key.key.id, "--yes", "--actor", &key.secret],
     ] {
-        let out = db
-            .keyadm(args)
-            .run()
-            .code(2)
-            .one_line_error()
-            .stderr_has(&format!(
-                "holds a secret ({}…), and keyadm never stores one",
-                key.key.start
-            ));
-        assert!(!out.stderr.contains(body(&key.secret)), "{}", out.stderr);
+        refused_without_showing(
+            &db,
+            args,
+            &key,
+            "holds a secret ({}…), and keyadm never stores one",
+        );
     }
     assert_eq!(db.scalar("SELECT count(*) FROM keyadm.api_keys"), 1);
     assert_eq!(
@@ -245,16 +254,12 @@ fn a_secret_given_as_an_org_to_look_for_is_refused_before_it_reaches_the_server(
         &["expire", "--older-than", "0s", "--org", org, "--yes"],
         &["prune", "--dead-for", "0s", "--org", org, "--yes"],
     ] {
-        let out = db
-            .keyadm(args)
-            .run()
-            .code(2)
-            .one_line_error()
-            .stderr_has(&format!(
-                "org holds a secret ({}…), and keyadm never sends one to the server",
-                key.key.start
-            ));
-        assert!(!out.stderr.contains(body(&key.secret)), "{}", out.stderr);
+        refused_without_showing(
+            &db,
+            args,
+            &key,
+            "org holds a secret ({}…), and keyadm never sends one to the server",
+        );
     }
     assert_eq!(db.scalar("SELECT count(*) FROM keyadm.key_events"), 1);
 }
