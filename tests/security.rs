@@ -141,14 +141,7 @@ fn the_documented_operator_grants_run_every_command() {
 
 /// The GRANT statements in the README's "Roles and grants" section.
 fn readme_operator_grants() -> String {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let start = readme
-        .find("```sql\n-- operator grants")
-        .expect("README documents the operator grants")
-        + 7;
-    let end = start + readme[start..].find("```").unwrap();
-    readme[start..end].to_owned()
+    crate::support::readme_sql("-- operator grants")
 }
 
 #[test]

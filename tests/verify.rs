@@ -133,6 +133,31 @@ fn granting_to_a_role_that_can_read_the_tables_warns_that_it_is_not_kept_to_veri
 }
 
 #[test]
+fn the_readme_statements_take_a_services_access_back() {
+    let db = TestDb::new();
+    let key = db.create("acme", "svc", &[]);
+    let (name, mut service) = role(&db, "retired");
+    db.keyadm(&["init", "--grant-verify", &name])
+        .run()
+        .success();
+    let verify = "SELECT valid FROM keyadm.verify_key($1)";
+    assert!(
+        service
+            .query_one(verify, &[&key.secret])
+            .unwrap()
+            .get::<_, bool>(0)
+    );
+    let revokes =
+        crate::support::readme_sql("-- take a service's access back").replace("orders_api", &name);
+    db.client().batch_execute(&revokes).unwrap();
+    let err = service.query_one(verify, &[&key.secret]).unwrap_err();
+    assert!(
+        crate::support::db_message(&err).contains("permission denied"),
+        "{err}"
+    );
+}
+
+#[test]
 fn nobody_else_may_call_the_functions() {
     let db = TestDb::new();
     let (_, mut stranger) = role(&db, "stranger");

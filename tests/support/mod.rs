@@ -363,6 +363,18 @@ pub fn reads_during(
     (after.0 - before.0, after.1 - before.1)
 }
 
+/// The README's ```sql block that begins with the comment `first_line`, as SQL to run.
+pub fn readme_sql(first_line: &str) -> String {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find(&format!("```sql\n{first_line}"))
+        .unwrap_or_else(|| panic!("README has no SQL block beginning {first_line:?}"))
+        + "```sql\n".len();
+    let end = start + readme[start..].find("```").unwrap();
+    readme[start..end].to_owned()
+}
+
 /// The path of the keyadm binary under test.
 pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_keyadm"))
