@@ -272,8 +272,8 @@ impl Store {
             (false, false)
         };
         // A pool in statement mode closes the connection that begins a transaction. Tried
-        // last, as it may end the connection, and only behind a pooler.
-        let statement_pooling = pooler.is_some() && refuses_transactions(&mut conn)?;
+        // last, as it may end the connection.
+        let statement_pooling = refuses_transactions(&mut conn, pooler.is_some())?;
         let pooler = if statement_pooling {
             Some("statement pooling (PgBouncer pool_mode = statement): it refuses transactions, so init, create, update and rotate cannot work".to_owned())
         } else {
@@ -407,18 +407,21 @@ impl Store {
 }
 
 /// Whether the connection refuses a transaction, as a PgBouncer pool in statement mode does: it
-/// closes the connection at BEGIN, its error sometimes read before the close.
-fn refuses_transactions(client: &mut postgres::Client) -> Result<bool> {
+/// closes the connection at BEGIN, its error sometimes read before the close. A close without
+/// that error is taken for it behind a pooler that was seen; else it is an error that names
+/// both causes (a pooler on the server's own port number is not seen).
+fn refuses_transactions(client: &mut postgres::Client, behind_pooler: bool) -> Result<bool> {
     match client.transaction().and_then(postgres::Transaction::commit) {
         Ok(()) => Ok(false),
         Err(err)
-            if err.is_closed()
-                || err
-                    .as_db_error()
-                    .is_some_and(|db| db.message() == STATEMENT_POOLING) =>
+            if err
+                .as_db_error()
+                .is_some_and(|db| db.message() == STATEMENT_POOLING) =>
         {
             Ok(true)
         }
+        Err(err) if err.is_closed() && behind_pooler => Ok(true),
+        Err(err) if err.is_closed() => Err(super::db_error::closed_at_begin()),
         Err(err) => Err(err.into()),
     }
 }
