@@ -167,6 +167,30 @@ fn prune_deletes_long_dead_keys_and_keeps_their_story() {
 }
 
 #[test]
+fn show_marks_a_pruned_predecessor_as_deleted() {
+    let db = TestDb::new();
+    let old = db.create("acme", "ci", &[]).key;
+    db.keyadm(&["rotate", "ci"]).run().success();
+    let line = |db: &TestDb| -> String {
+        let out = db.keyadm(&["show", "ci"]).run().success();
+        out.stdout
+            .lines()
+            .find(|line| line.starts_with("rotated from"))
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(line(&db), format!("rotated from  {}", old.id));
+    // Its grace over (none was given), the old key is dead: prune deletes it.
+    db.keyadm(&["prune", "--dead-for", "0s", "--yes"])
+        .run()
+        .success();
+    assert_eq!(
+        line(&db),
+        format!("rotated from  {} (deleted; its events remain)", old.id)
+    );
+}
+
+#[test]
 fn prune_works_in_bounded_batches() {
     let db = TestDb::new();
     crate::expire::seed_old_keys(&db, 2500);

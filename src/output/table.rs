@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use comfy_table::presets::NOTHING;
 use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table, Width};
+use uuid::Uuid;
 
 use crate::model::{DoctorReport, Event, Key, KeyDetail, KeyStatus, MigrationState};
 
@@ -143,6 +144,19 @@ fn set_padding(table: &mut Table) {
 
 /// `show` and `create`: one key, field by field.
 pub fn key_fields(key: &Key, style: Style) -> String {
+    key_fields_of_lineage(key, style, &[])
+}
+
+/// [`key_fields`], with the keys of its lineage that still exist: a neighbour that is not among
+/// them was deleted (pruned), and is marked so.
+fn key_fields_of_lineage(key: &Key, style: Style, lineage: &[Uuid]) -> String {
+    let neighbour = |id: Uuid| {
+        if lineage.is_empty() || lineage.contains(&id) {
+            id.to_string()
+        } else {
+            format!("{id} (deleted; its events remain)")
+        }
+    };
     let mut table = plain_table(style.color);
     let none = "-";
     let list = |items: &[String]| {
@@ -205,17 +219,11 @@ pub fn key_fields(key: &Key, style: Style) -> String {
         ),
         (
             "rotated from",
-            Cell::new(
-                key.rotated_from
-                    .map_or_else(|| none.to_owned(), |id| id.to_string()),
-            ),
+            Cell::new(key.rotated_from.map_or_else(|| none.to_owned(), neighbour)),
         ),
         (
             "rotated to",
-            Cell::new(
-                key.rotated_to
-                    .map_or_else(|| none.to_owned(), |id| id.to_string()),
-            ),
+            Cell::new(key.rotated_to.map_or_else(|| none.to_owned(), neighbour)),
         ),
     ];
     for (field, value) in rows {
@@ -227,7 +235,7 @@ pub fn key_fields(key: &Key, style: Style) -> String {
 
 /// `show`: the key, its lineage and its recent events.
 pub fn detail(detail: &KeyDetail, style: Style) -> String {
-    let mut text = key_fields(&detail.key, style);
+    let mut text = key_fields_of_lineage(&detail.key, style, &detail.chain);
     if detail.chain.len() > 1 {
         text.push_str("\nRotation chain (oldest first):\n");
         for id in &detail.chain {
