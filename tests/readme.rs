@@ -107,3 +107,51 @@ fn the_readme_transcripts_are_true() {
         );
     }
 }
+
+/// The field names the README's JSON table gives for `command` (every `"name"` in its row).
+fn documented_fields(command: &str) -> Vec<String> {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let row = readme
+        .lines()
+        .find(|line| line.starts_with(&format!("| `{command}` | ")))
+        .unwrap_or_else(|| panic!("the README's JSON table has no row for {command}"));
+    row.split('"')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Every object key in `value`, nested ones included.
+fn field_names(value: &serde_json::Value, names: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (name, inner) in map {
+                names.push(name.clone());
+                field_names(inner, names);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|item| field_names(item, names)),
+        _ => {}
+    }
+}
+
+#[test]
+fn the_readme_json_table_names_every_field_init_and_doctor_print() {
+    let db = TestDb::new();
+    for (command, args) in [
+        ("init", &["init", "--json"][..]),
+        ("doctor", &["doctor", "--json"]),
+    ] {
+        let printed: serde_json::Value = db.keyadm(args).run().success().json();
+        let mut names = Vec::new();
+        field_names(&printed, &mut names);
+        let documented = documented_fields(command);
+        let missing: Vec<&String> = names.iter().filter(|n| !documented.contains(n)).collect();
+        assert!(
+            missing.is_empty(),
+            "the README's JSON table lacks {missing:?} for {command}"
+        );
+    }
+}
