@@ -91,6 +91,36 @@ fn a_sweep_whose_report_cannot_be_written_finishes_and_says_the_change_stands() 
 }
 
 #[test]
+fn revoking_an_org_whose_report_cannot_be_written_revokes_every_key() {
+    let revoked = |db: &TestDb| {
+        (
+            db.scalar("SELECT count(*) FROM keyadm.api_keys WHERE revoked_at IS NOT NULL"),
+            db.scalar("SELECT count(*) FROM keyadm.key_events WHERE action = 'revoked'"),
+        )
+    };
+    for format in ["table", "json"] {
+        // Written as they come: the reader stops after the first line, the disk fills.
+        let db = TestDb::new();
+        seed_old_keys(&db, KEYS);
+        let out = db
+            .run_into_closed_pipe(&["revoke", "--org", "bulk", "--all", "--yes", "-o", format])
+            .success();
+        assert_eq!(out.stderr, "", "{format}");
+        assert_eq!(revoked(&db), (KEYS.into(), KEYS.into()), "{format}");
+
+        let db = TestDb::new();
+        seed_old_keys(&db, KEYS);
+        failed(
+            db.run_into_full_device(&["revoke", "--org", "bulk", "--all", "--yes", "-o", format]),
+            format,
+        )
+        .stderr_has("cannot write output: No space left on device")
+        .stderr_has("; the change stands: 2500 key(s) revoked");
+        assert_eq!(revoked(&db), (KEYS.into(), KEYS.into()), "{format}");
+    }
+}
+
+#[test]
 fn a_revoke_or_update_whose_report_cannot_be_written_says_the_change_stands() {
     let db = TestDb::new();
     let a = db.create("acme", "a", &[]);

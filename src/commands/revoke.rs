@@ -23,12 +23,26 @@ pub fn run(context: &Context, args: &RevokeArgs) -> Result<Outcome> {
                 "Revoke all {count} unrevoked key(s) of org \"{org}\"?"
             ))?;
         }
-        let revoked = store.revoke_keys(None, Some(org), &context.actor()?, reason)?;
-        let outcomes: Vec<RevokeOutcome> = revoked
-            .into_iter()
-            .map(|key| RevokeOutcome { key, changed: true })
-            .collect();
-        report(context, &outcomes)?;
+        let actor = context.actor()?;
+        // The keys are reported as they come, in memory that does not grow with the org. A
+        // report that cannot be written does not stop the revocation (it is made whole, as
+        // expire's is); the report stops at its first failure, which is told after the commit.
+        let mut report = context.printer.revoked_stream();
+        let mut unwritten = None;
+        let done = store.revoke_org(org, &actor, reason, &mut |key| {
+            if unwritten.is_none() {
+                unwritten = report.push(key).err();
+            }
+            Ok(())
+        })?;
+        let reported = match unwritten {
+            None => report.finish(),
+            Some(err) => Err(err),
+        };
+        reported.map_err(|err| match done {
+            0 => err,
+            _ => reported_after(err, &format!("{done} key(s) revoked")),
+        })?;
         return Ok(Outcome::Success);
     }
 
@@ -49,7 +63,7 @@ pub fn run(context: &Context, args: &RevokeArgs) -> Result<Outcome> {
     } else {
         context.prompter.confirm(&question(&pending))?;
         let ids: Vec<_> = pending.iter().map(|k| k.id).collect();
-        store.revoke_keys(Some(&ids), None, &context.actor()?, reason)?
+        store.revoke_keys(&ids, &context.actor()?, reason)?
     };
     let outcomes: Vec<RevokeOutcome> = targets
         .into_iter()

@@ -327,13 +327,33 @@ impl Printer {
             } else {
                 "Already revoked"
             };
-            text.push_str(&format!("{verb} {}\n", visible(&outcome.key.label())));
+            text.push_str(&revoked_line(verb, &outcome.key));
         }
         if self.quiet {
             Ok(())
         } else {
             self.stdout(&text)
         }
+    }
+
+    /// Starts the report of `revoke --org ORG --all`, the keys written as they come: the same
+    /// lines (a JSON array) as [`Printer::revoked`] writes, in memory that does not grow with
+    /// the org.
+    pub fn revoked_stream(&self) -> Stream<'_, Key> {
+        let mut stream = Stream::new(self, |keys, _, _, _| {
+            keys.iter()
+                .map(|key| revoked_line("Revoked", key))
+                .collect()
+        });
+        stream.hide_rows = self.quiet;
+        let printer = self.clone();
+        stream.summary = Box::new(move |count| {
+            if count == 0 {
+                printer.note("No keys to revoke.");
+            }
+            None
+        });
+        stream
     }
 
     /// `check`.
@@ -420,6 +440,11 @@ impl Printer {
             self.stdout(&table::migrations(states))
         }
     }
+}
+
+/// One line of a revoke's report: `Revoked sk_... (org/name)`.
+fn revoked_line(verb: &str, key: &Key) -> String {
+    format!("{verb} {}\n", visible(&key.label()))
 }
 
 /// Renders one table page of a stream: rows, whether to print the header, the column widths

@@ -408,31 +408,32 @@ impl Store {
         Ok(row.get(0))
     }
 
-    /// Revokes the given keys (or every unrevoked key of `org`), writing a `revoked` event
-    /// for each. Keys already revoked are left as they are. Returns the keys it revoked.
-    pub fn revoke_keys(
-        &self,
-        ids: Option<&[Uuid]>,
-        org: Option<&str>,
-        actor: &str,
-        reason: Option<&str>,
-    ) -> Result<Vec<Key>> {
-        let ids: Option<Vec<Uuid>> = ids.map(<[Uuid]>::to_vec);
+    /// The statement that revokes the keys of `$1` (ids) or else of `$2` (an org), writing a
+    /// `revoked` event for each (`$3` actor, `$4` reason). Keys already revoked are left as
+    /// they are. It returns the keys it revoked, newest first.
+    fn revoke_statement(&self) -> String {
+        format!(
+            "WITH r AS (
+                UPDATE {keys} SET revoked_at = now(), revoked_by = $3, revoke_reason = $4
+                WHERE revoked_at IS NULL
+                  AND ($1::uuid[] IS NULL OR id = ANY($1))
+                  AND ($2::text IS NULL OR org = $2)
+                RETURNING *),
+             e AS (
+                INSERT INTO {events} (key_id, org, actor, action, detail)
+                SELECT id, org, $3, 'revoked', jsonb_build_object('reason', $4::text) FROM r)
+             SELECT {KEY_COLUMNS} FROM r ORDER BY created_at DESC, id DESC",
+            keys = self.table("api_keys"),
+            events = self.table("key_events"),
+        )
+    }
+
+    /// Revokes the given keys, writing a `revoked` event for each. Keys already revoked are
+    /// left as they are. Returns the keys it revoked.
+    pub fn revoke_keys(&self, ids: &[Uuid], actor: &str, reason: Option<&str>) -> Result<Vec<Key>> {
+        let (ids, org) = (Some(ids.to_vec()), None::<&str>);
         let rows = self.conn()?.query_typed(
-            &format!(
-                "WITH r AS (
-                    UPDATE {keys} SET revoked_at = now(), revoked_by = $3, revoke_reason = $4
-                    WHERE revoked_at IS NULL
-                      AND ($1::uuid[] IS NULL OR id = ANY($1))
-                      AND ($2::text IS NULL OR org = $2)
-                    RETURNING *),
-                 e AS (
-                    INSERT INTO {events} (key_id, org, actor, action, detail)
-                    SELECT id, org, $3, 'revoked', jsonb_build_object('reason', $4::text) FROM r)
-                 SELECT {KEY_COLUMNS} FROM r ORDER BY created_at DESC, id DESC",
-                keys = self.table("api_keys"),
-                events = self.table("key_events"),
-            ),
+            &self.revoke_statement(),
             &[
                 (&ids, Type::UUID_ARRAY),
                 (&org, Type::TEXT),
@@ -441,6 +442,41 @@ impl Store {
             ],
         )?;
         Ok(rows.iter().map(key_from_row).collect())
+    }
+
+    /// Revokes every unrevoked key of `org` in one transaction, handing each revoked key to
+    /// `sink` as it arrives (newest first), so that memory does not grow with the org; it
+    /// commits once they have all arrived. Returns how many it revoked.
+    pub fn revoke_org(
+        &self,
+        org: &str,
+        actor: &str,
+        reason: Option<&str>,
+        sink: &mut dyn FnMut(Key) -> Result<()>,
+    ) -> Result<u64> {
+        use postgres::fallible_iterator::FallibleIterator;
+        let ids: Option<Vec<Uuid>> = None;
+        let params: [Param<'_>; 4] = [
+            (&ids, Type::UUID_ARRAY),
+            (&org, Type::TEXT),
+            (&actor, Type::TEXT),
+            (&reason, Type::TEXT),
+        ];
+        let mut conn = self.conn()?;
+        let mut tx = Store::begin(&mut conn)?;
+        let mut count = 0;
+        {
+            let mut rows = tx.query_typed_raw(
+                &self.revoke_statement(),
+                params.iter().map(|(value, ty)| (*value, ty.clone())),
+            )?;
+            while let Some(row) = rows.next()? {
+                sink(key_from_row(&row))?;
+                count += 1;
+            }
+        }
+        tx.commit()?;
+        Ok(count)
     }
 
     /// Rotates `old_id` in one transaction holding its row lock: inserts the successor (same
