@@ -28,7 +28,7 @@ use crate::error::{Error, Result};
 use crate::interrupt;
 use crate::key_ref;
 use crate::model::{Key, KeyStatus};
-use crate::output::Printer;
+use crate::output::{Printer, Stream};
 use crate::prompt::Prompter;
 use crate::store::{Expiry, MAX_CANDIDATES, Reporter, Store};
 
@@ -136,6 +136,25 @@ fn reported_after(err: Error, done: &str) -> Error {
         err @ Error::Failure { .. } => err.with_more(&format!("the change stands: {done}")),
         err => err,
     }
+}
+
+/// Ends the streamed report of a change that went on whatever became of its report: the first
+/// failure to write it (`unwritten`), else the end of the report. Either error says the change
+/// stands once it changed `done` keys (`did`: "revoked").
+fn finish_report(
+    report: Stream<'_, Key>,
+    unwritten: Option<Error>,
+    done: u64,
+    did: &str,
+) -> Result<()> {
+    match unwritten {
+        None => report.finish(),
+        Some(err) => Err(err),
+    }
+    .map_err(|err| match done {
+        0 => err,
+        _ => reported_after(err, &format!("{done} key(s) {did}")),
+    })
 }
 
 /// Runs one subcommand.

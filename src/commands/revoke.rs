@@ -5,7 +5,7 @@ use crate::error::Result;
 use crate::model::KeyStatus;
 use crate::model::{Key, RevokeOutcome};
 
-use super::{Context, Outcome, reported_after, resolve_key};
+use super::{Context, Outcome, finish_report, reported_after, resolve_key};
 
 /// How many keys a confirmation question names before it just counts.
 const NAMED_IN_QUESTION: usize = 5;
@@ -35,14 +35,7 @@ pub fn run(context: &Context, args: &RevokeArgs) -> Result<Outcome> {
             }
             Ok(())
         })?;
-        let reported = match unwritten {
-            None => report.finish(),
-            Some(err) => Err(err),
-        };
-        reported.map_err(|err| match done {
-            0 => err,
-            _ => reported_after(err, &format!("{done} key(s) revoked")),
-        })?;
+        finish_report(report, unwritten, done, "revoked")?;
         return Ok(Outcome::Success);
     }
 

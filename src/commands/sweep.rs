@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::model::{Key, SweepKind};
 use crate::output::Progress;
 
-use super::{Context, Outcome, reported_after};
+use super::{Context, Outcome, finish_report};
 
 /// Runs `sweep` over about `count` keys after the user agreed to `question`.
 pub fn run(
@@ -44,14 +44,7 @@ pub fn run(
     };
     match result {
         Ok(_) => {
-            let reported = match unwritten {
-                None => report.finish(),
-                Some(err) => Err(err),
-            };
-            reported.map_err(|err| match done {
-                0 => err,
-                _ => reported_after(err, &format!("{done} key(s) {did}")),
-            })?;
+            finish_report(report, unwritten, done, did)?;
             Ok(Outcome::Success)
         }
         // The batches committed before a failure stand: they are reported (a whole JSON

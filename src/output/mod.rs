@@ -223,16 +223,22 @@ impl Printer {
         }
     }
 
+    /// A stream's summary that writes no last line, and says `note` on stderr when the stream
+    /// had no rows.
+    fn note_when_empty(&self, note: &'static str) -> Box<dyn Fn(u64) -> Option<String> + '_> {
+        let printer = self.clone();
+        Box::new(move |count| {
+            if count == 0 {
+                printer.note(note);
+            }
+            None
+        })
+    }
+
     /// Starts a streamed list of keys (`list`).
     pub fn key_list(&self) -> Stream<'_, Key> {
         let mut stream = Stream::new(self, table::key_page);
-        let printer = self.clone();
-        stream.summary = Box::new(move |count| {
-            if count == 0 {
-                printer.note("No keys found.");
-            }
-            None
-        });
+        stream.summary = self.note_when_empty("No keys found.");
         stream
     }
 
@@ -262,13 +268,7 @@ impl Printer {
     /// Starts a streamed list of events (`audit`).
     pub fn event_list(&self) -> Stream<'_, Event> {
         let mut stream = Stream::new(self, table::event_page);
-        let printer = self.clone();
-        stream.summary = Box::new(move |count| {
-            if count == 0 {
-                printer.note("No events found.");
-            }
-            None
-        });
+        stream.summary = self.note_when_empty("No events found.");
         stream
     }
 
@@ -346,13 +346,7 @@ impl Printer {
                 .collect()
         });
         stream.hide_rows = self.quiet;
-        let printer = self.clone();
-        stream.summary = Box::new(move |count| {
-            if count == 0 {
-                printer.note("No keys to revoke.");
-            }
-            None
-        });
+        stream.summary = self.note_when_empty("No keys to revoke.");
         stream
     }
 
