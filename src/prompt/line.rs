@@ -29,6 +29,7 @@ pub fn read_line(
             "not a terminal",
         ));
     }
+    let _quiet = NoEcho::start();
     let lead = format!("{prompt}: ");
     // The error shown above the prompt, while one is.
     let mut error_shown: Option<String> = None;
@@ -114,6 +115,47 @@ fn edit(
                 }
             }
             _ => {}
+        }
+    }
+}
+
+/// Keeps the terminal from echoing while a line is edited. The terminal library takes raw mode
+/// for each key it reads and gives it back after: a key that comes in between (typed fast,
+/// pasted, or on a busy machine) would be echoed by the terminal where the line is being
+/// drawn, moving the cursor that the drawing counts on, and the line would be drawn twice.
+/// Ctrl-C still raises SIGINT; the question's handler puts back the settings from before.
+struct NoEcho(Option<rustix::termios::Termios>);
+
+impl NoEcho {
+    fn start() -> NoEcho {
+        use rustix::termios::{
+            LocalModes, OptionalActions, SpecialCodeIndex, tcgetattr, tcsetattr,
+        };
+        let stdin = std::io::stdin();
+        let Ok(original) = tcgetattr(&stdin) else {
+            return NoEcho(None);
+        };
+        let mut quiet = original.clone();
+        quiet
+            .local_modes
+            .remove(LocalModes::ECHO | LocalModes::ICANON);
+        quiet.special_codes[SpecialCodeIndex::VMIN] = 1;
+        quiet.special_codes[SpecialCodeIndex::VTIME] = 0;
+        match tcsetattr(&stdin, OptionalActions::Now, &quiet) {
+            Ok(()) => NoEcho(Some(original)),
+            Err(_) => NoEcho(None),
+        }
+    }
+}
+
+impl Drop for NoEcho {
+    fn drop(&mut self) {
+        if let Some(original) = &self.0 {
+            let _ = rustix::termios::tcsetattr(
+                std::io::stdin(),
+                rustix::termios::OptionalActions::Now,
+                original,
+            );
         }
     }
 }
