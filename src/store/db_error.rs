@@ -390,7 +390,6 @@ pub fn connect_error(err: &postgres::Error, target: &Target) -> Error {
     )
 }
 
-/// An error while running a statement on an open connection.
 /// PgBouncer's words when a pool in statement mode sees a transaction begin.
 pub const STATEMENT_POOLING: &str = "transaction blocks not allowed in statement pooling mode";
 
@@ -419,6 +418,7 @@ pub fn statement_pooling() -> Error {
     }
 }
 
+/// An error while running a statement on an open connection.
 pub fn query_error(err: &postgres::Error) -> Error {
     if let Some(db) = err.as_db_error() {
         let code = db.code();
