@@ -445,6 +445,50 @@ fn revoke_asks_naming_the_key_and_defaults_to_no() {
 }
 
 #[test]
+fn revoke_all_revokes_the_keys_it_asked_about_not_one_created_while_it_waited() {
+    let db = TestDb::new();
+    let old = db.create("acme", "old", &[]).key;
+    let other = db.create("other", "keep", &[]).key;
+    let term = Terminal::start(&db, &["revoke", "--org", "acme", "--all"], &[]);
+    term.wait_for("Revoke all 1 unrevoked key(s) of org \"acme\"? [y/N]");
+    // A replacement made while the operator reads the question was not asked about.
+    let newer = db.create("acme", "replacement", &[]).key;
+    term.type_text("y");
+    let screen = term.wait_for("EXIT=0");
+    let joined = term.joined_screen();
+    assert!(
+        joined.contains(
+            "keyadm: warning: 1 key(s) of org \"acme\" created since keyadm counted the keys \
+             were left unrevoked; run the command again to revoke them too"
+        ),
+        "{screen}"
+    );
+    assert!(screen.contains(&old.start), "{screen}");
+    assert!(!screen.contains(&newer.start), "{screen}");
+    let revoked = |id: &str| {
+        db.scalar(&format!(
+            "SELECT count(*) FROM keyadm.api_keys WHERE id = '{id}' AND revoked_at IS NOT NULL"
+        ))
+    };
+    assert_eq!(
+        (revoked(&old.id), revoked(&newer.id), revoked(&other.id)),
+        (1, 0, 0)
+    );
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM keyadm.key_events WHERE action = 'revoked'"),
+        1
+    );
+
+    // Run again, it takes the replacement too, and says nothing more.
+    let out = db
+        .keyadm(&["revoke", "--org", "acme", "--all", "--yes"])
+        .run()
+        .success();
+    assert!(out.stdout.contains(&newer.start), "{}", out.stdout);
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+    assert_eq!(revoked(&newer.id), 1);
+}
+#[test]
 fn tables_on_a_terminal_have_colour_and_relative_times() {
     let db = TestDb::new();
     db.create("acme", "soon", &["--expires-in", "6d 1h"]);

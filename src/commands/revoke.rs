@@ -17,10 +17,13 @@ pub fn run(context: &Context, args: &RevokeArgs) -> Result<Outcome> {
     let reason = args.reason.as_deref().filter(|reason| !reason.is_empty());
     if args.all {
         let org = args.org.as_deref().expect("clap requires --org with --all");
-        let count = store.count_revocable(org)?;
-        if count > 0 {
+        // The question counts the keys there are now, and the revocation takes only those: a
+        // key created while the question waits (a replacement, say) was not asked about.
+        let asked = store.count_revocable(org, None)?;
+        if asked.count > 0 {
             context.prompter.confirm(&format!(
-                "Revoke all {count} unrevoked key(s) of org \"{org}\"?"
+                "Revoke all {} unrevoked key(s) of org \"{org}\"?",
+                asked.count
             ))?;
         }
         let actor = context.actor()?;
@@ -29,12 +32,19 @@ pub fn run(context: &Context, args: &RevokeArgs) -> Result<Outcome> {
         // expire's is); the report stops at its first failure, which is told after the commit.
         let mut report = context.printer.revoked_stream();
         let mut unwritten = None;
-        let done = store.revoke_org(org, &actor, reason, &mut |key| {
+        let done = store.revoke_org(org, asked.as_of, &actor, reason, &mut |key| {
             if unwritten.is_none() {
                 unwritten = report.push(key).err();
             }
             Ok(())
         })?;
+        let newer = store.count_revocable(org, Some(asked.as_of))?.count;
+        if newer > 0 {
+            context.printer.warning(&format!(
+                "{newer} key(s) of org \"{org}\" created since keyadm counted the keys were \
+                 left unrevoked; run the command again to revoke them too"
+            ));
+        }
         finish_report(report, unwritten, done, "revoked")?;
         return Ok(Outcome::Success);
     }

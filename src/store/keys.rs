@@ -73,6 +73,12 @@ pub struct Successor {
     pub hash: [u8; 32],
 }
 
+/// The unrevoked keys of an org at one moment of the server's clock.
+pub struct Revocable {
+    pub count: i64,
+    pub as_of: DateTime<Utc>,
+}
+
 /// The forms a KEY identifier may take; several may apply to one string.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct KeyLookup {
@@ -396,21 +402,31 @@ impl Store {
         Ok(Some(KeyDetail { key, chain, events }))
     }
 
-    /// How many keys of `org` are not revoked yet.
-    pub fn count_revocable(&self, org: &str) -> Result<i64> {
+    /// How many keys of `org` are not revoked yet (only those created after `created_after`,
+    /// when given), and the server's time of the count: `revoke --org --all` revokes only the
+    /// keys created by then, the ones its question counted.
+    pub fn count_revocable(
+        &self,
+        org: &str,
+        created_after: Option<DateTime<Utc>>,
+    ) -> Result<Revocable> {
         let row = self.conn()?.query_typed_one(
             &format!(
-                "SELECT count(*) FROM {} WHERE org = $1 AND revoked_at IS NULL",
+                "SELECT count(*), now() FROM {} WHERE org = $1 AND revoked_at IS NULL
+                   AND ($2::timestamptz IS NULL OR created_at > $2)",
                 self.table("api_keys")
             ),
-            &[(&org, Type::TEXT)],
+            &[(&org, Type::TEXT), (&created_after, Type::TIMESTAMPTZ)],
         )?;
-        Ok(row.get(0))
+        Ok(Revocable {
+            count: row.get(0),
+            as_of: row.get(1),
+        })
     }
 
-    /// The statement that revokes the keys of `$1` (ids) or else of `$2` (an org), writing a
-    /// `revoked` event for each (`$3` actor, `$4` reason). Keys already revoked are left as
-    /// they are. It returns the keys it revoked, newest first.
+    /// The statement that revokes the keys of `$1` (ids) or else of `$2` (an org) created until
+    /// `$5` (when given), writing a `revoked` event for each (`$3` actor, `$4` reason). Keys
+    /// already revoked are left as they are. It returns the keys it revoked, newest first.
     fn revoke_statement(&self) -> String {
         format!(
             "WITH r AS (
@@ -418,6 +434,7 @@ impl Store {
                 WHERE revoked_at IS NULL
                   AND ($1::uuid[] IS NULL OR id = ANY($1))
                   AND ($2::text IS NULL OR org = $2)
+                  AND ($5::timestamptz IS NULL OR created_at <= $5)
                 RETURNING *),
              e AS (
                 INSERT INTO {events} (key_id, org, actor, action, detail)
@@ -431,7 +448,7 @@ impl Store {
     /// Revokes the given keys, writing a `revoked` event for each. Keys already revoked are
     /// left as they are. Returns the keys it revoked.
     pub fn revoke_keys(&self, ids: &[Uuid], actor: &str, reason: Option<&str>) -> Result<Vec<Key>> {
-        let (ids, org) = (Some(ids.to_vec()), None::<&str>);
+        let (ids, org, created_until) = (Some(ids.to_vec()), None::<&str>, None::<DateTime<Utc>>);
         let rows = self.conn()?.query_typed(
             &self.revoke_statement(),
             &[
@@ -439,28 +456,32 @@ impl Store {
                 (&org, Type::TEXT),
                 (&actor, Type::TEXT),
                 (&reason, Type::TEXT),
+                (&created_until, Type::TIMESTAMPTZ),
             ],
         )?;
         Ok(rows.iter().map(key_from_row).collect())
     }
 
-    /// Revokes every unrevoked key of `org` in one transaction, handing each revoked key to
-    /// `sink` as it arrives (newest first), so that memory does not grow with the org; it
-    /// commits once they have all arrived. Returns how many it revoked.
+    /// Revokes every unrevoked key of `org` created until `created_until` in one transaction,
+    /// handing each revoked key to `sink` as it arrives (newest first), so that memory does
+    /// not grow with the org; it commits once they have all arrived. Returns how many it
+    /// revoked.
     pub fn revoke_org(
         &self,
         org: &str,
+        created_until: DateTime<Utc>,
         actor: &str,
         reason: Option<&str>,
         sink: &mut dyn FnMut(Key) -> Result<()>,
     ) -> Result<u64> {
         use postgres::fallible_iterator::FallibleIterator;
         let ids: Option<Vec<Uuid>> = None;
-        let params: [Param<'_>; 4] = [
+        let params: [Param<'_>; 5] = [
             (&ids, Type::UUID_ARRAY),
             (&org, Type::TEXT),
             (&actor, Type::TEXT),
             (&reason, Type::TEXT),
+            (&created_until, Type::TIMESTAMPTZ),
         ];
         let mut conn = self.conn()?;
         let mut tx = Store::begin(&mut conn)?;
