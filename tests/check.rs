@@ -268,6 +268,35 @@ fn a_secret_with_white_space_or_a_byte_order_mark_around_it_is_malformed_with_a_
 }
 
 #[test]
+fn an_empty_secret_is_malformed_with_a_warning_that_none_was_given() {
+    // As `echo "$TOKEN" | keyadm check` sends with TOKEN unset.
+    for input in ["", "\n", "  \r\n"] {
+        let out = Run::new(&["check", "--json"])
+            .env(
+                "KEYADM_DATABASE_URL",
+                Some("postgresql://nobody@127.0.0.1:1/none"),
+            )
+            .stdin(input)
+            .run()
+            .code(1)
+            .stderr_has(
+                "keyadm: warning: the secret is empty (was it given?): an empty secret is malformed",
+            );
+        let result: CheckJson = out.json();
+        assert_eq!((result.valid, result.reason.as_str()), (false, "malformed"));
+    }
+    let out = Run::new(&["check", "-q"])
+        .env(
+            "KEYADM_DATABASE_URL",
+            Some("postgresql://nobody@127.0.0.1:1/none"),
+        )
+        .stdin("")
+        .run()
+        .code(1);
+    assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("", ""));
+}
+
+#[test]
 fn check_changes_nothing() {
     let db = TestDb::new();
     let created = db.create("acme", "ci", &[]);

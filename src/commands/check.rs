@@ -34,7 +34,11 @@ pub fn run(context: &Context, args: &CheckArgs) -> Result<Outcome> {
     let outcome = match Secret::parse(&text) {
         // A malformed secret is judged here: nothing is sent anywhere.
         Err(_) => {
-            if is_padded_secret(&text) {
+            if text.trim().is_empty() {
+                context
+                    .printer
+                    .warning("the secret is empty (was it given?): an empty secret is malformed");
+            } else if is_padded_secret(&text) {
                 context.printer.warning(
                     "the secret has white space or a byte-order mark around it; it was checked as given (malformed): remove what surrounds it",
                 );
