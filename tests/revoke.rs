@@ -154,6 +154,28 @@ fn revoke_all_keys_of_an_org() {
 }
 
 #[test]
+fn revoke_all_revokes_a_key_whose_creation_time_the_clock_has_not_reached() {
+    // A row made by hand, or before the server's clock was set back: it is counted by the
+    // question and must be revoked with the rest, or --all could never revoke it.
+    let db = TestDb::new();
+    let ahead = db.create("acme", "ahead", &[]).key;
+    db.client()
+        .execute(
+            "UPDATE keyadm.api_keys SET created_at = now() + interval '1 day' WHERE id = $1::text::uuid",
+            &[&ahead.id],
+        )
+        .unwrap();
+    let out = db
+        .keyadm(&["revoke", "--org", "acme", "--all", "--yes", "--json"])
+        .run()
+        .success();
+    let revoked: Vec<KeyJson> = out.json();
+    assert_eq!(revoked.len(), 1);
+    assert_eq!(status(&db, &ahead.id), "revoked");
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+}
+
+#[test]
 fn a_name_that_only_revoked_expired_or_rotated_keys_have_is_named_in_the_hint() {
     let db = TestDb::new();
     let first = db.create("acme", "ci", &[]).key;

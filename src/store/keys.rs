@@ -402,9 +402,9 @@ impl Store {
         Ok(Some(KeyDetail { key, chain, events }))
     }
 
-    /// How many keys of `org` are not revoked yet (only those created after `created_after`,
-    /// when given), and the server's time of the count: `revoke --org --all` revokes only the
-    /// keys created by then, the ones its question counted.
+    /// How many keys of `org` are not revoked yet (only those created after `created_after`
+    /// and by now, when given), and the server's time of the count: `revoke --org --all`
+    /// leaves alone the keys created between its question's count and its revocation.
     pub fn count_revocable(
         &self,
         org: &str,
@@ -413,7 +413,7 @@ impl Store {
         let row = self.conn()?.query_typed_one(
             &format!(
                 "SELECT count(*), now() FROM {} WHERE org = $1 AND revoked_at IS NULL
-                   AND ($2::timestamptz IS NULL OR created_at > $2)",
+                   AND ($2::timestamptz IS NULL OR (created_at > $2 AND created_at <= now()))",
                 self.table("api_keys")
             ),
             &[(&org, Type::TEXT), (&created_after, Type::TIMESTAMPTZ)],
@@ -424,9 +424,10 @@ impl Store {
         })
     }
 
-    /// The statement that revokes the keys of `$1` (ids) or else of `$2` (an org) created until
-    /// `$5` (when given), writing a `revoked` event for each (`$3` actor, `$4` reason). Keys
-    /// already revoked are left as they are. It returns the keys it revoked, newest first.
+    /// The statement that revokes the keys of `$1` (ids) or else of `$2` (an org), leaving
+    /// alone those created after `$5` (when given) and by now, writing a `revoked` event for
+    /// each (`$3` actor, `$4` reason). Keys already revoked are left as they are. It returns
+    /// the keys it revoked, newest first.
     fn revoke_statement(&self) -> String {
         format!(
             "WITH r AS (
@@ -434,7 +435,7 @@ impl Store {
                 WHERE revoked_at IS NULL
                   AND ($1::uuid[] IS NULL OR id = ANY($1))
                   AND ($2::text IS NULL OR org = $2)
-                  AND ($5::timestamptz IS NULL OR created_at <= $5)
+                  AND ($5::timestamptz IS NULL OR NOT (created_at > $5 AND created_at <= now()))
                 RETURNING *),
              e AS (
                 INSERT INTO {events} (key_id, org, actor, action, detail)
@@ -462,7 +463,9 @@ impl Store {
         Ok(rows.iter().map(key_from_row).collect())
     }
 
-    /// Revokes every unrevoked key of `org` created until `created_until` in one transaction,
+    /// Revokes every unrevoked key of `org` but those created after `created_until` and by
+    /// now (a `created_at` the server's clock has not reached yet, from a hand-made row or a
+    /// clock set back, would otherwise keep a key from ever being revoked), in one transaction,
     /// handing each revoked key to `sink` as it arrives (newest first), so that memory does
     /// not grow with the org; it commits once they have all arrived. Returns how many it
     /// revoked.
