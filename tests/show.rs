@@ -211,3 +211,54 @@ fn a_name_without_org_is_found_without_reading_the_whole_table() {
     );
     assert_eq!(other, 0, "a lookup by name read api_keys another way");
 }
+
+#[test]
+fn org_slash_name_as_listings_label_a_key_gets_a_hint_to_give_them_apart() {
+    let db = TestDb::new();
+    db.create("acme", "ci", &[]);
+    // Org and name may hold slashes themselves: every split is tried.
+    let slashed = db.create("my org", "team/it's", &[]).key;
+    let hint = |input: &str, command: &str| {
+        let out = db
+            .keyadm(&[command, input, "--yes"])
+            .run()
+            .code(3)
+            .one_line_error();
+        out.stderr
+            .lines()
+            .find_map(|line| line.strip_prefix("hint: "))
+            .unwrap_or_else(|| panic!("no hint: {}", out.stderr))
+            .to_owned()
+    };
+    for command in ["show", "revoke", "audit", "rotate"] {
+        assert_eq!(
+            hint("acme/ci", command),
+            "give the org and the name apart: --org acme ci",
+            "{command}"
+        );
+    }
+    assert_eq!(
+        hint("my org/team/it's", "show"),
+        r"give the org and the name apart: --org 'my org' 'team/it'\''s'"
+    );
+    // The hint, as a shell reads it, names the key.
+    let shown = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "\"$0\" show --json {}",
+            hint("my org/team/it's", "show")
+                .trim_start_matches("give the org and the name apart: ")
+        ))
+        .arg(crate::support::binary())
+        .env("KEYADM_DATABASE_URL", &db.conninfo)
+        .output()
+        .unwrap();
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(shown["id"], slashed.id.as_str());
+    // No live key of that org and name: the usual hint, and nothing changed.
+    assert!(!hint("acme/nope", "show").contains("--org"));
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM keyadm.api_keys WHERE revoked_at IS NOT NULL OR rotated_to IS NOT NULL"),
+        0
+    );
+}

@@ -8,7 +8,7 @@ use crate::key_ref;
 use crate::store::{AuditFilter, Store};
 use crate::timespec::seconds;
 
-use super::{Context, Outcome, named_but_not_live, resolve_live_key};
+use super::{Context, Outcome, not_found_hint, resolve_live_key};
 
 /// Streams the selected events.
 pub fn run(context: &Context, args: &AuditArgs) -> Result<Outcome> {
@@ -45,7 +45,7 @@ fn audited_key(store: &Store, input: &str, org: Option<&str>) -> Result<Uuid> {
             match ids.len() {
                 0 => Err(Error::NotFound {
                     message,
-                    hint: named_but_not_live(store, input, org)?,
+                    hint: not_found_hint(store, input, org)?,
                 }),
                 1 => Ok(ids.remove(0)),
                 _ => Err(super::ambiguous(

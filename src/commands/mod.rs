@@ -30,7 +30,7 @@ use crate::key_ref;
 use crate::model::{Key, KeyStatus};
 use crate::output::{Printer, Stream};
 use crate::prompt::Prompter;
-use crate::store::{Expiry, MAX_CANDIDATES, Reporter, Store};
+use crate::store::{Expiry, KeyLookup, MAX_CANDIDATES, Reporter, Store};
 
 /// How a command that ran to the end went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,7 +190,7 @@ fn resolve_key(store: &Store, input: &str, org: Option<&str>) -> Result<Key> {
     Err(match deleted.as_slice() {
         [] => Error::NotFound {
             message: not_found,
-            hint: named_but_not_live(store, input, org)?,
+            hint: not_found_hint(store, input, org)?,
         },
         [id] => Error::NotFound {
             message: format!("key {id} was deleted; its events remain"),
@@ -209,6 +209,46 @@ fn resolve_key(store: &Store, input: &str, org: Option<&str>) -> Result<Key> {
             hint: Some("`keyadm audit ID` shows a deleted key's history".into()),
         },
     })
+}
+
+/// The hint for a KEY that matches no key, live or deleted: the keys of that name that are
+/// not live, or else how to name a key written as listings show it, `org/name`.
+pub(super) fn not_found_hint(
+    store: &Store,
+    input: &str,
+    org: Option<&str>,
+) -> Result<Option<String>> {
+    match named_but_not_live(store, input, org)? {
+        Some(hint) => Ok(Some(hint)),
+        None => org_slash_name(store, input, org),
+    }
+}
+
+/// When `input` is `org/name` (as listings label a key) and, split at one of its slashes,
+/// names a live key, the hint says how to give it: `--org ORG NAME`. Org and name may hold
+/// slashes themselves, so every split is tried.
+fn org_slash_name(store: &Store, input: &str, org: Option<&str>) -> Result<Option<String>> {
+    if org.is_some() {
+        return Ok(None);
+    }
+    for (at, _) in input.match_indices('/') {
+        let (org, name) = (&input[..at], &input[at + 1..]);
+        if org.is_empty() || name.is_empty() {
+            continue;
+        }
+        let lookup = KeyLookup {
+            name: Some(name.to_owned()),
+            ..KeyLookup::default()
+        };
+        if !store.find_keys(&lookup, Some(org))?.is_empty() {
+            return Ok(Some(format!(
+                "give the org and the name apart: --org {} {}",
+                key_ref::shell_word(org),
+                key_ref::shell_word(name)
+            )));
+        }
+    }
+    Ok(None)
 }
 
 /// A name stands only for a live key that has not been rotated. When `input` is the name of
