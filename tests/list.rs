@@ -271,3 +271,64 @@ fn rows_written_by_hand_with_infinite_times_or_odd_scopes_are_listed_not_fatal()
     assert_eq!(detail["revoked_at"], "-infinity");
     assert_eq!(detail["expires_at"], "9999-12-31T23:59:59.999999Z");
 }
+
+#[test]
+fn an_org_no_key_or_event_has_gets_a_warning_naming_look_alikes() {
+    let db = TestDb::new();
+    db.create("Acme", "ci", &[]);
+    db.create("ACME", "web", &[]);
+    let warning = "keyadm: warning: no key or event has org \"acme\" (orgs match exactly, case \
+                   included); did you mean \"ACME\" or \"Acme\"?";
+    let runs: [&[&str]; 6] = [
+        &["list", "--org", "acme"],
+        &["list", "--org", "acme", "--json"],
+        &["audit", "--org", "acme"],
+        &["expire", "--org", "acme", "--older-than", "0s", "--yes"],
+        &["prune", "--org", "acme", "--dead-for", "0s", "--dry-run"],
+        &["revoke", "--org", "acme", "--all"],
+    ];
+    let before = db.dump_text("api_keys") + &db.dump_text("key_events");
+    for args in runs {
+        let out = db.keyadm(args).run().success().stderr_has(warning);
+        assert_eq!(
+            out.stderr.matches("warning").count(),
+            1,
+            "{args:?}: {}",
+            out.stderr
+        );
+        if args.contains(&"--json") {
+            assert_eq!(out.json::<Vec<KeyJson>>().len(), 0);
+        }
+        // Not with --quiet, which keeps stderr for errors.
+        let mut quiet = args.to_vec();
+        quiet.push("--quiet");
+        let out = db.keyadm(&quiet).run().success();
+        assert_eq!(out.stderr, "", "{quiet:?}");
+    }
+    assert_eq!(
+        db.dump_text("api_keys") + &db.dump_text("key_events"),
+        before
+    );
+
+    // No look-alike: the warning alone.
+    db.keyadm(&["list", "--org", "nobody"]).run().success().stderr_has(
+        "keyadm: warning: no key or event has org \"nobody\" (orgs match exactly, case included)\n",
+    );
+    // An org that has keys, none of them selected, or only events left (its keys pruned):
+    // nothing to warn of.
+    db.keyadm(&["revoke", "--org", "ACME", "--all", "--yes"])
+        .run()
+        .success();
+    db.keyadm(&["prune", "--org", "ACME", "--dead-for", "0s", "--yes"])
+        .run()
+        .success();
+    for args in [
+        &["list", "--org", "Acme", "--status", "revoked"][..],
+        &["list", "--org", "ACME", "--status", "all"],
+        &["audit", "--org", "Acme", "--since", "2999-01-01"],
+        &["expire", "--org", "ACME", "--older-than", "0s", "--yes"],
+    ] {
+        let out = db.keyadm(args).run().success();
+        assert!(!out.stderr.contains("warning"), "{args:?}: {}", out.stderr);
+    }
+}

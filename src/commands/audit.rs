@@ -8,7 +8,7 @@ use crate::key_ref;
 use crate::store::{AuditFilter, Store};
 use crate::timespec::seconds;
 
-use super::{Context, Outcome, not_found_hint, resolve_live_key};
+use super::{Context, Outcome, not_found_hint, resolve_live_key, warn_if_unknown_org};
 
 /// Streams the selected events.
 pub fn run(context: &Context, args: &AuditArgs) -> Result<Outcome> {
@@ -31,8 +31,15 @@ pub fn run(context: &Context, args: &AuditArgs) -> Result<Outcome> {
         limit: args.limit,
     };
     let mut stream = context.printer.event_list();
-    store.audit_events(&filter, &mut |event| stream.push(event))?;
+    let mut found = 0u64;
+    store.audit_events(&filter, &mut |event| {
+        found += 1;
+        stream.push(event)
+    })?;
     stream.finish()?;
+    if found == 0 && key_id.is_none() {
+        warn_if_unknown_org(context, &store, org)?;
+    }
     Ok(Outcome::Success)
 }
 

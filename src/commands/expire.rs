@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::model::SweepKind;
 use crate::store::ExpirePolicy;
 
-use super::{Context, Outcome, sweep};
+use super::{Context, Outcome, sweep, warn_if_unknown_org};
 
 /// Sets old or unused active keys to expire after the grace, in bounded batches.
 pub fn run(context: &Context, args: &ExpireArgs) -> Result<Outcome> {
@@ -22,8 +22,11 @@ pub fn run(context: &Context, args: &ExpireArgs) -> Result<Outcome> {
     let store = context.store_for_changes()?;
     if args.dry_run {
         let mut report = context.printer.sweep(SweepKind::Expire, true);
-        store.expirable_keys(policy, org, args.grace, &mut |key| report.push(key))?;
+        let found = store.expirable_keys(policy, org, args.grace, &mut |key| report.push(key))?;
         report.finish()?;
+        if found == 0 {
+            warn_if_unknown_org(context, &store, org)?;
+        }
         return Ok(Outcome::Success);
     }
     let count = store.count_expirable(policy, org, args.grace)?;
@@ -34,7 +37,11 @@ pub fn run(context: &Context, args: &ExpireArgs) -> Result<Outcome> {
         format!("in {}", humantime::format_duration(args.grace))
     };
     let question = format!("Set {count} key(s){scope} to expire {when}?");
-    sweep::run(context, SweepKind::Expire, count, &question, |on_batch| {
+    let outcome = sweep::run(context, SweepKind::Expire, count, &question, |on_batch| {
         store.expire_keys(policy, org, args.grace, &context.actor()?, on_batch)
-    })
+    })?;
+    if count == 0 {
+        warn_if_unknown_org(context, &store, org)?;
+    }
+    Ok(outcome)
 }

@@ -4,7 +4,7 @@ use crate::cli::{ListArgs, StatusArg};
 use crate::error::Result;
 use crate::store::{ListFilter, StatusFilter};
 
-use super::{Context, Outcome};
+use super::{Context, Outcome, warn_if_unknown_org};
 
 /// Streams the selected keys to the printer as they arrive.
 pub fn run(context: &Context, args: ListArgs) -> Result<Outcome> {
@@ -21,7 +21,14 @@ pub fn run(context: &Context, args: ListArgs) -> Result<Outcome> {
     };
     let store = context.store()?;
     let mut list = context.printer.key_list();
-    store.list_keys(&filter, &mut |key| list.push(key))?;
+    let mut found = 0u64;
+    store.list_keys(&filter, &mut |key| {
+        found += 1;
+        list.push(key)
+    })?;
     list.finish()?;
+    if found == 0 {
+        warn_if_unknown_org(context, &store, filter.org.as_deref())?;
+    }
     Ok(Outcome::Success)
 }

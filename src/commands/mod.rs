@@ -211,6 +211,35 @@ fn resolve_key(store: &Store, input: &str, org: Option<&str>) -> Result<Key> {
     })
 }
 
+/// After a command given `--org ORG` found nothing: warns when no key or event has ORG, since
+/// a mistyped org (in a cron job, say) would otherwise find nothing, day after day, without a
+/// word.
+pub(super) fn warn_if_unknown_org(
+    context: &Context,
+    store: &Store,
+    org: Option<&str>,
+) -> Result<()> {
+    let Some(org) = org else {
+        return Ok(());
+    };
+    if context.printer.is_quiet() {
+        return Ok(());
+    }
+    let Some(look_alikes) = store.unknown_org(org)? else {
+        return Ok(());
+    };
+    let guess = if look_alikes.is_empty() {
+        String::new()
+    } else {
+        let quoted: Vec<String> = look_alikes.iter().map(|o| format!("\"{o}\"")).collect();
+        format!("; did you mean {}?", quoted.join(" or "))
+    };
+    context.printer.warning(&format!(
+        "no key or event has org \"{org}\" (orgs match exactly, case included){guess}"
+    ));
+    Ok(())
+}
+
 /// The hint for a KEY that matches no key, live or deleted: the keys of that name that are
 /// not live, or else how to name a key written as listings show it, `org/name`.
 pub(super) fn not_found_hint(

@@ -4,7 +4,7 @@ use crate::cli::PruneArgs;
 use crate::error::{Error, Result};
 use crate::model::SweepKind;
 
-use super::{Context, Outcome, sweep};
+use super::{Context, Outcome, sweep, warn_if_unknown_org};
 
 /// Deletes keys revoked or expired more than `--dead-for` ago, in bounded batches.
 pub fn run(context: &Context, args: &PruneArgs) -> Result<Outcome> {
@@ -15,8 +15,11 @@ pub fn run(context: &Context, args: &PruneArgs) -> Result<Outcome> {
     let store = context.store_for_changes()?;
     if args.dry_run {
         let mut report = context.printer.sweep(SweepKind::Prune, true);
-        store.prunable_keys(dead_for, org, &mut |key| report.push(key))?;
+        let found = store.prunable_keys(dead_for, org, &mut |key| report.push(key))?;
         report.finish()?;
+        if found == 0 {
+            warn_if_unknown_org(context, &store, org)?;
+        }
         return Ok(Outcome::Success);
     }
     let count = store.count_prunable(dead_for, org)?;
@@ -25,7 +28,11 @@ pub fn run(context: &Context, args: &PruneArgs) -> Result<Outcome> {
         "Delete {count} key(s){scope} dead for more than {}? Their events stay in the audit log.",
         humantime::format_duration(dead_for)
     );
-    sweep::run(context, SweepKind::Prune, count, &question, |on_batch| {
+    let outcome = sweep::run(context, SweepKind::Prune, count, &question, |on_batch| {
         store.prune_keys(dead_for, org, &context.actor()?, on_batch)
-    })
+    })?;
+    if count == 0 {
+        warn_if_unknown_org(context, &store, org)?;
+    }
+    Ok(outcome)
 }

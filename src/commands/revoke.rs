@@ -46,6 +46,9 @@ pub fn run(context: &Context, args: &RevokeArgs) -> Result<Outcome> {
             ));
         }
         finish_report(report, unwritten, done, "revoked")?;
+        if asked.count == 0 && done == 0 {
+            super::warn_if_unknown_org(context, &store, Some(org))?;
+        }
         return Ok(Outcome::Success);
     }
 

@@ -95,6 +95,11 @@ impl Printer {
         }
     }
 
+    /// Whether `--quiet` was given: notes and warnings are not printed.
+    pub fn is_quiet(&self) -> bool {
+        self.quiet
+    }
+
     /// A warning on stderr (not with --quiet).
     pub fn warning(&self, text: &str) {
         if !self.quiet {

@@ -13,6 +13,7 @@ mod json_time;
 mod keys;
 mod lenient;
 mod migrations;
+mod orgs;
 mod pool;
 mod sweeps;
 
