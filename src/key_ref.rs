@@ -20,20 +20,6 @@ pub fn shown(input: &str) -> String {
     }
 }
 
-/// `text` as one word of a shell command, for hints: as it is when that is safe, else in
-/// single quotes.
-pub fn shell_word(text: &str) -> String {
-    let plain = !text.is_empty()
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_.,:@%+=-/".contains(c));
-    if plain {
-        text.to_owned()
-    } else {
-        format!("'{}'", text.replace('\'', "'\\''"))
-    }
-}
-
 /// Every form `input` could take as a KEY.
 pub fn lookup_for(input: &str) -> Result<KeyLookup> {
     // A secret with a mistyped checksum still must not travel to the server as a "name".
@@ -103,16 +89,6 @@ mod tests {
             (None, None, Some("ci-deploy"))
         );
         assert!(lookup_for("0193").unwrap().id_range.is_none());
-    }
-
-    #[test]
-    fn shell_words_are_quoted_only_when_they_must_be() {
-        assert_eq!(shell_word("acme/ci-deploy_2"), "acme/ci-deploy_2");
-        assert_eq!(shell_word("my org"), "'my org'");
-        assert_eq!(shell_word("it's"), "'it'\\''s'");
-        assert_eq!(shell_word("$HOME"), "'$HOME'");
-        assert_eq!(shell_word("café"), "'café'");
-        assert_eq!(shell_word(""), "''");
     }
 
     #[test]

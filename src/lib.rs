@@ -20,6 +20,7 @@ pub mod output;
 mod panic_guard;
 pub mod prompt;
 pub mod secret;
+mod shell;
 pub mod store;
 pub mod timespec;
 

@@ -425,3 +425,58 @@ fn init_refuses_a_schema_whose_applied_migration_is_not_this_binarys() {
         migration_count() - 1
     );
 }
+
+#[test]
+fn a_schema_keyadm_is_not_in_names_the_ones_it_is_in_and_init_there_warns() {
+    let db = TestDb::new();
+    db.create("acme", "ci", &[]);
+    let hint = "hint: keyadm is in schema \"keyadm\" of this database: give --schema keyadm (or \
+                set KEYADM_SCHEMA so); `keyadm init` here would start a new, empty store";
+    // A mistyped --schema or KEYADM_SCHEMA, for commands that read and that write, and doctor.
+    for args in [
+        &["list", "--schema", "keyadmm"][..],
+        &["revoke", "ci", "--yes", "--schema", "keyadmm"],
+        &["doctor", "--schema", "keyadmm"],
+    ] {
+        db.keyadm(args).run().code(6).stderr_has(hint);
+    }
+    db.keyadm(&["list"])
+        .env("KEYADM_SCHEMA", Some("Keyadm"))
+        .run()
+        .code(6)
+        .stderr_has(hint);
+
+    // init there makes a store all the same (it is asked to), and says what else there is.
+    let out = db.keyadm(&["init", "--schema", "keyadmm"]).run().success();
+    assert!(
+        out.stderr.contains(
+            "keyadm: warning: started a new, empty store in schema \"keyadmm\", though keyadm is \
+             also in schema \"keyadm\" of this database: if --schema (or KEYADM_SCHEMA) was \
+             mistyped, use that one"
+        ),
+        "{}",
+        out.stderr
+    );
+    // Once: an init that applies nothing has nothing to say.
+    let out = db.keyadm(&["init", "--schema", "keyadmm"]).run().success();
+    assert_eq!(out.stderr, "");
+    // With two stores, a third schema names both.
+    db.keyadm(&["list", "--schema", "elsewhere"])
+        .run()
+        .code(6)
+        .stderr_has(
+            "hint: keyadm is in schemas \"keyadm\", \"keyadmm\" of this database: give --schema \
+             (or KEYADM_SCHEMA) one of them",
+        );
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM keyadm.api_keys WHERE revoked_at IS NULL"),
+        1
+    );
+
+    // With no store anywhere, the hint is init's.
+    TestDb::empty()
+        .keyadm(&["list"])
+        .run()
+        .code(6)
+        .stderr_has("hint: run `keyadm init` (with the same --schema) first");
+}

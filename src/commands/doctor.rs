@@ -4,6 +4,7 @@ use crate::connect::{crl, tls};
 use crate::error::{Error, Result};
 use crate::store::{
     DAMAGED_HINT, DIVERGENT_HINT, FOREIGN_STATE, OWN_SCHEMA_HINT, STATEMENT_POOLING_HINT,
+    not_initialised_hint,
 };
 
 use super::{Context, Outcome};
@@ -51,6 +52,10 @@ pub fn run(context: &Context) -> Result<Outcome> {
                 None if report.schema.state.starts_with("unreadable") => {
                     "run the GRANT statements above as the schema's owner".into()
                 }
+                None => match store.other_keyadm_schemas().as_slice() {
+                    [] => "run `keyadm init` (as a role allowed to create the schema)".into(),
+                    others => not_initialised_hint(others),
+                },
                 _ => "run `keyadm init` (as a role allowed to create the schema)".into(),
             },
         });

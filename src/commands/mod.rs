@@ -272,8 +272,8 @@ fn org_slash_name(store: &Store, input: &str, org: Option<&str>) -> Result<Optio
         if !store.find_keys(&lookup, Some(org))?.is_empty() {
             return Ok(Some(format!(
                 "give the org and the name apart: --org {} {}",
-                key_ref::shell_word(org),
-                key_ref::shell_word(name)
+                crate::shell::word(org),
+                crate::shell::word(name)
             )));
         }
     }

@@ -518,12 +518,34 @@ impl Store {
     /// Refuses to work on a schema that is missing, behind, or ahead of this binary, or that
     /// is another application's (exit 6).
     pub fn ensure_schema_current(&self) -> Result<()> {
-        let mut conn = self.conn()?;
-        match self.schema_history(&mut conn)? {
+        // The connection goes back before the verdict, which may look at other schemas.
+        let history = self.schema_history(&mut *self.conn()?)?;
+        match history {
             History::Missing => self.judge_schema_version(None),
             History::Foreign(first) => Err(foreign_history(&self.schema_name, &first)),
             History::Version(version) => self.judge_schema_version(Some(version)),
         }
+    }
+
+    /// The other schemas of the database that hold keyadm (its two tables and its migration
+    /// history), at most five. The catalogs say so to any user; a failure to look is no
+    /// answer (an empty list), since this only adds to a hint.
+    pub fn other_keyadm_schemas(&self) -> Vec<String> {
+        let Ok(mut conn) = self.conn() else {
+            return Vec::new();
+        };
+        let tables: &[&str] = &["api_keys", "key_events", HISTORY_TABLE];
+        conn.query_typed(
+            "SELECT n.nspname::text FROM pg_catalog.pg_namespace n
+             WHERE n.nspname <> $1
+               AND (SELECT count(*) FROM pg_catalog.pg_class c
+                    WHERE c.relnamespace = n.oid AND c.relkind IN ('r', 'p')
+                      AND c.relname = ANY($2)) = 3
+             ORDER BY n.nspname LIMIT 5",
+            &[(&self.schema_name, Type::TEXT), (&tables, Type::TEXT_ARRAY)],
+        )
+        .map(|rows| rows.iter().map(|row| row.get(0)).collect())
+        .unwrap_or_default()
     }
 
     /// The schema version as an expression, for a statement that checks it in the same round
@@ -566,7 +588,7 @@ impl Store {
                     "keyadm is not initialised in schema \"{}\" of this database",
                     self.schema_name
                 ),
-                hint: "run `keyadm init` (with the same --schema) first".into(),
+                hint: not_initialised_hint(&self.other_keyadm_schemas()),
             }),
             Some(v) if v > expected => Err(newer_schema(v)),
             Some(v) if v < expected => Err(Error::Schema {
@@ -578,6 +600,31 @@ impl Store {
             Some(_) => Ok(()),
         }
     }
+}
+
+/// What to do about a schema keyadm is not initialised in. When other schemas of the
+/// database hold keyadm (`others`), a mistyped `--schema` or `KEYADM_SCHEMA` is the likelier
+/// cause, and `init` would start an empty store beside the real one.
+pub fn not_initialised_hint(others: &[String]) -> String {
+    match others {
+        [] => "run `keyadm init` (with the same --schema) first".into(),
+        [other] => format!(
+            "keyadm is in schema \"{other}\" of this database: give --schema {} (or set \
+             KEYADM_SCHEMA so); `keyadm init` here would start a new, empty store",
+            crate::shell::word(other)
+        ),
+        others => format!(
+            "keyadm is in schemas {} of this database: give --schema (or KEYADM_SCHEMA) one of \
+             them; `keyadm init` here would start a new, empty store",
+            quoted_list(others)
+        ),
+    }
+}
+
+/// `"a", "b"`.
+pub fn quoted_list(names: &[String]) -> String {
+    let quoted: Vec<String> = names.iter().map(|name| format!("\"{name}\"")).collect();
+    quoted.join(", ")
 }
 
 fn is_missing_schema(err: &postgres::Error) -> bool {
