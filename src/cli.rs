@@ -134,11 +134,22 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create the schema and apply migrations (idempotent)
+    ///
+    /// Creates the schema if it is missing and applies the migrations built into this binary,
+    /// in one transaction under an advisory lock: concurrent runs queue, a failure leaves
+    /// nothing half-applied, and a second run changes nothing. --status lists the applied and
+    /// pending migrations and changes nothing. --grant-verify ROLE lets a service's role call
+    /// verify_key, verify_key_hash and record_key_use, and nothing else.
     #[command(
         after_long_help = "Examples:\n  keyadm init\n  keyadm init --status\n  keyadm init --grant-verify orders_api"
     )]
     Init(InitArgs),
     /// Make a key and print its secret once
+    ///
+    /// Only the secret's SHA-256 is stored; the secret is printed this once (with
+    /// --secret-file, written to a new file of mode 0600 instead). A live, unrotated key of the
+    /// same org and name is a conflict (exit 4). On a terminal, a missing --org or --name is
+    /// asked for. --count N makes N keys, named NAME-1 to NAME-N, in one transaction.
     #[command(
         after_long_help = "Examples:\n  keyadm create --org acme --name ci-deploy --scope deploy --expires-in 90d\n  \
         keyadm create --org acme --name billing --prefix sk_live --secret-file billing.key\n  \
@@ -146,17 +157,29 @@ pub enum Command {
     )]
     Create(CreateArgs),
     /// List keys, newest first
+    ///
+    /// The output streams: memory does not grow with the number of keys. --status is active
+    /// unless given; --expiring-within DUR keeps the keys whose expiry comes before now + DUR.
     #[command(
         after_long_help = "Examples:\n  keyadm list --org acme\n  keyadm list --status all --json | jq '.[].start'\n  \
         keyadm list --expiring-within 14d"
     )]
     List(ListArgs),
     /// Show one key, its rotation chain and its recent events
+    ///
+    /// KEY is an id, an id prefix of at least 8 characters, a start handle, or a name: the
+    /// live key of that name at the head of its rotation (--org narrows it). A KEY that
+    /// several keys match is refused (exit 4) with the candidates; one that none does, exit 3.
     #[command(
         after_long_help = "Examples:\n  keyadm show sk_9f86d081\n  keyadm show ci-deploy --org acme --json"
     )]
     Show(ShowArgs),
     /// Revoke keys now
+    ///
+    /// Asks for confirmation on a terminal; without one it needs --yes (else exit 5, and
+    /// nothing changes). Every KEY is resolved before anything changes. Revoking a revoked key
+    /// changes nothing and is not an error. --org ORG --all revokes the org's unrevoked keys
+    /// that its question counted, expired ones included.
     #[command(
         override_usage = "keyadm revoke [OPTIONS] <KEYS>...\n       keyadm revoke --org <ORG> --all [OPTIONS]",
         after_long_help = "Examples:\n  keyadm revoke sk_9f86d081 --reason \"leaked in a CI log\"\n  \
@@ -164,12 +187,21 @@ pub enum Command {
     )]
     Revoke(RevokeArgs),
     /// Replace a key with a new one, keeping the old one valid for a grace period
+    ///
+    /// In one transaction: makes a successor with the same org, name, prefix, scopes and
+    /// metadata, prints its secret once, and sets the old key's expiry to now + --grace
+    /// (default 0s: the old key stops working at once), never later than it was. Refused
+    /// (exit 4) for a revoked, expired or already rotated key.
     #[command(
         after_long_help = "Examples:\n  keyadm rotate ci-deploy --org acme --grace 7d\n  \
         keyadm rotate sk_9f86d081 --grace 1h --json > new-key.json"
     )]
     Rotate(RotateArgs),
     /// Verify a secret (read from stdin by default), or one per line with --batch
+    ///
+    /// Exit 0 when the key is valid, 1 when it is not (malformed, not_found, revoked, expired,
+    /// or expiring within --expiring-within). Only the secret's hash reaches the server, and a
+    /// malformed secret is judged without connecting. Never changes anything.
     #[command(
         override_usage = "keyadm check [OPTIONS] [SECRET | -]\n       keyadm check --batch [OPTIONS]",
         after_long_help = "Examples:\n  keyadm check < key.txt\n  keyadm check --expiring-within 7d < key.txt\n  \
@@ -177,29 +209,52 @@ pub enum Command {
     )]
     Check(CheckArgs),
     /// Cron job: make old or unused keys expire (after a grace period)
+    ///
+    /// Active keys created more than --older-than ago (or unused for --unused-for, by
+    /// last_used_at, else created_at) get an expiry of now + --grace, with an expired event
+    /// each, in batches of 1000 keys, each committed. Running it again changes nothing, and
+    /// overlapping runs share the work. Asks for confirmation on a terminal; needs --yes
+    /// without one.
     #[command(
         after_long_help = "Examples:\n  keyadm expire --unused-for 90d --grace 7d --dry-run\n  \
         keyadm expire --older-than 365d --yes --quiet"
     )]
     Expire(ExpireArgs),
     /// Cron job: delete keys dead for a while (their events stay)
+    ///
+    /// Deletes the keys revoked or expired more than --dead-for ago, in batches of 1000 keys,
+    /// each committed. Their events stay, with a pruned event each, so that audit still tells
+    /// their story. Asks for confirmation on a terminal; needs --yes without one.
     #[command(
         after_long_help = "Examples:\n  keyadm prune --dead-for 180d --dry-run\n  keyadm prune --dead-for 180d --yes --quiet"
     )]
     Prune(PruneArgs),
     /// The event log, newest first
+    ///
+    /// Every change to a key is an event (created, updated, revoked, rotated, expired,
+    /// pruned) with the actor (--actor, else the OS user), the database user and a detail
+    /// object, never a secret. The output streams. KEY also finds keys that prune deleted.
     #[command(
         after_long_help = "Examples:\n  keyadm audit --since 7d\n  keyadm audit sk_9f86d081\n  \
         keyadm audit --org acme --since 2026-11-01 --json"
     )]
     Audit(AuditArgs),
     /// Change a live key's name, scopes, metadata or expiry
+    ///
+    /// In one transaction, with an updated event that holds each changed field's old and new
+    /// value. Refused (exit 4) for a revoked or expired key, and for a new name that another
+    /// live key of the org has. Unlike rotate, update may lengthen a key's expiry.
     #[command(
         after_long_help = "Examples:\n  keyadm update ci-deploy --org acme --add-scope read --remove-scope admin\n  \
         keyadm update sk_9f86d081 --meta owner=team-infra --expires-in 30d"
     )]
     Update(UpdateArgs),
     /// Check the connection, TLS, pooler, schema version and privileges
+    ///
+    /// Connects as every other command would and reports the server, user and database, TLS
+    /// (protocol, and whether the certificate was verified), a pooler in between, the
+    /// schema's version against this binary's, and what each command lacks, with the GRANT
+    /// statements that would give it. Exit 0 only if every command can work here.
     #[command(
         after_long_help = "Examples:\n  keyadm doctor\n  keyadm doctor --json --database-url postgresql://ops@db/app?sslmode=verify-full"
     )]
