@@ -24,11 +24,19 @@ pub fn shown(input: &str) -> String {
 pub fn lookup_for(input: &str) -> Result<KeyLookup> {
     // A secret with a mistyped checksum still must not travel to the server as a "name".
     if Secret::parse(input).is_ok() || secret::looks_like_secret(input) {
+        // A leaked secret found in a log is often all an operator has of the key to revoke:
+        // its start handle names that key, and is no secret.
+        let hint = match secret::start_of_secret_like(input) {
+            Some(start) => format!(
+                "give its start handle instead, {start}; to verify a secret use `keyadm check` and pipe it on stdin"
+            ),
+            None => "to verify a secret use `keyadm check` and pipe it on stdin".into(),
+        };
         return Err(Error::Usage {
             message:
                 "that KEY looks like a secret; KEY identifies a key by id, start handle or name"
                     .into(),
-            hint: Some("to verify a secret use `keyadm check` and pipe it on stdin".into()),
+            hint: Some(hint),
         });
     }
     if let Ok(id) = Uuid::parse_str(input) {

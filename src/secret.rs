@@ -186,6 +186,14 @@ pub fn secret_in(text: &str) -> Option<String> {
         .map(|secret| secret.start())
 }
 
+/// The start handle of `text` when it has a secret's shape (a mistyped checksum included,
+/// which leaves the handle as it was): what to name its key by instead.
+pub fn start_of_secret_like(text: &str) -> Option<String> {
+    let (prefix, tail) = text.rsplit_once('_')?;
+    let start = format!("{prefix}_{}", tail.get(..START_HEX_LEN)?);
+    (looks_like_secret(text) && looks_like_start(&start)).then_some(start)
+}
+
 /// Whether `text` has the shape of a `start` handle (`<prefix>_<8 hex>`).
 pub fn looks_like_start(text: &str) -> bool {
     match text.rsplit_once('_') {
@@ -202,6 +210,21 @@ mod tests {
 
     fn prefix(text: &str) -> Prefix {
         Prefix::parse(text).unwrap()
+    }
+
+    #[test]
+    fn a_secret_like_text_gives_its_start_handle() {
+        let secret = Secret::generate(&prefix("sk_live")).unwrap();
+        let text = secret.expose();
+        assert_eq!(start_of_secret_like(text), Some(secret.start()));
+        // A mistyped checksum leaves the handle as it was.
+        let typo = format!("{}x", &text[..text.len() - 1]);
+        assert_eq!(start_of_secret_like(&typo), Some(secret.start()));
+        // No handle when the text is no secret, or its head is not hex.
+        assert_eq!(start_of_secret_like("sk_9f86d081"), None);
+        assert_eq!(start_of_secret_like("ci-deploy"), None);
+        let not_hex = format!("sk_zz{}", &text[10..]);
+        assert_eq!(start_of_secret_like(&not_hex), None);
     }
 
     #[test]

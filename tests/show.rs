@@ -141,7 +141,22 @@ fn a_secret_given_as_key_is_refused_and_never_sent() {
         .run()
         .code(2)
         .one_line_error()
-        .stderr_has("looks like a secret");
+        .stderr_has("looks like a secret")
+        .stderr_has(&format!(
+            "hint: give its start handle instead, {};",
+            created.key.start
+        ));
+    // Which names the key, as a leaked secret's owner needs to revoke it.
+    db.keyadm(&["revoke", &created.secret, "--yes"])
+        .run()
+        .code(2)
+        .stderr_has(&format!(
+            "give its start handle instead, {};",
+            created.key.start
+        ));
+    db.keyadm(&["revoke", &created.key.start, "--yes"])
+        .run()
+        .success();
     let log = crate::support::cluster().log.as_ref().expect(
         "this test reads the server log: run it against the suite's own cluster (unset KEYADM_TEST_DATABASE_URL)",
     );
