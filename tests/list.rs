@@ -310,6 +310,17 @@ fn an_org_no_key_or_event_has_gets_a_warning_naming_look_alikes() {
         before
     );
 
+    // A KEY narrowed by such an org: not found, and the hint says why.
+    let hint = warning.replace("keyadm: warning: ", "hint: ");
+    for args in [
+        &["show", "ci", "--org", "acme"][..],
+        &["update", "ci", "--org", "acme", "--name", "x"],
+        &["rotate", "ci", "--org", "acme"],
+        &["audit", "ci", "--org", "acme"],
+    ] {
+        db.keyadm(args).run().code(3).stderr_has(&hint);
+    }
+
     // No look-alike: the warning alone.
     db.keyadm(&["list", "--org", "nobody"]).run().success().stderr_has(
         "keyadm: warning: no key or event has org \"nobody\" (orgs match exactly, case included)\n",

@@ -225,8 +225,16 @@ pub(super) fn warn_if_unknown_org(
     if context.printer.is_quiet() {
         return Ok(());
     }
+    if let Some(text) = unknown_org(store, org)? {
+        context.printer.warning(&text);
+    }
+    Ok(())
+}
+
+/// When no key or event has `org`, says so, naming the orgs that differ from it only in case.
+fn unknown_org(store: &Store, org: &str) -> Result<Option<String>> {
     let Some(look_alikes) = store.unknown_org(org)? else {
-        return Ok(());
+        return Ok(None);
     };
     let guess = if look_alikes.is_empty() {
         String::new()
@@ -234,32 +242,32 @@ pub(super) fn warn_if_unknown_org(
         let quoted: Vec<String> = look_alikes.iter().map(|o| format!("\"{o}\"")).collect();
         format!("; did you mean {}?", quoted.join(" or "))
     };
-    context.printer.warning(&format!(
+    Ok(Some(format!(
         "no key or event has org \"{org}\" (orgs match exactly, case included){guess}"
-    ));
-    Ok(())
+    )))
 }
 
 /// The hint for a KEY that matches no key, live or deleted: the keys of that name that are
-/// not live, or else how to name a key written as listings show it, `org/name`.
+/// not live; else, for an `--org` that no key or event has, that it is unknown; else how to
+/// name a key written as listings show it, `org/name`.
 pub(super) fn not_found_hint(
     store: &Store,
     input: &str,
     org: Option<&str>,
 ) -> Result<Option<String>> {
-    match named_but_not_live(store, input, org)? {
-        Some(hint) => Ok(Some(hint)),
-        None => org_slash_name(store, input, org),
+    if let Some(hint) = named_but_not_live(store, input, org)? {
+        return Ok(Some(hint));
+    }
+    match org {
+        Some(org) => unknown_org(store, org),
+        None => org_slash_name(store, input),
     }
 }
 
 /// When `input` is `org/name` (as listings label a key) and, split at one of its slashes,
 /// names a live key, the hint says how to give it: `--org ORG NAME`. Org and name may hold
 /// slashes themselves, so every split is tried.
-fn org_slash_name(store: &Store, input: &str, org: Option<&str>) -> Result<Option<String>> {
-    if org.is_some() {
-        return Ok(None);
-    }
+fn org_slash_name(store: &Store, input: &str) -> Result<Option<String>> {
     for (at, _) in input.match_indices('/') {
         let (org, name) = (&input[..at], &input[at + 1..]);
         if org.is_empty() || name.is_empty() {
