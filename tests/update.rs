@@ -153,3 +153,60 @@ fn dead_keys_and_taken_names_are_refused() {
         .run()
         .success();
 }
+
+#[test]
+fn removing_a_scope_or_metadata_key_the_key_lacks_warns_and_changes_only_the_rest() {
+    let db = TestDb::new();
+    let key = db
+        .create("acme", "svc", &["--scope", "admin", "--meta", "team=a"])
+        .key;
+    // A typo: the admin scope stays, and the operator must hear of it.
+    let out = db
+        .keyadm(&[
+            "update",
+            "svc",
+            "--remove-scope",
+            "admn",
+            "--unset-meta",
+            "taem",
+            "--add-scope",
+            "read",
+            "--json",
+        ])
+        .run()
+        .success();
+    let label = format!("{} (acme/svc)", key.start);
+    assert_eq!(
+        out.stderr,
+        format!(
+            "keyadm: warning: {label} had no scope \"admn\" to remove\n\
+             keyadm: warning: {label} had no metadata key \"taem\" to unset\n"
+        )
+    );
+    let updated: UpdatedJson = out.json();
+    assert_eq!(updated.key.scopes, ["admin", "read"]);
+    assert_eq!(updated.key.metadata["team"], "a");
+
+    // What the key had is taken away without a word; so is all of it under --quiet.
+    let out = db
+        .keyadm(&[
+            "update",
+            "svc",
+            "--remove-scope",
+            "admin",
+            "--unset-meta",
+            "team",
+        ])
+        .run()
+        .success();
+    assert_eq!(out.stderr, "");
+    let out = db
+        .keyadm(&["update", "svc", "--remove-scope", "admin", "--quiet"])
+        .run()
+        .success();
+    assert_eq!(out.stderr, "");
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM keyadm.key_events WHERE action = 'updated'"),
+        2
+    );
+}

@@ -3,6 +3,9 @@
 use crate::cli::{ExpiryArgs, UpdateArgs};
 use crate::error::{Error, Result};
 use crate::label;
+use serde_json::Value;
+
+use crate::model::UpdateOutcome;
 use crate::store::{Expiry, KeyChanges};
 
 use super::{Context, Outcome, reported_after, requested_expiry, resolve_key};
@@ -67,5 +70,43 @@ pub fn run(context: &Context, args: UpdateArgs) -> Result<Outcome> {
             reported_after(err, "the key was updated")
         }
     })?;
+    // Taking away what a key does not have changes nothing, as it should on a second run;
+    // but a mistyped --remove-scope admin would leave the key its admin scope without a word.
+    for absent in absent_removals(&outcome, &changes) {
+        context
+            .printer
+            .warning(&format!("{} had {absent}", outcome.key.label()));
+    }
     Ok(Outcome::Success)
+}
+
+/// What `--remove-scope` and `--unset-meta` named that the key did not have before the update
+/// (each as "no scope \"x\" to remove").
+fn absent_removals(outcome: &UpdateOutcome, changes: &KeyChanges) -> Vec<String> {
+    // The values before the update: in its record of changes, else as they still are.
+    let before = |field: &str| outcome.changes.get(field).map(|change| &change["old"]);
+    let scopes: Vec<&str> = match before("scopes") {
+        Some(old) => old
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect(),
+        None => outcome.key.scopes.iter().map(String::as_str).collect(),
+    };
+    let metadata = before("metadata").unwrap_or(&outcome.key.metadata);
+    let mut absent: Vec<String> = changes
+        .remove_scopes
+        .iter()
+        .filter(|scope| !scopes.contains(&scope.as_str()))
+        .map(|scope| format!("no scope \"{scope}\" to remove"))
+        .collect();
+    absent.extend(
+        changes
+            .unset_meta
+            .iter()
+            .filter(|key| metadata.get(key.as_str()).is_none())
+            .map(|key| format!("no metadata key \"{key}\" to unset")),
+    );
+    absent
 }
