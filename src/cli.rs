@@ -360,6 +360,10 @@ fn parse_scope(text: &str) -> Result<String, String> {
     label::check_scope(text).map(|()| text.to_owned())
 }
 
+fn parse_new_scope(text: &str) -> Result<String, String> {
+    label::check_new_scope(text).map(|()| text.to_owned())
+}
+
 /// A key's expiry, as given on the command line.
 #[derive(Debug, Args)]
 pub struct ExpiryArgs {
@@ -384,7 +388,7 @@ pub struct CreateArgs {
     pub name: Option<String>,
 
     /// A scope granted to the key (repeatable)
-    #[arg(long = "scope", value_name = "S", value_parser = parse_scope)]
+    #[arg(long = "scope", value_name = "S", value_parser = parse_new_scope)]
     pub scopes: Vec<String>,
 
     /// Metadata KEY=VALUE (repeatable)
@@ -611,7 +615,7 @@ pub struct UpdateArgs {
     pub name: Option<String>,
 
     /// Grant a scope (repeatable)
-    #[arg(long = "add-scope", value_name = "S", value_parser = parse_scope)]
+    #[arg(long = "add-scope", value_name = "S", value_parser = parse_new_scope)]
     pub add_scopes: Vec<String>,
 
     /// Withdraw a scope (repeatable)

@@ -71,6 +71,19 @@ pub fn check_scope(text: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A scope to give a key: a scope, and without a comma, which would make `--scope read,write`
+/// one scope that no service asking for `read` finds. (A key may still lose such a scope,
+/// made by hand.)
+pub fn check_new_scope(text: &str) -> Result<(), String> {
+    check_scope(text)?;
+    if text.contains(',') {
+        return Err(format!(
+            "scope '{text}' must not contain a comma: repeat the flag, once per scope"
+        ));
+    }
+    Ok(())
+}
+
 /// Parses `K=V` metadata (the key is a label; the value may be empty).
 pub fn parse_meta(text: &str) -> Result<(String, String), String> {
     let (key, value) = text
@@ -164,6 +177,12 @@ mod tests {
     fn scopes() {
         assert!(check_scope("deploy:write").is_ok());
         assert!(check_scope("two words").is_err());
+        assert!(check_scope("read,write").is_ok());
+        assert_eq!(
+            check_new_scope("read,write").unwrap_err(),
+            "scope 'read,write' must not contain a comma: repeat the flag, once per scope"
+        );
+        assert!(check_new_scope("repo:read").is_ok());
         assert_eq!(
             normalize_scopes(&["b".into(), "a".into(), "b".into()]),
             vec!["a".to_string(), "b".to_string()]

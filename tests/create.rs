@@ -197,6 +197,8 @@ fn bad_input_is_a_usage_error_and_changes_nothing() {
         vec!["--org", "", "--name", "k"],
         vec!["--org", "acme", "--name", "k", "--meta", "novalue"],
         vec!["--org", "acme", "--name", "k", "--scope", "two words"],
+        // One scope that no service asking for "read" would find.
+        vec!["--org", "acme", "--name", "k", "--scope", "read,write"],
         vec!["--name", "k"],
         vec!["--org", "acme"],
     ];

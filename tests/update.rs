@@ -209,4 +209,20 @@ fn removing_a_scope_or_metadata_key_the_key_lacks_warns_and_changes_only_the_res
         db.scalar("SELECT count(*) FROM keyadm.key_events WHERE action = 'updated'"),
         2
     );
+
+    // A comma makes one scope of two: refused for a scope to add, not for one to take away
+    // (a key made by hand may have one).
+    db.keyadm(&["update", "svc", "--add-scope", "read,write"])
+        .run()
+        .code(2)
+        .one_line_error()
+        .stderr_has("must not contain a comma: repeat the flag, once per scope");
+    db.client()
+        .execute(
+            "UPDATE keyadm.api_keys SET scopes = '{\"read,write\"}' WHERE id = $1::text::uuid",
+            &[&key.id],
+        )
+        .unwrap();
+    let updated = update(&db, &["svc", "--remove-scope", "read,write"]);
+    assert!(updated.key.scopes.is_empty(), "{:?}", updated.key.scopes);
 }
