@@ -227,3 +227,64 @@ fn a_name_that_only_revoked_expired_or_rotated_keys_have_is_named_in_the_hint() 
         .code(3)
         .stderr_has("hint: `keyadm list --status all` shows every key and its id");
 }
+
+#[test]
+fn revoking_the_newest_key_of_a_rotation_warns_of_the_earlier_ones_still_in_grace() {
+    let db = TestDb::new();
+    let first = db.create("acme", "ci", &[]).key;
+    db.keyadm(&["rotate", "ci", "--grace", "7d"])
+        .run()
+        .success();
+    db.keyadm(&["rotate", "ci", "--grace", "1d"])
+        .run()
+        .success();
+    let middle: KeyJson = db
+        .keyadm(&["list", "--json"])
+        .run()
+        .success()
+        .json::<Vec<KeyJson>>()
+        .into_iter()
+        .find(|key| key.rotated_from.as_deref() == Some(first.id.as_str()))
+        .unwrap();
+    // A rotation without grace: the old key no longer works, and is not named.
+    let gone = db.create("acme", "old", &[]).key;
+    db.keyadm(&["rotate", "old"]).run().success();
+
+    let out = db.keyadm(&["revoke", "ci", "--yes"]).run().success();
+    let newest: Vec<KeyJson> = db
+        .keyadm(&["list", "--json", "--status", "revoked"])
+        .run()
+        .success()
+        .json();
+    let newest = &newest[0];
+    let warnings: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(warnings.len(), 2, "{}", out.stderr);
+    for (key, line) in [&middle, &first].into_iter().zip(&warnings) {
+        assert!(
+            line.starts_with(&format!(
+                "keyadm: warning: {} (acme/ci), an earlier key of {}'s rotation, still works until ",
+            key.start, newest.start
+            )) && line.ends_with(&format!(
+                "UTC: if its secret may have leaked too, `keyadm revoke {}`",
+                key.start
+            )),
+            "{line}"
+        );
+    }
+    // They do still work, and the warning's command takes them.
+    assert_eq!(status(&db, &first.id), "live");
+    db.keyadm(&["revoke", &first.start, "--yes"])
+        .run()
+        .success();
+    assert_eq!(status(&db, &first.id), "revoked");
+
+    // Revoking the rotation whose old key is already dead says nothing more; nor --quiet.
+    let out = db.keyadm(&["revoke", "old", "--yes"]).run().success();
+    assert_eq!(out.stderr, "");
+    assert_eq!(status(&db, &gone.id), "live", "expired, not revoked");
+    let out = db
+        .keyadm(&["revoke", &middle.start, "--yes", "--quiet"])
+        .run()
+        .success();
+    assert_eq!(out.stderr, "");
+}

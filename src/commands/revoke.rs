@@ -85,6 +85,16 @@ pub fn run(context: &Context, args: &RevokeArgs) -> Result<Outcome> {
         })
         .collect();
     report(context, &outcomes)?;
+    // Revoking the newest key of a rotation leaves the keys it replaced working until their
+    // grace ends: worth a word, since the secret that leaked may be theirs.
+    if !revoked.is_empty() && !context.printer.is_quiet() {
+        let ids: Vec<_> = revoked.iter().map(|key| key.id).collect();
+        for (head, predecessor) in store.live_predecessors(&ids)? {
+            if let Some(key) = revoked.iter().find(|key| key.id == head) {
+                context.printer.predecessor_still_works(key, &predecessor);
+            }
+        }
+    }
     Ok(Outcome::Success)
 }
 

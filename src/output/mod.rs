@@ -219,6 +219,21 @@ impl Printer {
         }
     }
 
+    /// After a revocation: a key that the revoked one replaced by rotation still works, in
+    /// its grace, with a secret of its own (which may be the one that leaked).
+    pub fn predecessor_still_works(&self, revoked: &Key, predecessor: &Key) {
+        let until = match &predecessor.expires_at {
+            Some(at) => format!("until {} UTC", table::time(at)),
+            None => "with no expiry".to_owned(),
+        };
+        self.warning(&format!(
+            "{}, an earlier key of {}'s rotation, still works {until}: if its secret may have leaked too, `keyadm revoke {}`",
+            predecessor.label(),
+            revoked.start,
+            predecessor.start
+        ));
+    }
+
     /// `show`.
     pub fn detail(&self, detail: &KeyDetail) -> Result<()> {
         if self.is_json() {

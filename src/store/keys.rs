@@ -463,6 +463,32 @@ impl Store {
         Ok(rows.iter().map(key_from_row).collect())
     }
 
+    /// The keys that `ids` replaced by rotation, at any distance back, that still work (in
+    /// their grace): revoking a key leaves them working, with secrets of their own. Each comes
+    /// with the id of the key of `ids` it led to, newest first. A loop of rotations made by
+    /// hand ends the walk.
+    pub fn live_predecessors(&self, ids: &[Uuid]) -> Result<Vec<(Uuid, Key)>> {
+        let rows = self.conn()?.query_typed(
+            &format!(
+                "WITH RECURSIVE back(id, head) AS (
+                    SELECT rotated_from, id FROM {keys} WHERE id = ANY($1) AND rotated_from IS NOT NULL
+                    UNION
+                    SELECT k.rotated_from, b.head FROM {keys} k JOIN back b ON k.id = b.id
+                    WHERE k.rotated_from IS NOT NULL)
+                 SELECT head, {KEY_COLUMNS}
+                 FROM (SELECT b.head, k.* FROM back b JOIN {keys} k ON k.id = b.id) s
+                 WHERE {LIVE} AND NOT (id = ANY($1))
+                 ORDER BY created_at DESC, id DESC",
+                keys = self.table("api_keys"),
+            ),
+            &[(&ids, Type::UUID_ARRAY)],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|row| (row.get("head"), key_from_row(row)))
+            .collect())
+    }
+
     /// Revokes every unrevoked key of `org` but those created after `created_until` and by
     /// now (a `created_at` the server's clock has not reached yet, from a hand-made row or a
     /// clock set back, would otherwise keep a key from ever being revoked), in one transaction,
