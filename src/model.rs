@@ -82,7 +82,8 @@ pub struct Event {
 #[derive(Debug, Clone)]
 pub struct KeyDetail {
     pub key: Key,
-    pub chain: Vec<Uuid>,
+    /// The keys of its rotation lineage that still exist, oldest first, itself included.
+    pub chain: Vec<Key>,
     pub events: Vec<Event>,
 }
 

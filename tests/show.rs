@@ -1,4 +1,4 @@
-use crate::support::{DetailJson, TestDb, reads_during};
+use crate::support::{DetailJson, KeyJson, TestDb, reads_during};
 
 fn show(db: &TestDb, args: &[&str]) -> DetailJson {
     let mut all = vec!["show", "--json"];
@@ -275,5 +275,65 @@ fn org_slash_name_as_listings_label_a_key_gets_a_hint_to_give_them_apart() {
     assert_eq!(
         db.scalar("SELECT count(*) FROM keyadm.api_keys WHERE revoked_at IS NOT NULL OR rotated_to IS NOT NULL"),
         0
+    );
+}
+
+#[test]
+fn the_rotation_chain_shows_each_keys_handle_status_and_end() {
+    let db = TestDb::new();
+    let first = db.create("acme", "ci", &[]).key;
+    db.keyadm(&["rotate", "ci", "--grace", "7d"])
+        .run()
+        .success();
+    db.keyadm(&["rotate", "ci"]).run().success();
+    let [oldest, middle, newest] = show(&db, &["ci"])
+        .chain
+        .try_into()
+        .expect("three keys in the chain");
+    assert_eq!(oldest, first.id);
+    let detail = |id: &str| show(&db, &[id]);
+    let (middle, newest) = (detail(&middle), detail(&newest));
+    db.keyadm(&["revoke", &newest.key.start, "--yes"])
+        .run()
+        .success();
+    let expires = |key: &KeyJson| key.expires_at.as_deref().unwrap()[..16].replace('T', " ");
+
+    let table = db.keyadm(&["show", &first.start]).run().success();
+    let lines: Vec<Vec<&str>> = table
+        .section("Rotation chain")
+        .iter()
+        .map(|line| {
+            line.split("  ")
+                .map(str::trim)
+                .filter(|cell| !cell.is_empty())
+                .collect()
+        })
+        .collect();
+    let first_now = detail(&first.id).key;
+    assert_eq!(
+        lines,
+        [
+            vec![
+                format!("* {}", first.id).as_str(),
+                &first.start,
+                "active",
+                &format!("expires {}", expires(&first_now)),
+            ],
+            // Rotated without grace: it ended when the rotation did.
+            vec![
+                &middle.key.id,
+                &middle.key.start,
+                "expired",
+                &expires(&middle.key)
+            ],
+            vec![
+                &newest.key.id,
+                &newest.key.start,
+                "revoked",
+                &detail(&newest.key.id).key.revoked_at.unwrap()[..16].replace('T', " "),
+            ],
+        ],
+        "{}",
+        table.stdout
     );
 }

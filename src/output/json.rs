@@ -45,7 +45,8 @@ pub fn rotated(
 /// `show`: the key with `chain` and `events`.
 pub fn detail(detail: &KeyDetail) -> String {
     let mut value = to_value(&detail.key);
-    value["chain"] = to_value(&detail.chain);
+    let chain: Vec<_> = detail.chain.iter().map(|key| key.id).collect();
+    value["chain"] = to_value(&chain);
     value["events"] = to_value(&detail.events);
     value.to_string()
 }

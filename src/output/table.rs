@@ -235,17 +235,46 @@ fn key_fields_of_lineage(key: &Key, style: Style, lineage: &[Uuid]) -> String {
 
 /// `show`: the key, its lineage and its recent events.
 pub fn detail(detail: &KeyDetail, style: Style) -> String {
-    let mut text = key_fields_of_lineage(&detail.key, style, &detail.chain);
+    let ids: Vec<Uuid> = detail.chain.iter().map(|key| key.id).collect();
+    let mut text = key_fields_of_lineage(&detail.key, style, &ids);
     if detail.chain.len() > 1 {
         text.push_str("\nRotation chain (oldest first):\n");
-        for id in &detail.chain {
-            let marker = if *id == detail.key.id { "  * " } else { "    " };
-            text.push_str(&format!("{marker}{id}\n"));
-        }
+        text.push_str(&chain(&detail.chain, detail.key.id, style));
     }
     text.push_str("\nRecent events:\n");
     text.push_str(&events(&detail.events, style));
     text
+}
+
+/// The keys of a rotation lineage, one per line, `*` marking the one shown: with its start
+/// handle, status and expiry, since the keys before the newest may still work, in their grace.
+fn chain(keys: &[Key], shown: Uuid, style: Style) -> String {
+    let mut table = plain_table(style.color);
+    for key in keys {
+        let marker = if key.id == shown { "*" } else { " " };
+        // Beside the status: since when it holds, or for a live key, until when.
+        let when = match (key.status, &key.revoked_at, &key.expires_at) {
+            (KeyStatus::Revoked, Some(at), _) | (KeyStatus::Expired, _, Some(at)) => style.when(at),
+            (KeyStatus::Active, _, Some(at)) => format!("expires {}", style.when(at)),
+            (KeyStatus::Active, _, None) => "never expires".to_owned(),
+            _ => String::new(),
+        };
+        table.add_row(vec![
+            Cell::new(format!("{marker} {}", key.id)),
+            Cell::new(visible(&key.start)),
+            status_cell(key.status, style.color),
+            Cell::new(when),
+        ]);
+    }
+    set_padding(&mut table);
+    let text = table.trim_fmt();
+    let mut out = String::new();
+    for line in text.lines() {
+        out.push_str("  ");
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 /// A table of events.

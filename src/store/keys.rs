@@ -390,14 +390,17 @@ impl Store {
                          UNION ALL
                          SELECT k.id, k.rotated_to, f.depth + 1 FROM {keys} k JOIN fwd f ON k.id = f.link
                          WHERE f.depth < 10000 AND k.id <> $1)
-                     SELECT id, depth FROM (SELECT id, depth FROM back UNION ALL SELECT id, depth FROM fwd WHERE depth > 0) lineage"
+                     SELECT depth, {KEY_COLUMNS}
+                     FROM (SELECT l.depth, k.*
+                           FROM (SELECT id, depth FROM back UNION ALL SELECT id, depth FROM fwd WHERE depth > 0) l
+                           JOIN {keys} k ON k.id = l.id) lineage"
                 ),
                 &[(&id, Type::UUID)],
             )?
             .iter()
-            .map(|row| (row.get::<_, i32>(1), row.get::<_, Uuid>(0)))
+            .map(|row| (row.get::<_, i32>("depth"), key_from_row(row)))
             .collect();
-        let chain = lineage_once(chain);
+        let chain = lineage_once(chain, |key: &Key| key.id);
         let events = self.events_of_key(&mut conn, id, SHOW_EVENTS)?;
         Ok(Some(KeyDetail { key, chain, events }))
     }
@@ -862,15 +865,16 @@ impl Store {
     }
 }
 
-/// A rotation lineage as (depth, id) pairs, the key itself at depth 0, as ids oldest first.
-/// Links written by hand may loop (A rotated to B, B to A): each key is kept once, at its
-/// place nearest the key shown, so that the loop is not walked to the depth limit.
-fn lineage_once(mut lineage: Vec<(i32, Uuid)>) -> Vec<Uuid> {
-    lineage.sort_by_key(|(depth, _)| depth.unsigned_abs());
+/// A rotation lineage as (depth, key) pairs, the key itself at depth 0, as keys oldest first
+/// (`id` tells a key's id). Links written by hand may loop (A rotated to B, B to A): each key
+/// is kept once, at its place nearest the key shown (of two as near, the earlier one), so
+/// that the loop is not walked to the depth limit, whatever order the rows came in.
+fn lineage_once<T>(mut lineage: Vec<(i32, T)>, id: impl Fn(&T) -> Uuid) -> Vec<T> {
+    lineage.sort_by_key(|(depth, _)| (depth.unsigned_abs(), *depth));
     let mut seen = std::collections::HashSet::new();
-    lineage.retain(|(_, id)| seen.insert(*id));
+    lineage.retain(|(_, key)| seen.insert(id(key)));
     lineage.sort_by_key(|(depth, _)| *depth);
-    lineage.into_iter().map(|(_, id)| id).collect()
+    lineage.into_iter().map(|(_, key)| key).collect()
 }
 
 #[cfg(test)]
@@ -906,11 +910,15 @@ mod tests {
     #[test]
     fn a_lineage_is_ordered_oldest_first_and_a_loop_is_walked_once() {
         let [a, b, c] = [1u128, 2, 3].map(Uuid::from_u128);
-        assert_eq!(lineage_once(vec![(1, c), (0, b), (-1, a)]), [a, b, c]);
-        // A and B point at each other: walked both ways, each shows up at every depth.
-        let walked = (-4..=4)
+        let same = |id: &Uuid| *id;
+        assert_eq!(lineage_once(vec![(1, c), (0, b), (-1, a)], same), [a, b, c]);
+        // A and B point at each other: walked both ways, each shows up at every depth, and in
+        // whatever order the rows come.
+        let mut walked: Vec<_> = (-4..=4)
             .map(|d| (d, if d % 2 == 0 { a } else { b }))
             .collect();
-        assert_eq!(lineage_once(walked), [b, a]);
+        assert_eq!(lineage_once(walked.clone(), same), [b, a]);
+        walked.reverse();
+        assert_eq!(lineage_once(walked, same), [b, a]);
     }
 }
