@@ -1,10 +1,10 @@
 //! `keyadm update KEY`: change a live key's name, scopes, metadata or expiry.
 
+use serde_json::Value;
+
 use crate::cli::{ExpiryArgs, UpdateArgs};
 use crate::error::{Error, Result};
 use crate::label;
-use serde_json::Value;
-
 use crate::model::UpdateOutcome;
 use crate::store::{Expiry, KeyChanges};
 

@@ -579,7 +579,9 @@ impl Store {
         }
     }
 
-    /// The verdict on the schema version a statement read (`None`: no history).
+    /// The verdict on the schema version a statement read (`None`: no history). For a schema
+    /// keyadm is not in, it looks for the schemas it is in: call it with no connection out,
+    /// or that look would open a second one.
     pub(super) fn judge_schema_version(&self, version: Option<i32>) -> Result<()> {
         let expected = binary_version();
         match version {
