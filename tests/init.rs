@@ -446,6 +446,16 @@ fn a_schema_keyadm_is_not_in_names_the_ones_it_is_in_and_init_there_warns() {
         .code(6)
         .stderr_has(hint);
 
+    // init --status lists every migration as pending there, and says where keyadm is.
+    db.keyadm(&["init", "--status", "--schema", "keyadmm"])
+        .run()
+        .success()
+        .stderr_has(
+            "keyadm: warning: keyadm is not in schema \"keyadmm\" but is in schema \"keyadm\" \
+             of this database: was --schema (or KEYADM_SCHEMA) mistyped?",
+        );
+    assert_eq!(db.keyadm(&["init", "--status"]).run().success().stderr, "");
+
     // init there makes a store all the same (it is asked to), and says what else there is.
     let out = db.keyadm(&["init", "--schema", "keyadmm"]).run().success();
     assert!(

@@ -11,9 +11,20 @@ use super::{Context, Outcome, reported_after};
 pub fn run(context: &Context, args: &InitArgs) -> Result<Outcome> {
     let store = context.open_store()?;
     if args.status {
-        context
-            .printer
-            .migration_status(&store.migration_status()?)?;
+        let status = store.migration_status()?;
+        context.printer.migration_status(&status)?;
+        if status.iter().all(|migration| !migration.applied) {
+            let others = store.other_keyadm_schemas();
+            if !others.is_empty() {
+                context.printer.warning(&format!(
+                    "keyadm is not in schema \"{}\" but is in {} {} of this database: was \
+                     --schema (or KEYADM_SCHEMA) mistyped?",
+                    store.schema_name(),
+                    schemas_word(&others),
+                    quoted_list(&others)
+                ));
+            }
+        }
     } else {
         context.cancel_on_ctrl_c(&store);
         let report = store.init(args.grant_verify.as_deref())?;
@@ -34,19 +45,30 @@ pub fn run(context: &Context, args: &InitArgs) -> Result<Outcome> {
         {
             let others = store.other_keyadm_schemas();
             if !others.is_empty() {
-                let (schemas, that) = match others.len() {
-                    1 => ("schema", "that one"),
-                    _ => ("schemas", "one of those"),
+                let that = if others.len() == 1 {
+                    "that one"
+                } else {
+                    "one of those"
                 };
                 context.printer.warning(&format!(
                     "started a new, empty store in schema \"{}\", though keyadm is also in \
-                     {schemas} {} of this database: if --schema (or KEYADM_SCHEMA) was mistyped, \
+                     {} {} of this database: if --schema (or KEYADM_SCHEMA) was mistyped, \
                      use {that}",
                     report.schema,
+                    schemas_word(&others),
                     quoted_list(&others)
                 ));
             }
         }
     }
     Ok(Outcome::Success)
+}
+
+/// "schema" or "schemas", for a list of them.
+fn schemas_word(schemas: &[String]) -> &'static str {
+    if schemas.len() == 1 {
+        "schema"
+    } else {
+        "schemas"
+    }
 }
