@@ -356,3 +356,33 @@ fn the_server_sees_only_hashes() {
         "a secret reached the server's statement log"
     );
 }
+
+#[test]
+fn a_key_in_its_grace_after_a_rotation_is_valid_and_says_when_it_stops() {
+    let db = TestDb::new();
+    let old = db.create("acme", "ci", &[]);
+    let rotated: crate::support::Created = db
+        .keyadm(&["rotate", "ci", "--grace", "7d", "--json"])
+        .run()
+        .success()
+        .json();
+    let until = check(&db, &old.secret, &[], 0)
+        .key
+        .and_then(|key| key.expires_at)
+        .expect("the old key has the grace's end as its expiry");
+    let line = format!(
+        "valid: {} (acme/ci), rotated: it stops working {} UTC\n",
+        old.key.start,
+        until[..16].replace('T', " ")
+    );
+    for args in [&["check"][..], &["check", "--batch"]] {
+        let out = db.keyadm(args).stdin(&old.secret).run().success();
+        assert_eq!(out.stdout, line, "{args:?}");
+    }
+    // The new key is just valid.
+    let out = db.keyadm(&["check"]).stdin(&rotated.secret).run().success();
+    assert_eq!(
+        out.stdout,
+        format!("valid: {} (acme/ci)\n", rotated.key.start)
+    );
+}

@@ -644,8 +644,17 @@ fn check_line(outcome: &CheckOutcome) -> String {
         .key
         .as_ref()
         .map(|key| visible(&key.label()).into_owned());
+    // A key that a rotation replaced works only for its grace: whoever holds it should move
+    // to the new one.
+    let rotated = match &outcome.key {
+        Some(key) if key.rotated_to.is_some() => match &key.expires_at {
+            Some(at) => format!(", rotated: it stops working {} UTC", table::time(at)),
+            None => ", rotated".to_owned(),
+        },
+        _ => String::new(),
+    };
     match (outcome.valid, subject) {
-        (true, Some(subject)) => format!("valid: {subject}"),
+        (true, Some(subject)) => format!("valid: {subject}{rotated}"),
         (false, Some(subject)) => format!("invalid ({}): {subject}", outcome.reason.as_str()),
         (_, None) => format!("invalid ({})", outcome.reason.as_str()),
     }
