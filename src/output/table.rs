@@ -110,14 +110,24 @@ pub fn key_page(keys: &[Key], header: bool, widths: &mut Vec<u16>, style: Style)
             Cell::new(visible(&key.name)),
             status_cell(key.status, style.color),
             Cell::new(style.when(&key.created_at)),
-            Cell::new(
-                key.expires_at
-                    .as_ref()
-                    .map_or_else(|| "never".to_owned(), |at| style.when(at)),
-            ),
+            Cell::new(expires(key, style)),
         ]);
     }
     finish_page(&mut table, widths)
+}
+
+/// A listing's EXPIRES: for a live key that a rotation replaced, marked so, since it works
+/// only until its grace ends.
+fn expires(key: &Key, style: Style) -> String {
+    let at = key
+        .expires_at
+        .as_ref()
+        .map_or_else(|| "never".to_owned(), |at| style.when(at));
+    if key.status == KeyStatus::Active && key.rotated_to.is_some() {
+        format!("{at} (rotated)")
+    } else {
+        at
+    }
 }
 
 /// Renders a streamed page: the first page fixes the column widths, later pages keep them.
