@@ -179,7 +179,10 @@ fn show_marks_a_pruned_predecessor_as_deleted() {
             .unwrap()
             .to_owned()
     };
-    assert_eq!(line(&db), format!("rotated from  {}", old.id));
+    assert_eq!(
+        line(&db),
+        format!("rotated from  {} ({})", old.id, old.start)
+    );
     // Its grace over (none was given), the old key is dead: prune deletes it.
     db.keyadm(&["prune", "--dead-for", "0s", "--yes"])
         .run()

@@ -157,15 +157,13 @@ pub fn key_fields(key: &Key, style: Style) -> String {
     key_fields_of_lineage(key, style, &[])
 }
 
-/// [`key_fields`], with the keys of its lineage that still exist: a neighbour that is not among
-/// them was deleted (pruned), and is marked so.
-fn key_fields_of_lineage(key: &Key, style: Style, lineage: &[Uuid]) -> String {
-    let neighbour = |id: Uuid| {
-        if lineage.is_empty() || lineage.contains(&id) {
-            id.to_string()
-        } else {
-            format!("{id} (deleted; its events remain)")
-        }
+/// [`key_fields`], with the keys of its lineage that still exist: a neighbour among them is
+/// shown with its start handle, and one that is not was deleted (pruned), and is marked so.
+fn key_fields_of_lineage(key: &Key, style: Style, lineage: &[Key]) -> String {
+    let neighbour = |id: Uuid| match lineage.iter().find(|other| other.id == id) {
+        Some(other) => format!("{id} ({})", visible(&other.start)),
+        None if lineage.is_empty() => id.to_string(),
+        None => format!("{id} (deleted; its events remain)"),
     };
     let mut table = plain_table(style.color);
     let none = "-";
@@ -245,8 +243,7 @@ fn key_fields_of_lineage(key: &Key, style: Style, lineage: &[Uuid]) -> String {
 
 /// `show`: the key, its lineage and its recent events.
 pub fn detail(detail: &KeyDetail, style: Style) -> String {
-    let ids: Vec<Uuid> = detail.chain.iter().map(|key| key.id).collect();
-    let mut text = key_fields_of_lineage(&detail.key, style, &ids);
+    let mut text = key_fields_of_lineage(&detail.key, style, &detail.chain);
     if detail.chain.len() > 1 {
         text.push_str("\nRotation chain (oldest first):\n");
         text.push_str(&chain(&detail.chain, detail.key.id, style));
