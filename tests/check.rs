@@ -379,10 +379,26 @@ fn a_key_in_its_grace_after_a_rotation_is_valid_and_says_when_it_stops() {
         let out = db.keyadm(args).stdin(&old.secret).run().success();
         assert_eq!(out.stdout, line, "{args:?}");
     }
+    // Failing only for expiring within the window asked for, it says why it expires.
+    let out = db
+        .keyadm(&["check", "--expiring-within", "8d"])
+        .stdin(&old.secret)
+        .run()
+        .code(1);
+    assert_eq!(out.stdout, line.replace("valid:", "invalid (expiring):"));
     // The new key is just valid.
     let out = db.keyadm(&["check"]).stdin(&rotated.secret).run().success();
     assert_eq!(
         out.stdout,
         format!("valid: {} (acme/ci)\n", rotated.key.start)
+    );
+    // A key that no longer works is not told to move on.
+    db.keyadm(&["revoke", &old.key.start, "--yes"])
+        .run()
+        .success();
+    let out = db.keyadm(&["check"]).stdin(&old.secret).run().code(1);
+    assert_eq!(
+        out.stdout,
+        format!("invalid (revoked): {} (acme/ci)\n", old.key.start)
     );
 }

@@ -16,8 +16,8 @@ use serde::Serialize;
 use visible::visible;
 
 use crate::model::{
-    CheckOutcome, DoctorReport, Event, InitReport, Key, KeyDetail, KeyStatus, MigrationState,
-    RevokeOutcome, Rotation, SweepKind, UpdateOutcome,
+    CheckOutcome, CheckReason, DoctorReport, Event, InitReport, Key, KeyDetail, KeyStatus,
+    MigrationState, RevokeOutcome, Rotation, SweepKind, UpdateOutcome,
 };
 
 pub use progress::Progress;
@@ -645,9 +645,10 @@ fn check_line(outcome: &CheckOutcome) -> String {
         .as_ref()
         .map(|key| visible(&key.label()).into_owned());
     // A key that a rotation replaced works only for its grace: whoever holds it should move
-    // to the new one.
+    // to the new one. Said of a key that still works, or that fails only for expiring soon.
+    let working = outcome.valid || outcome.reason == CheckReason::Expiring;
     let rotated = match &outcome.key {
-        Some(key) if key.rotated_to.is_some() => match &key.expires_at {
+        Some(key) if working && key.rotated_to.is_some() => match &key.expires_at {
             Some(at) => format!(", rotated: it stops working {} UTC", table::time(at)),
             None => ", rotated".to_owned(),
         },
@@ -655,7 +656,9 @@ fn check_line(outcome: &CheckOutcome) -> String {
     };
     match (outcome.valid, subject) {
         (true, Some(subject)) => format!("valid: {subject}{rotated}"),
-        (false, Some(subject)) => format!("invalid ({}): {subject}", outcome.reason.as_str()),
+        (false, Some(subject)) => {
+            format!("invalid ({}): {subject}{rotated}", outcome.reason.as_str())
+        }
         (_, None) => format!("invalid ({})", outcome.reason.as_str()),
     }
 }
