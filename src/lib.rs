@@ -19,8 +19,8 @@ pub mod model;
 pub mod output;
 mod panic_guard;
 pub mod prompt;
+mod quote;
 pub mod secret;
-mod shell;
 pub mod store;
 pub mod timespec;
 

@@ -31,13 +31,8 @@ pub fn run(context: &Context, args: &AuditArgs) -> Result<Outcome> {
         limit: args.limit,
     };
     let mut stream = context.printer.event_list();
-    let mut found = 0u64;
-    store.audit_events(&filter, &mut |event| {
-        found += 1;
-        stream.push(event)
-    })?;
-    stream.finish()?;
-    if found == 0 && key_id.is_none() {
+    store.audit_events(&filter, &mut |event| stream.push(event))?;
+    if stream.finish()? == 0 && key_id.is_none() {
         warn_if_unknown_org(context, &store, org)?;
     }
     Ok(Outcome::Success)

@@ -2,7 +2,7 @@
 
 use crate::cli::InitArgs;
 use crate::error::Result;
-use crate::store::quoted_list;
+use crate::quote;
 
 use super::{Context, Outcome, reported_after};
 
@@ -21,7 +21,7 @@ pub fn run(context: &Context, args: &InitArgs) -> Result<Outcome> {
                      --schema (or KEYADM_SCHEMA) mistyped?",
                     store.schema_name(),
                     schemas_word(&others),
-                    quoted_list(&others)
+                    quote::names(&others, ", ")
                 ));
             }
         }
@@ -56,7 +56,7 @@ pub fn run(context: &Context, args: &InitArgs) -> Result<Outcome> {
                      use {that}",
                     report.schema,
                     schemas_word(&others),
-                    quoted_list(&others)
+                    quote::names(&others, ", ")
                 ));
             }
         }

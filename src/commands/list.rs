@@ -21,13 +21,8 @@ pub fn run(context: &Context, args: ListArgs) -> Result<Outcome> {
     };
     let store = context.store()?;
     let mut list = context.printer.key_list();
-    let mut found = 0u64;
-    store.list_keys(&filter, &mut |key| {
-        found += 1;
-        list.push(key)
-    })?;
-    list.finish()?;
-    if found == 0 {
+    store.list_keys(&filter, &mut |key| list.push(key))?;
+    if list.finish()? == 0 {
         warn_if_unknown_org(context, &store, filter.org.as_deref())?;
     }
     Ok(Outcome::Success)

@@ -148,7 +148,7 @@ fn finish_report(
     did: &str,
 ) -> Result<()> {
     match unwritten {
-        None => report.finish(),
+        None => report.finish().map(drop),
         Some(err) => Err(err),
     }
     .map_err(|err| match done {
@@ -239,8 +239,10 @@ fn unknown_org(store: &Store, org: &str) -> Result<Option<String>> {
     let guess = if look_alikes.is_empty() {
         String::new()
     } else {
-        let quoted: Vec<String> = look_alikes.iter().map(|o| format!("\"{o}\"")).collect();
-        format!("; did you mean {}?", quoted.join(" or "))
+        format!(
+            "; did you mean {}?",
+            crate::quote::names(&look_alikes, " or ")
+        )
     };
     Ok(Some(format!(
         "no key or event has org \"{org}\" (orgs match exactly, case included){guess}"
@@ -280,8 +282,8 @@ fn org_slash_name(store: &Store, input: &str) -> Result<Option<String>> {
         if !store.find_keys(&lookup, Some(org))?.is_empty() {
             return Ok(Some(format!(
                 "give the org and the name apart: --org {} {}",
-                crate::shell::word(org),
-                crate::shell::word(name)
+                crate::quote::shell_word(org),
+                crate::quote::shell_word(name)
             )));
         }
     }

@@ -38,12 +38,14 @@ pub fn run(context: &Context, args: &RevokeArgs) -> Result<Outcome> {
             }
             Ok(())
         })?;
-        let newer = store.count_revocable(org, Some(asked.as_of))?.count;
-        if newer > 0 {
-            context.printer.warning(&format!(
-                "{newer} key(s) of org \"{org}\" created since keyadm counted the keys were \
-                 left unrevoked; run the command again to revoke them too"
-            ));
+        if !context.printer.is_quiet() {
+            let newer = store.count_revocable(org, Some(asked.as_of))?.count;
+            if newer > 0 {
+                context.printer.warning(&format!(
+                    "{newer} key(s) of org \"{org}\" created since keyadm counted the keys \
+                     were left unrevoked; run the command again to revoke them too"
+                ));
+            }
         }
         finish_report(report, unwritten, done, "revoked")?;
         if asked.count == 0 && done == 0 {

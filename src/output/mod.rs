@@ -532,8 +532,8 @@ impl<'a, T: Serialize> Stream<'a, T> {
         self.out.write_all(text.as_bytes()).map_err(write_error)
     }
 
-    /// Ends the stream.
-    pub fn finish(mut self) -> Result<()> {
+    /// Ends the stream; returns how many items it had.
+    pub fn finish(mut self) -> Result<u64> {
         if self.printer.is_json() {
             let open = if self.count == 0 {
                 self.json_open.clone()
@@ -552,7 +552,8 @@ impl<'a, T: Serialize> Stream<'a, T> {
                 self.write(&format!("{summary}\n"))?;
             }
         }
-        self.out.flush().map_err(write_error)
+        self.out.flush().map_err(write_error)?;
+        Ok(self.count)
     }
 }
 

@@ -613,20 +613,14 @@ pub fn not_initialised_hint(others: &[String]) -> String {
         [other] => format!(
             "keyadm is in schema \"{other}\" of this database: give --schema {} (or set \
              KEYADM_SCHEMA so); `keyadm init` here would start a new, empty store",
-            crate::shell::word(other)
+            crate::quote::shell_word(other)
         ),
         others => format!(
             "keyadm is in schemas {} of this database: give --schema (or KEYADM_SCHEMA) one of \
              them; `keyadm init` here would start a new, empty store",
-            quoted_list(others)
+            crate::quote::names(others, ", ")
         ),
     }
-}
-
-/// `"a", "b"`.
-pub fn quoted_list(names: &[String]) -> String {
-    let quoted: Vec<String> = names.iter().map(|name| format!("\"{name}\"")).collect();
-    quoted.join(", ")
 }
 
 fn is_missing_schema(err: &postgres::Error) -> bool {

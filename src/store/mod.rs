@@ -25,7 +25,7 @@ pub use keys::{
 };
 pub use migrations::{
     DAMAGED_HINT, DIVERGENT_HINT, FOREIGN_STATE, OWN_SCHEMA_HINT, binary_version,
-    not_initialised_hint, quoted_list,
+    not_initialised_hint,
 };
 pub use pool::Reporter;
 pub use sweeps::{BATCH_SIZE, ExpirePolicy};
