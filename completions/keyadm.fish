@@ -75,7 +75,7 @@ complete -c keyadm -n "__fish_keyadm_using_subcommand init" -s V -l version -d '
 complete -c keyadm -n "__fish_keyadm_using_subcommand create" -l org -d 'Organisation (tenant) owning the key; asked for on a terminal when missing' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand create" -l name -d 'Name of the key, unique among the org\'s live keys; asked for on a terminal when missing' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand create" -l scope -d 'A scope granted to the key (repeatable)' -r
-complete -c keyadm -n "__fish_keyadm_using_subcommand create" -l meta -d 'Metadata KEY=VALUE (repeatable)' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand create" -l meta -d 'Metadata KEY=VALUE (repeatable, one value per key)' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand create" -l expires-in -d 'Expire this long after creation (e.g. 90d)' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand create" -l expires-at -d 'Expire at this time (RFC 3339 or YYYY-MM-DD, midnight UTC)' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand create" -l prefix -d 'Secret prefix: a lowercase letter, then up to 15 of a-z, 0-9 and _' -r
@@ -258,7 +258,7 @@ complete -c keyadm -n "__fish_keyadm_using_subcommand update" -l org -d 'Narrow 
 complete -c keyadm -n "__fish_keyadm_using_subcommand update" -l name -d 'New name' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand update" -l add-scope -d 'Grant a scope (repeatable)' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand update" -l remove-scope -d 'Withdraw a scope (repeatable)' -r
-complete -c keyadm -n "__fish_keyadm_using_subcommand update" -l meta -d 'Set metadata KEY=VALUE (repeatable)' -r
+complete -c keyadm -n "__fish_keyadm_using_subcommand update" -l meta -d 'Set metadata KEY=VALUE (repeatable, one value per key)' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand update" -l unset-meta -d 'Remove a metadata key (repeatable)' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand update" -l expires-in -d 'Expire this long from now' -r
 complete -c keyadm -n "__fish_keyadm_using_subcommand update" -l expires-at -d 'Expire at this time' -r

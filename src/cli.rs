@@ -391,7 +391,7 @@ pub struct CreateArgs {
     #[arg(long = "scope", value_name = "S", value_parser = parse_new_scope)]
     pub scopes: Vec<String>,
 
-    /// Metadata KEY=VALUE (repeatable)
+    /// Metadata KEY=VALUE (repeatable, one value per key)
     #[arg(long = "meta", value_name = "K=V", value_parser = label::parse_meta)]
     pub meta: Vec<(String, String)>,
 
@@ -622,7 +622,7 @@ pub struct UpdateArgs {
     #[arg(long = "remove-scope", value_name = "S", value_parser = parse_scope)]
     pub remove_scopes: Vec<String>,
 
-    /// Set metadata KEY=VALUE (repeatable)
+    /// Set metadata KEY=VALUE (repeatable, one value per key)
     #[arg(long = "meta", value_name = "K=V", value_parser = label::parse_meta)]
     pub meta: Vec<(String, String)>,
 

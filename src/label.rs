@@ -94,7 +94,21 @@ pub fn parse_meta(text: &str) -> Result<(String, String), String> {
     Ok((key.to_owned(), value.to_owned()))
 }
 
-/// Builds the metadata object from `K=V` pairs; a later pair for the same key wins.
+/// Refuses two `--meta` pairs that give one key different values (`--meta env=prod --meta
+/// env=dev`): keeping either would store a value the user may not have meant. The same pair
+/// twice is harmless.
+pub fn check_meta_pairs(pairs: &[(String, String)]) -> Result<(), String> {
+    for (at, (key, value)) in pairs.iter().enumerate() {
+        if pairs[..at].iter().any(|(k, v)| k == key && v != value) {
+            return Err(format!(
+                "metadata key '{key}' is given two values: give --meta {key}=... once"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Builds the metadata object from `K=V` pairs (checked by `check_meta_pairs`).
 pub fn meta_object(pairs: &[(String, String)]) -> Value {
     let mut map = Map::new();
     for (key, value) in pairs {
@@ -114,6 +128,19 @@ pub fn normalize_scopes(scopes: &[String]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_metadata_key_may_not_be_given_two_values() {
+        let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+        assert!(check_meta_pairs(&[pair("env", "prod"), pair("team", "a")]).is_ok());
+        assert!(check_meta_pairs(&[pair("env", "prod"), pair("env", "prod")]).is_ok());
+        let err = check_meta_pairs(&[pair("a", "1"), pair("env", "prod"), pair("env", "dev")])
+            .unwrap_err();
+        assert_eq!(
+            err,
+            "metadata key 'env' is given two values: give --meta env=... once"
+        );
+    }
 
     #[test]
     fn labels_keep_quotes_and_unicode() {

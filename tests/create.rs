@@ -196,6 +196,14 @@ fn bad_input_is_a_usage_error_and_changes_nothing() {
         vec!["--org", "acme", "--name", &long],
         vec!["--org", "", "--name", "k"],
         vec!["--org", "acme", "--name", "k", "--meta", "novalue"],
+        // Either value kept would be one the user may not have meant.
+        vec![
+            "--org", "acme", "--name", "k", "--meta", "env=prod", "--meta", "env=dev",
+        ],
+        vec![
+            "--org", "acme", "--name", "k", "--count", "2", "--meta", "env=prod", "--meta",
+            "env=dev",
+        ],
         vec!["--org", "acme", "--name", "k", "--scope", "two words"],
         // One scope that no service asking for "read" would find.
         vec!["--org", "acme", "--name", "k", "--scope", "read,write"],

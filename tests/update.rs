@@ -98,6 +98,14 @@ fn an_update_that_changes_nothing_writes_nothing() {
     db.keyadm(&["update", "svc", "--add-scope", "x", "--remove-scope", "x"])
         .run()
         .code(2);
+    db.keyadm(&["update", "svc", "--meta", "env=prod", "--meta", "env=dev"])
+        .run()
+        .code(2)
+        .one_line_error()
+        .stderr_has("metadata key 'env' is given two values");
+    // The same pair twice is one change.
+    let out = update(&db, &["svc", "--meta", "env=prod", "--meta", "env=prod"]);
+    assert_eq!(out.key.metadata["env"], "prod");
     db.keyadm(&["update", "svc", "--expires-at", "2001-01-01"])
         .run()
         .code(2);

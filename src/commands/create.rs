@@ -23,6 +23,7 @@ fn check_name(text: &str) -> Result<(), String> {
 /// Creates the key; with `--secret-file` the secret goes to a new 0600 file instead of stdout.
 pub fn run(context: &Context, args: CreateArgs) -> Result<Outcome> {
     let expiry = requested_expiry(&args.expiry)?.unwrap_or(Expiry::Never);
+    label::check_meta_pairs(&args.meta).map_err(Error::usage)?;
     if (args.org.is_none() || args.name.is_none()) && !context.prompter.is_interactive() {
         let flag = if args.org.is_none() {
             "--org"

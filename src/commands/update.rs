@@ -29,6 +29,7 @@ pub fn run(context: &Context, args: UpdateArgs) -> Result<Outcome> {
             "scope '{scope}' is both added and removed"
         )));
     }
+    label::check_meta_pairs(&args.meta).map_err(Error::usage)?;
     for key in &args.unset_meta {
         label::check_label("metadata key", key).map_err(Error::usage)?;
         if args.meta.iter().any(|(k, _)| k == key) {
