@@ -71,6 +71,8 @@ pub struct Event {
     pub key_id: Uuid,
     /// The key's display handle, also for keys deleted since.
     pub key_start: Option<String>,
+    /// The key's org (which never changes).
+    pub org: String,
     pub at: DateTime<Utc>,
     pub actor: String,
     pub db_user: String,

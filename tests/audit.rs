@@ -28,6 +28,8 @@ fn audit_lists_events_newest_first_with_filters() {
     let actions: Vec<&str> = all.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, ["created", "created", "rotated", "created"]);
     assert_eq!(all[0].key_id, b.id);
+    let orgs: Vec<&str> = all.iter().map(|e| e.org.as_str()).collect();
+    assert_eq!(orgs, ["other", "acme", "acme", "acme"]);
     assert!(all.windows(2).all(|w| w[0].at >= w[1].at));
 
     let of_a = audit(&db, &[&a.id]);
@@ -52,6 +54,24 @@ fn audit_lists_events_newest_first_with_filters() {
     let table = db.keyadm(&["audit", &a.start]).run().success();
     assert!(table.stdout.starts_with("AT"), "{}", table.stdout);
     assert!(table.stdout.contains(&a.start) && table.stdout.contains("rotated"));
+    // Across orgs, each line says whose key it was.
+    let table = db.keyadm(&["audit"]).run().success();
+    let lines: Vec<&str> = table.stdout.lines().collect();
+    assert!(
+        lines[0].contains(" KEY ") && lines[0].contains(" ORG "),
+        "{}",
+        table.stdout
+    );
+    assert!(
+        lines[1].contains(&format!("{}  other  created", b.start)),
+        "{}",
+        table.stdout
+    );
+    assert!(
+        lines[4].contains(&format!("{}  acme   created", a.start)),
+        "{}",
+        table.stdout
+    );
 }
 
 #[test]

@@ -307,7 +307,7 @@ pub fn events(events: &[Event], style: Style) -> String {
 pub fn event_page(events: &[Event], header: bool, widths: &mut Vec<u16>, style: Style) -> String {
     let mut table = plain_table(false);
     if header {
-        table.set_header(["AT", "KEY", "ACTION", "ACTOR", "DETAIL"]);
+        table.set_header(["AT", "KEY", "ORG", "ACTION", "ACTOR", "DETAIL"]);
     }
     for event in events {
         table.add_row(vec![
@@ -316,6 +316,7 @@ pub fn event_page(events: &[Event], header: bool, widths: &mut Vec<u16>, style: 
                 || event.key_id.to_string(),
                 |start| visible(start).into_owned(),
             ),
+            visible(&event.org).into_owned(),
             visible(&event.action).into_owned(),
             visible(&event.actor).into_owned(),
             visible_string(event.detail.to_string()),

@@ -13,7 +13,7 @@ use super::lenient::PgTime;
 
 /// The columns of an [`Event`], with the handle of its key (from the key, or for a deleted
 /// key from the event that recorded it).
-const EVENT_COLUMNS: &str = "e.id, e.key_id, e.at, e.actor, e.db_user, e.action, e.detail,
+const EVENT_COLUMNS: &str = "e.id, e.key_id, e.org, e.at, e.actor, e.db_user, e.action, e.detail,
     COALESCE(k.start, e.detail->>'start') AS key_start";
 
 /// What `audit` selects.
@@ -33,6 +33,7 @@ fn event_from_row(row: &postgres::Row) -> Event {
         id: row.get("id"),
         key_id: row.get("key_id"),
         key_start: row.get("key_start"),
+        org: row.get("org"),
         at: row.get::<_, PgTime>("at").clamped(),
         actor: row.get("actor"),
         db_user: row.get("db_user"),
@@ -71,7 +72,7 @@ impl Store {
         // probe of the key's events, only for an event that does not carry it), not just the
         // events that carry it.
         let sql = format!(
-            "SELECT e.id, e.key_id, e.at, e.actor, e.db_user, e.action, e.detail,
+            "SELECT e.id, e.key_id, e.org, e.at, e.actor, e.db_user, e.action, e.detail,
                     COALESCE(k.start, e.detail->>'start',
                              (SELECT r.detail->>'start' FROM {events} r
                               WHERE r.key_id = e.key_id AND r.action IN ('created', 'pruned')

@@ -534,6 +534,7 @@ pub struct EventJson {
     pub id: i64,
     pub key_id: String,
     pub key_start: Option<String>,
+    pub org: String,
     pub at: String,
     pub actor: String,
     pub action: String,
