@@ -68,3 +68,46 @@ fn a_call_nested_in_a_stream_gets_a_second_connection_from_the_pool() {
     });
     assert_eq!(opened, 2);
 }
+
+#[test]
+fn the_orgs_offered_by_a_prompt_are_the_first_distinct_ones_in_order() {
+    let db = TestDb::new();
+    assert!(open(&db).org_names().unwrap().is_empty());
+    // Several keys per org, inserted out of order, with case variants and non-ASCII names.
+    db.client()
+        .batch_execute(
+            "INSERT INTO keyadm.api_keys (id, org, name, prefix, start, key_hash, created_by)
+             SELECT gen_random_uuid(), o, 'k' || i, 'sk', 'sk_00000000',
+                    sha256((o || i)::bytea), 'test'
+             FROM unnest(ARRAY['zeta', 'Acme', 'acme', 'ACME', 'béta', 'beta', '日本', 'a b'])
+                  AS o, generate_series(1, 3) AS i",
+        )
+        .unwrap();
+    let expected = |limit: i64| -> Vec<String> {
+        db.client()
+            .query(
+                "SELECT DISTINCT org FROM keyadm.api_keys ORDER BY org LIMIT $1",
+                &[&limit],
+            )
+            .unwrap()
+            .iter()
+            .map(|row| row.get(0))
+            .collect()
+    };
+    let store = open(&db);
+    let orgs = store.org_names().unwrap();
+    assert_eq!(orgs.len(), 8);
+    assert_eq!(orgs, expected(500));
+    // Past the cap, the first 500 in order.
+    db.client()
+        .batch_execute(
+            "INSERT INTO keyadm.api_keys (id, org, name, prefix, start, key_hash, created_by)
+             SELECT gen_random_uuid(), 'org-' || lpad(i::text, 4, '0'), 'k', 'sk',
+                    'sk_00000000', sha256(('many' || i)::bytea), 'test'
+             FROM generate_series(1, 600) AS i",
+        )
+        .unwrap();
+    let orgs = store.org_names().unwrap();
+    assert_eq!(orgs.len(), 500);
+    assert_eq!(orgs, expected(500));
+}
