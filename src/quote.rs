@@ -21,6 +21,17 @@ pub fn names(names: &[String], separator: &str) -> String {
     quoted.join(separator)
 }
 
+/// Names in double quotes as a phrase: `"a"`, `"a" and "b"`, `"a", "b" and "c"` (with
+/// `conjunction` "and").
+pub fn names_phrase(names: &[String], conjunction: &str) -> String {
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => {
+            format!("{} {conjunction} \"{last}\"", self::names(rest, ", "))
+        }
+        _ => self::names(names, ""),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -40,5 +51,12 @@ mod tests {
         let names_of = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(names(&names_of(&["a", "b"]), ", "), "\"a\", \"b\"");
         assert_eq!(names(&names_of(&["Acme"]), " or "), "\"Acme\"");
+        assert_eq!(names_phrase(&names_of(&[]), "and"), "");
+        assert_eq!(names_phrase(&names_of(&["a"]), "and"), "\"a\"");
+        assert_eq!(names_phrase(&names_of(&["a", "b"]), "or"), "\"a\" or \"b\"");
+        assert_eq!(
+            names_phrase(&names_of(&["a", "b", "c"]), "and"),
+            "\"a\", \"b\" and \"c\""
+        );
     }
 }

@@ -547,3 +547,69 @@ fn keyadm_variables_set_to_the_empty_string_count_as_unset() {
         .one_line_error()
         .stderr_has("actor must not be empty");
 }
+
+#[test]
+fn the_first_key_of_an_org_that_differs_only_in_case_warns() {
+    let db = TestDb::new();
+    db.create("acme", "ci", &[]);
+    db.create("ACME", "web", &[]);
+    let warning = "keyadm: warning: org \"Acme\" is new, and differs only in case from \"ACME\" \
+                   and \"acme\" (orgs match exactly, case included)\n";
+    let out = db
+        .keyadm(&["create", "--org", "Acme", "--name", "deploy", "--json"])
+        .run()
+        .success();
+    assert_eq!(out.stderr, warning);
+    assert_eq!(out.json::<Created>().key.org, "Acme");
+    // The org is no longer new; nor is one that only events remember.
+    let out = db
+        .keyadm(&["create", "--org", "Acme", "--name", "second", "-q"])
+        .run()
+        .success();
+    assert_eq!(out.stderr, "");
+    let out = db
+        .keyadm(&["create", "--org", "Acme", "--name", "third"])
+        .run()
+        .success();
+    assert_eq!(out.stderr, "");
+    let gone = db.create("gone", "old", &[]).key;
+    db.keyadm(&["revoke", &gone.id, "--yes"]).run().success();
+    db.keyadm(&["prune", "--dead-for", "0s", "--yes"])
+        .run()
+        .success();
+    db.create("Gone", "new", &[]);
+    let out = db
+        .keyadm(&["create", "--org", "gone", "--name", "back"])
+        .run()
+        .success();
+    assert_eq!(out.stderr, "");
+    // Unrelated names, and --quiet, warn of nothing.
+    let out = db
+        .keyadm(&["create", "--org", "acme-eu", "--name", "ci"])
+        .run()
+        .success();
+    assert_eq!(out.stderr, "");
+    let out = db
+        .keyadm(&["create", "--org", "aCme", "--name", "ci", "-q"])
+        .run()
+        .success();
+    assert_eq!(out.stderr, "");
+    // A bulk create warns once, after its keys.
+    let out = db
+        .keyadm(&["create", "--org", "AcMe", "--name", "bulk", "--count", "3"])
+        .run()
+        .success();
+    assert_eq!(out.stdout.lines().count(), 3, "{}", out.stdout);
+    assert!(
+        out.stderr.contains(
+            "org \"AcMe\" is new, and differs only in case from \"ACME\", \"Acme\" and \"aCme\" "
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.stderr.matches("warning").count(), 1, "{}", out.stderr);
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM keyadm.api_keys WHERE org = 'AcMe'"),
+        3
+    );
+}

@@ -342,4 +342,18 @@ fn an_org_no_key_or_event_has_gets_a_warning_naming_look_alikes() {
         let out = db.keyadm(args).run().success();
         assert!(!out.stderr.contains("warning"), "{args:?}: {}", out.stderr);
     }
+
+    // Past the orgs the index walk looks at (1,000 sort before "Acme"), the table is read.
+    db.client()
+        .batch_execute(
+            "INSERT INTO keyadm.api_keys (id, org, name, prefix, start, key_hash, created_by)
+             SELECT gen_random_uuid(), lpad(i::text, 4, '0'), 'k', 'sk', 'sk_00000000',
+                    sha256(('many' || i)::bytea), 'test'
+             FROM generate_series(0, 1000) AS i",
+        )
+        .unwrap();
+    db.keyadm(&["list", "--org", "acme"])
+        .run()
+        .success()
+        .stderr_has("did you mean \"Acme\"?");
 }

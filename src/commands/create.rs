@@ -50,6 +50,12 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<Outcome> {
             .prompter
             .ask("--name", "Key name", check_name, &[])?,
     };
+    // Asked before the key exists (after, the org is no longer new); told once it is made.
+    let look_alikes = if context.printer.is_quiet() {
+        Vec::new()
+    } else {
+        store.new_org_look_alikes(&org)?
+    };
     let scopes = label::normalize_scopes(&args.scopes);
     let metadata = label::meta_object(&args.meta);
     // Resolved before anything is written: a failed OS-user lookup leaves no secret file.
@@ -75,6 +81,7 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<Outcome> {
             actor: &actor,
         };
         bulk_create::run(context, &store, request)?;
+        warn_of_look_alikes(context, &org, &look_alikes);
         return Ok(Outcome::Success);
     }
     let secret = Secret::generate(&args.prefix).map_err(Error::failure)?;
@@ -111,5 +118,17 @@ pub fn run(context: &Context, args: CreateArgs) -> Result<Outcome> {
                 )
             })?;
     }
+    warn_of_look_alikes(context, &org, &look_alikes);
     Ok(Outcome::Success)
+}
+
+/// The first key of an org whose name differs from existing ones only in case is most likely
+/// a typo (`--org Acme` for `acme`): `list --org acme` will not show it.
+fn warn_of_look_alikes(context: &Context, org: &str, look_alikes: &[String]) {
+    if !look_alikes.is_empty() {
+        context.printer.warning(&format!(
+            "org \"{org}\" is new, and differs only in case from {} (orgs match exactly, case included)",
+            crate::quote::names_phrase(look_alikes, "and")
+        ));
+    }
 }

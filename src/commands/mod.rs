@@ -241,7 +241,7 @@ fn unknown_org(store: &Store, org: &str) -> Result<Option<String>> {
     } else {
         format!(
             "; did you mean {}?",
-            crate::quote::names(&look_alikes, " or ")
+            crate::quote::names_phrase(&look_alikes, "or")
         )
     };
     Ok(Some(format!(
