@@ -36,9 +36,6 @@ pub(super) const KEY_COLUMNS: &str = concat!(
 /// The SQL condition of a key that is neither revoked nor expired.
 pub(super) const LIVE: &str = "revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())";
 
-/// How many orgs a prompt for `--org` offers at most.
-pub const PROMPTED_ORGS: i64 = 500;
-
 /// How many candidates a KEY lookup reports at most.
 pub const MAX_CANDIDATES: usize = 10;
 /// Rows fetched for candidates: one more than are shown.
@@ -210,28 +207,6 @@ impl Store {
         before_commit(&key)?;
         tx.commit()?;
         Ok(key)
-    }
-
-    /// The orgs that have keys, in order, for completing a prompt: at most [`PROMPTED_ORGS`].
-    /// Each is found by one probe of the org index for the next org after the last (a loose
-    /// index scan), so the cost grows with the orgs found, not with the keys: a `DISTINCT`
-    /// read every key of those orgs, about 120 ms at 1M keys before the prompt showed.
-    pub fn org_names(&self) -> Result<Vec<String>> {
-        let rows = self.conn()?.query_typed(
-            &format!(
-                "WITH RECURSIVE orgs(org) AS (
-                     (SELECT org FROM {keys} ORDER BY org LIMIT 1)
-                     UNION ALL
-                     SELECT (SELECT k.org FROM {keys} k WHERE k.org > orgs.org
-                             ORDER BY k.org LIMIT 1)
-                     FROM orgs WHERE orgs.org IS NOT NULL
-                 )
-                 SELECT org FROM orgs WHERE org IS NOT NULL LIMIT $1",
-                keys = self.table("api_keys")
-            ),
-            &[(&PROMPTED_ORGS, Type::INT8)],
-        )?;
-        Ok(rows.iter().map(|row| row.get(0)).collect())
     }
 
     /// Keys matching a KEY identifier: at most [`MAX_CANDIDATES`] and one more, which tells an
