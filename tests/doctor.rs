@@ -564,3 +564,68 @@ fn doctor_tells_an_unreadable_history_from_a_missing_schema() {
     .success()
     .stdout_has("Everything is usable.");
 }
+
+#[test]
+fn the_changing_commands_work_with_the_privileges_doctor_lists_for_them() {
+    // Only what doctor lists for create, rotate, update, revoke, expire and prune: the log is
+    // written, not read. What keyadm looks up there to explain a KEY or an --org that matches
+    // nothing is then skipped, never an error.
+    let db = TestDb::new();
+    db.create("acme", "ci", &[]);
+    let role = format!("{}_ops", db.name);
+    db.client()
+        .batch_execute(&format!(
+            "CREATE ROLE {role} LOGIN; GRANT USAGE ON SCHEMA keyadm TO {role};
+             GRANT SELECT ON keyadm.refinery_schema_history TO {role};
+             GRANT SELECT, INSERT, UPDATE, DELETE ON keyadm.api_keys TO {role};
+             GRANT INSERT ON keyadm.key_events TO {role}"
+        ))
+        .unwrap();
+    let conninfo = format!("{} user={role}", db.conninfo);
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--database-url", &conninfo, "--actor", "ops"]);
+        Run::new(&all).run()
+    };
+    let doctor: Report = run(&["doctor", "--json"]).code(8).json();
+    assert!(
+        doctor
+            .privileges
+            .iter()
+            .filter(|p| !p.commands.starts_with("list") && !p.commands.starts_with("init"))
+            .all(|p| p.missing.is_empty()),
+        "{doctor:?}"
+    );
+    let out = run(&["create", "--org", "Acme", "--name", "web"]).success();
+    assert!(
+        out.stderr
+            .contains("org \"Acme\" is new, and differs only in case from \"acme\""),
+        "{}",
+        out.stderr
+    );
+    let unknown = "keyadm: warning: no key has org \"ACME\" (orgs match exactly, case included); \
+                   did you mean \"Acme\" or \"acme\"?";
+    run(&["expire", "--org", "ACME", "--older-than", "0s", "--yes"])
+        .success()
+        .stderr_has(unknown);
+    run(&["prune", "--org", "ACME", "--dead-for", "0s", "--yes"])
+        .success()
+        .stderr_has(unknown);
+    run(&["revoke", "--org", "ACME", "--all", "--yes"])
+        .success()
+        .stderr_has(unknown);
+    for args in [
+        &["revoke", "nosuch", "--yes"][..],
+        &["update", "nosuch", "--name", "x"],
+        &["rotate", "nosuch"],
+        &["revoke", "ci", "--org", "ACME", "--yes"],
+    ] {
+        run(args).code(3).one_line_error();
+    }
+    run(&["rotate", "ci", "--org", "acme", "-q"]).success();
+    run(&["revoke", "ci", "--org", "acme", "--yes"]).success();
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM keyadm.key_events WHERE actor = 'ops'"),
+        4
+    );
+}

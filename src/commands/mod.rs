@@ -233,19 +233,24 @@ pub(super) fn warn_if_unknown_org(
 
 /// When no key or event has `org`, says so, naming the orgs that differ from it only in case.
 fn unknown_org(store: &Store, org: &str) -> Result<Option<String>> {
-    let Some(look_alikes) = store.unknown_org(org)? else {
+    let Some(unknown) = store.unknown_org(org)? else {
         return Ok(None);
     };
-    let guess = if look_alikes.is_empty() {
+    let guess = if unknown.look_alikes.is_empty() {
         String::new()
     } else {
         format!(
             "; did you mean {}?",
-            crate::quote::names_phrase(&look_alikes, "or")
+            crate::quote::names_phrase(&unknown.look_alikes, "or")
         )
     };
+    let holders = if unknown.log_read {
+        "key or event"
+    } else {
+        "key"
+    };
     Ok(Some(format!(
-        "no key or event has org \"{org}\" (orgs match exactly, case included){guess}"
+        "no {holders} has org \"{org}\" (orgs match exactly, case included){guess}"
     )))
 }
 

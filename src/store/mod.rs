@@ -27,6 +27,7 @@ pub use migrations::{
     DAMAGED_HINT, DIVERGENT_HINT, FOREIGN_STATE, OWN_SCHEMA_HINT, binary_version,
     not_initialised_hint,
 };
+pub use orgs::UnknownOrg;
 pub use pool::Reporter;
 pub use sweeps::{BATCH_SIZE, ExpirePolicy};
 

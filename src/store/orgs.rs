@@ -17,6 +17,14 @@ const LOOK_ALIKES: usize = 3;
 /// 20 µs), before it stops; past them `create` names none, the others read the table.
 const WALKED_ORGS: i64 = 1000;
 
+/// An org that no key has, nor any event when this user may read the log (`log_read`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownOrg {
+    /// Orgs of keys that differ from it only in case: at most three, perhaps none.
+    pub look_alikes: Vec<String>,
+    pub log_read: bool,
+}
+
 impl Store {
     /// The orgs that have keys, in order, for completing a prompt: at most [`PROMPTED_ORGS`].
     /// Found by walking the org index (see [`Store::walked_orgs`]): a `DISTINCT` read every
@@ -32,17 +40,19 @@ impl Store {
         Ok(rows.iter().map(|row| row.get(0)).collect())
     }
 
-    /// `None` when some key or some event has `org`; else the orgs of keys that differ from
-    /// it only in case (at most three, perhaps none). The existence checks use the org
+    /// `None` when some key or some event has `org`. The existence checks use the org
     /// indexes; so does the look-alike search up to [`WALKED_ORGS`] orgs, past which it
     /// reads the whole table.
-    pub fn unknown_org(&self, org: &str) -> Result<Option<Vec<String>>> {
-        if self.org_is_known(org)? {
+    pub fn unknown_org(&self, org: &str) -> Result<Option<UnknownOrg>> {
+        let Some(log_read) = self.unknown_to(org)? else {
             return Ok(None);
-        }
+        };
         let (look_alikes, complete) = self.walk_look_alikes(org)?;
         if complete || !look_alikes.is_empty() {
-            return Ok(Some(look_alikes));
+            return Ok(Some(UnknownOrg {
+                look_alikes,
+                log_read,
+            }));
         }
         let row = self.conn()?.query_typed_one(
             &format!(
@@ -52,30 +62,42 @@ impl Store {
             ),
             &[(&org, Type::TEXT), (&(LOOK_ALIKES as i64), Type::INT8)],
         )?;
-        Ok(Some(row.get(0)))
+        Ok(Some(UnknownOrg {
+            look_alikes: row.get(0),
+            log_read,
+        }))
     }
 
     /// For a new key's org: the orgs of keys that differ from it only in case when no key or
     /// event has it (at most three), looked for among the first [`WALKED_ORGS`] orgs in order, so
     /// that the first key of an org never reads the whole table. Empty for a known org.
     pub fn new_org_look_alikes(&self, org: &str) -> Result<Vec<String>> {
-        if self.org_is_known(org)? {
+        if self.unknown_to(org)?.is_none() {
             return Ok(Vec::new());
         }
         Ok(self.walk_look_alikes(org)?.0)
     }
 
-    fn org_is_known(&self, org: &str) -> Result<bool> {
-        let row = self.conn()?.query_typed_one(
-            &format!(
-                "SELECT EXISTS (SELECT 1 FROM {} WHERE org = $1)
-                     OR EXISTS (SELECT 1 FROM {} WHERE org = $1)",
-                self.table("api_keys"),
-                self.table("key_events"),
-            ),
-            &[(&org, Type::TEXT)],
-        )?;
-        Ok(row.get(0))
+    /// `None` when some key has `org`, or some event; else whether the log was read (a user
+    /// who only writes to it, as the commands that change keys may, is not asked to read it).
+    fn unknown_to(&self, org: &str) -> Result<Option<bool>> {
+        let exists = |table: &str| -> Result<bool> {
+            let sql = format!(
+                "SELECT EXISTS (SELECT 1 FROM {} WHERE org = $1)",
+                self.table(table)
+            );
+            Ok(self
+                .conn()?
+                .query_typed_one(&sql, &[(&org, Type::TEXT)])?
+                .get(0))
+        };
+        if exists("api_keys")? {
+            return Ok(None);
+        }
+        if !self.may_read_events()? {
+            return Ok(Some(false));
+        }
+        Ok((!exists("key_events")?).then_some(true))
     }
 
     /// The look-alikes of `org` among the orgs of keys, walking the org index from one org to
