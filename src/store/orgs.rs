@@ -40,9 +40,9 @@ impl Store {
         Ok(rows.iter().map(|row| row.get(0)).collect())
     }
 
-    /// `None` when some key or some event has `org`. The existence checks use the org
-    /// indexes; so does the look-alike search up to [`WALKED_ORGS`] orgs, past which it
-    /// reads the whole table.
+    /// `None` when some key has `org`, or some event (looked for when this user may read the
+    /// log). The existence checks use the org indexes; so does the look-alike search up to
+    /// [`WALKED_ORGS`] orgs, past which it reads the whole table.
     pub fn unknown_org(&self, org: &str) -> Result<Option<UnknownOrg>> {
         let Some(log_read) = self.unknown_to(org)? else {
             return Ok(None);
@@ -68,9 +68,10 @@ impl Store {
         }))
     }
 
-    /// For a new key's org: the orgs of keys that differ from it only in case when no key or
-    /// event has it (at most three), looked for among the first [`WALKED_ORGS`] orgs in order, so
-    /// that the first key of an org never reads the whole table. Empty for a known org.
+    /// For a new key's org: the orgs of keys that differ from it only in case when it is
+    /// unknown as for [`Store::unknown_org`] (at most three), looked for among the first
+    /// [`WALKED_ORGS`] orgs in order, so that the first key of an org never reads the whole
+    /// table. Empty for a known org.
     pub fn new_org_look_alikes(&self, org: &str) -> Result<Vec<String>> {
         if self.unknown_to(org)?.is_none() {
             return Ok(Vec::new());
