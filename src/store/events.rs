@@ -101,12 +101,16 @@ impl Store {
     /// Whether this user may read the log. The commands that change keys only write to it
     /// (`doctor` asks no more of them), so what they look up there to explain a KEY or an
     /// `--org` that matches nothing is skipped without that right, never an error.
+    /// Asked once per command.
     pub(super) fn may_read_events(&self) -> Result<bool> {
+        if let Some(readable) = self.log_readable.get() {
+            return Ok(*readable);
+        }
         let row = self.conn()?.query_typed_one(
             "SELECT has_table_privilege($1, 'SELECT')",
             &[(&self.table("key_events"), Type::TEXT)],
         )?;
-        Ok(row.get(0))
+        Ok(*self.log_readable.get_or_init(|| row.get(0)))
     }
 
     /// Ids of keys that only the log still knows (deleted by `prune`), by id or by the start

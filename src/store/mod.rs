@@ -43,6 +43,8 @@ pub struct Store {
     schema_name: String,
     /// The schema name quoted as an SQL identifier.
     schema_ident: String,
+    /// Whether this user may read `key_events`, once asked (see `may_read_events`).
+    log_readable: std::sync::OnceLock<bool>,
 }
 
 /// Checks a `--schema` value (used as a clap value parser).
@@ -76,6 +78,7 @@ impl Store {
             pool: pool::open(target, report)?,
             schema_name: schema.to_owned(),
             schema_ident: quote_ident(schema),
+            log_readable: std::sync::OnceLock::new(),
         })
     }
 
