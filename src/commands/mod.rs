@@ -231,7 +231,8 @@ pub(super) fn warn_if_unknown_org(
     Ok(())
 }
 
-/// When no key or event has `org`, says so, naming the orgs that differ from it only in case.
+/// When no key has `org`, nor any event (when the user may read the log), says so, naming the
+/// orgs that differ from it only in case.
 fn unknown_org(store: &Store, org: &str) -> Result<Option<String>> {
     let Some(unknown) = store.unknown_org(org)? else {
         return Ok(None);
