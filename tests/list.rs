@@ -1,4 +1,4 @@
-use crate::support::{KeyJson, TestDb};
+use crate::support::{KeyJson, TestDb, connections_opened};
 
 fn names(keys: &[KeyJson]) -> Vec<&str> {
     keys.iter().map(|k| k.name.as_str()).collect()
@@ -356,4 +356,22 @@ fn an_org_no_key_or_event_has_gets_a_warning_naming_look_alikes() {
         .run()
         .success()
         .stderr_has("did you mean \"Acme\"?");
+}
+
+#[test]
+fn what_explains_a_miss_is_looked_up_on_the_one_connection() {
+    let db = TestDb::new();
+    db.create("acme", "ci", &[]);
+    let runs: [(&[&str], i32); 4] = [
+        (&["create", "--org", "Acme", "--name", "web"], 0),
+        (&["list", "--org", "ACME"], 0),
+        (&["revoke", "nosuch", "--org", "ACME", "--yes"], 3),
+        (&["rotate", "acme/ci"], 3),
+    ];
+    for (args, code) in runs {
+        let opened = connections_opened(&db, || {
+            db.keyadm(args).run().code(code).stderr_has("keyadm: ");
+        });
+        assert_eq!(opened, 1, "{args:?} opened {opened} server connections");
+    }
 }
