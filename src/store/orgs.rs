@@ -82,23 +82,28 @@ impl Store {
     /// `None` when some key has `org`, or some event; else whether the log was read (a user
     /// who only writes to it, as the commands that change keys may, is not asked to read it).
     fn unknown_to(&self, org: &str) -> Result<Option<bool>> {
-        let exists = |table: &str| -> Result<bool> {
-            let sql = format!(
-                "SELECT EXISTS (SELECT 1 FROM {} WHERE org = $1)",
-                self.table(table)
-            );
-            Ok(self
-                .conn()?
-                .query_typed_one(&sql, &[(&org, Type::TEXT)])?
-                .get(0))
-        };
-        if exists("api_keys")? {
+        // Whether the log may be read rides along with the first look (see may_read_events).
+        let row = self.conn()?.query_typed_one(
+            &format!(
+                "SELECT EXISTS (SELECT 1 FROM {} WHERE org = $1), has_table_privilege($2, 'SELECT')",
+                self.table("api_keys"),
+            ),
+            &[(&org, Type::TEXT), (&self.table("key_events"), Type::TEXT)],
+        )?;
+        if row.get(0) {
             return Ok(None);
         }
-        if !self.may_read_events()? {
+        if !*self.log_readable.get_or_init(|| row.get(1)) {
             return Ok(Some(false));
         }
-        Ok((!exists("key_events")?).then_some(true))
+        let row = self.conn()?.query_typed_one(
+            &format!(
+                "SELECT EXISTS (SELECT 1 FROM {} WHERE org = $1)",
+                self.table("key_events"),
+            ),
+            &[(&org, Type::TEXT)],
+        )?;
+        Ok((!row.get::<_, bool>(0)).then_some(true))
     }
 
     /// The look-alikes of `org` among the orgs of keys, walking the org index from one org to
