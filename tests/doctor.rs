@@ -224,11 +224,14 @@ fn doctor_tells_a_schema_whose_applied_migration_is_not_this_binarys() {
         table.stdout
     );
     // Behind as well: init would refuse it, not apply the rest, so that is what doctor says.
+    let newest = report.schema.binary_version;
     db.client()
-        .batch_execute("DELETE FROM keyadm.refinery_schema_history WHERE version = 5")
+        .batch_execute(&format!(
+            "DELETE FROM keyadm.refinery_schema_history WHERE version = {newest}"
+        ))
         .unwrap();
     let report: Report = db.keyadm(&["doctor", "--json"]).run().code(6).json();
-    assert_eq!(report.schema.database_version, Some(4));
+    assert_eq!(report.schema.database_version, Some(newest - 1));
     assert_eq!(report.schema.state, what);
     db.keyadm(&["init"]).run().code(6).stderr_has(what);
 }
@@ -237,7 +240,7 @@ fn doctor_tells_a_schema_whose_applied_migration_is_not_this_binarys() {
 fn a_schema_up_to_date_by_its_history_whose_objects_were_dropped_is_named_damaged() {
     let db = TestDb::new();
     let secret = db.create("acme", "ci", &[]).secret;
-    // Dropped by hand (here moved aside, to be put back): the history still says version 5.
+    // Dropped by hand (here moved aside, to be put back): the history still says up to date.
     db.client()
         .batch_execute(
             "ALTER FUNCTION keyadm.schema_version() RENAME TO schema_version_aside;
@@ -465,7 +468,7 @@ fn doctor_run_as_a_services_role_says_it_may_verify_and_does_not_ask_to_widen_it
         .stderr_has("may verify keys and do nothing else (a service's role)");
     assert!(
         out.stdout
-            .contains("version 5 (this keyadm: 5): up to date (told by schema_version()"),
+            .contains("version 6 (this keyadm: 6): up to date (told by schema_version()"),
         "{}",
         out.stdout
     );
@@ -531,7 +534,7 @@ fn doctor_tells_an_unreadable_history_from_a_missing_schema() {
     .code(8);
     assert!(
         out.stdout.contains(
-            "version 5 (this keyadm: 5): up to date (told by schema_version(): this user may not read the migration history)"
+            "version 6 (this keyadm: 6): up to date (told by schema_version(): this user may not read the migration history)"
         ),
         "{}",
         out.stdout

@@ -317,8 +317,29 @@ fn the_schema_version_function_matches_the_newest_migration() {
     );
 }
 
-/// Turns an up-to-date schema back into what keyadm's version-4 schema was (before the
-/// indexes of migration 5).
+/// Turns an up-to-date schema back into what keyadm's version-5 schema was (before migration 6
+/// qualified every name in the verification functions): their bodies as versions 2 and 3 left
+/// them, with search_path pinned.
+const BACK_TO_VERSION_5: &str = concat!(
+    "SET search_path = keyadm;",
+    include_str!("../migrations/V3__plpgsql_verification.sql"),
+    "CREATE OR REPLACE FUNCTION record_key_use(key_id uuid) RETURNS boolean
+     LANGUAGE sql VOLATILE SECURITY DEFINER AS $$
+         WITH touched AS (
+             UPDATE api_keys SET last_used_at = now()
+             WHERE id = record_key_use.key_id
+               AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
+             RETURNING 1)
+         SELECT count(*) > 0 FROM touched
+     $$;
+     ALTER FUNCTION record_key_use(uuid) SET search_path = keyadm, pg_temp;
+     CREATE OR REPLACE FUNCTION schema_version() RETURNS integer
+     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT 5';
+     DELETE FROM refinery_schema_history WHERE version = 6;
+     RESET search_path;"
+);
+
+/// Further back, to version 4 (before the indexes of migration 5).
 const BACK_TO_VERSION_4: &str = "DROP INDEX keyadm.api_keys_name;
      DROP INDEX keyadm.key_events_pruned_start;
      CREATE OR REPLACE FUNCTION keyadm.schema_version() RETURNS integer
@@ -332,8 +353,12 @@ const BACK_TO_VERSION_3: &str = "DROP FUNCTION keyadm.schema_version();
 #[test]
 fn check_on_a_schema_behind_asks_for_init_then_works() {
     for (version, undo) in [
-        ("version 4", vec![BACK_TO_VERSION_4]),
-        ("version 3", vec![BACK_TO_VERSION_4, BACK_TO_VERSION_3]),
+        ("version 5", vec![BACK_TO_VERSION_5]),
+        ("version 4", vec![BACK_TO_VERSION_5, BACK_TO_VERSION_4]),
+        (
+            "version 3",
+            vec![BACK_TO_VERSION_5, BACK_TO_VERSION_4, BACK_TO_VERSION_3],
+        ),
     ] {
         let db = TestDb::new();
         let secret = db.create("acme", "old", &[]).secret;
@@ -361,7 +386,62 @@ fn check_on_a_schema_behind_asks_for_init_then_works() {
             ),
             2
         );
+        assert_eq!(
+            db.scalar(
+                "SELECT count(*) FROM pg_proc WHERE pronamespace = 'keyadm'::regnamespace
+                   AND prosecdef AND proconfig IS NULL AND prolang = (SELECT oid FROM pg_language WHERE lanname = 'plpgsql')"
+            ),
+            3,
+            "the verification functions of migration 6"
+        );
     }
+}
+
+/// Upgrading keeps what `--grant-verify` gave: migration 6 replaces the functions a service
+/// calls, and the service, connected all along, must neither lose them nor notice.
+#[test]
+fn upgrading_the_verification_functions_keeps_a_services_grants() {
+    let db = TestDb::new();
+    let secret = db.create("acme", "svc", &[]).secret;
+    let service = format!("{}_svc", db.name);
+    db.client()
+        .batch_execute(&format!("CREATE ROLE {service} LOGIN"))
+        .unwrap();
+    db.keyadm(&["init", "--grant-verify", &service])
+        .run()
+        .success();
+    db.client().batch_execute(BACK_TO_VERSION_5).unwrap();
+    let as_service = format!("{} user={service}", db.conninfo);
+    let mut client = postgres::Client::connect(&as_service, postgres::NoTls).unwrap();
+    let id: uuid::Uuid = db
+        .client()
+        .query_one("SELECT id FROM keyadm.api_keys", &[])
+        .unwrap()
+        .get(0);
+    let calls = |client: &mut postgres::Client| -> (String, bool) {
+        let reason = client
+            .query_one("SELECT reason FROM keyadm.verify_key($1)", &[&secret])
+            .unwrap()
+            .get(0);
+        let wrote = client
+            .query_one("SELECT keyadm.record_key_use($1)", &[&id])
+            .unwrap()
+            .get(0);
+        (reason, wrote)
+    };
+    assert_eq!(calls(&mut client), ("valid".to_string(), true));
+    db.keyadm(&["init"])
+        .run()
+        .success()
+        .stdout_has("V6__qualified_verification");
+    assert_eq!(
+        db.scalar("SELECT keyadm.schema_version()::bigint"),
+        migration_count()
+    );
+    // Used within the minute: not written again, by the new function.
+    assert_eq!(calls(&mut client), ("valid".to_string(), false));
+    let mut fresh = postgres::Client::connect(&as_service, postgres::NoTls).unwrap();
+    assert_eq!(calls(&mut fresh), ("valid".to_string(), false));
 }
 
 #[test]
@@ -383,7 +463,7 @@ fn init_on_an_up_to_date_schema_needs_no_right_to_create_objects() {
         .success()
         .stdout_has("is up to date (version");
     // Something to apply: that does need the right, and nothing changes.
-    db.client().batch_execute(BACK_TO_VERSION_4).unwrap();
+    db.client().batch_execute(BACK_TO_VERSION_5).unwrap();
     crate::support::Run::new(&["init", "--database-url", &as_app])
         .run()
         .code(8)
@@ -414,7 +494,7 @@ fn init_refuses_a_schema_whose_applied_migration_is_not_this_binarys() {
         )
         .stderr_has("hint: the schema was changed by another build of keyadm");
     // Behind, with something to apply: refinery's check says the same, and nothing is applied.
-    db.client().batch_execute(BACK_TO_VERSION_4).unwrap();
+    db.client().batch_execute(BACK_TO_VERSION_5).unwrap();
     db.keyadm(&["init"])
         .run()
         .code(6)

@@ -174,14 +174,120 @@ fn nobody_else_may_call_the_functions() {
         crate::support::db_message(&err).contains("permission denied"),
         "{err}"
     );
-    let pinned: Vec<String> = db
-        .client()
-        .query("SELECT array_to_string(proconfig, ',') FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE nspname = 'keyadm' AND prosecdef", &[])
+}
+
+/// The functions run with their owner's rights, so what their names mean must not be the
+/// caller's to choose. A verifier that puts a schema of its own before pg_catalog, holding
+/// look-alike operators and functions, and that has a temporary `api_keys`, still gets the
+/// true answers and can change nothing but `last_used_at`.
+#[test]
+fn a_callers_search_path_cannot_change_what_the_functions_do() {
+    let db = TestDb::new();
+    let valid = db.create("acme", "svc", &[]);
+    let expired = db.create("acme", "old", &[]);
+    db.client()
+        .execute(
+            "UPDATE keyadm.api_keys SET expires_at = now() - interval '1 hour' WHERE id = $1::text::uuid",
+            &[&expired.key.id],
+        )
+        .unwrap();
+    let (name, mut service) = role(&db, "sly");
+    db.keyadm(&["init", "--grant-verify", &name])
+        .run()
+        .success();
+    db.client()
+        .batch_execute(&format!("CREATE SCHEMA sly AUTHORIZATION {name}"))
+        .unwrap();
+    let bogus = Sha256::digest(b"no key has this secret").to_vec();
+    service
+        .batch_execute(
+            "CREATE FUNCTION sly.yes(bytea, bytea) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT true';
+             CREATE OPERATOR sly.= (LEFTARG = bytea, RIGHTARG = bytea, FUNCTION = sly.yes);
+             CREATE FUNCTION sly.yes(uuid, uuid) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT true';
+             CREATE OPERATOR sly.= (LEFTARG = uuid, RIGHTARG = uuid, FUNCTION = sly.yes);
+             CREATE FUNCTION sly.yes(timestamptz, timestamptz) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT true';
+             CREATE FUNCTION sly.no(timestamptz, timestamptz) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT false';
+             CREATE OPERATOR sly.> (LEFTARG = timestamptz, RIGHTARG = timestamptz, FUNCTION = sly.yes);
+             CREATE OPERATOR sly.< (LEFTARG = timestamptz, RIGHTARG = timestamptz, FUNCTION = sly.yes);
+             CREATE OPERATOR sly.<= (LEFTARG = timestamptz, RIGHTARG = timestamptz, FUNCTION = sly.no);
+             CREATE FUNCTION sly.later(timestamptz, interval) RETURNS timestamptz LANGUAGE sql IMMUTABLE AS $$SELECT 'infinity'::timestamptz$$;
+             CREATE OPERATOR sly.- (LEFTARG = timestamptz, RIGHTARG = interval, FUNCTION = sly.later);
+             CREATE FUNCTION sly.now() RETURNS timestamptz LANGUAGE sql AS $$SELECT '-infinity'::timestamptz$$;
+             CREATE FUNCTION sly.sha256(bytea) RETURNS bytea LANGUAGE sql AS $$SELECT '\\x00'::bytea$$;
+             CREATE FUNCTION sly.convert_to(text, name) RETURNS bytea LANGUAGE sql AS $$SELECT '\\x00'::bytea$$;
+             CREATE FUNCTION sly.verify_key_hash(key_hash bytea)
+             RETURNS TABLE (valid boolean, reason text, key_id uuid, org text, name text, scopes text[],
+                            metadata jsonb, expires_at timestamptz)
+             LANGUAGE sql AS $$SELECT true, 'valid', gen_random_uuid(), 'sly', 'sly', '{}'::text[], '{}'::jsonb, NULL::timestamptz$$;
+             CREATE TEMP TABLE api_keys AS
+                 SELECT gen_random_uuid() AS id, 'sly'::text AS org, 'sly'::text AS name, '{}'::text[] AS scopes,
+                        '{}'::jsonb AS metadata, NULL::timestamptz AS expires_at, NULL::timestamptz AS revoked_at,
+                        NULL::timestamptz AS last_used_at, sha256('no key has this secret') AS key_hash;
+             SET search_path = sly, pg_catalog, keyadm",
+        )
+        .unwrap();
+    // The look-alikes are live for this session: its own statements use them.
+    let fooled: bool = service
+        .query_one("SELECT $1::bytea = '\\x01'::bytea", &[&bogus])
         .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    assert_eq!(pinned, vec!["search_path=keyadm, pg_temp"; 3]);
+        .get(0);
+    assert!(fooled, "the session's own `=` should be the look-alike");
+
+    let rows =
+        |service: &mut postgres::Client, sql: &str, arg: &(dyn postgres::types::ToSql + Sync)| {
+            service
+                .query(sql, &[arg])
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    (
+                        r.get::<_, String>("reason"),
+                        r.get::<_, Option<String>>("org"),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+    let by_hash = "SELECT reason, org FROM keyadm.verify_key_hash($1)";
+    let by_secret = "SELECT reason, org FROM keyadm.verify_key($1)";
+    assert_eq!(
+        rows(&mut service, by_hash, &bogus),
+        [("not_found".to_string(), None)]
+    );
+    assert_eq!(
+        rows(&mut service, by_secret, &"no key has this secret"),
+        [("not_found".to_string(), None)]
+    );
+    let expired_hash = Sha256::digest(expired.secret.as_bytes()).to_vec();
+    assert_eq!(
+        rows(&mut service, by_hash, &expired_hash),
+        [("expired".to_string(), Some("acme".to_string()))]
+    );
+    assert_eq!(
+        rows(&mut service, by_secret, &expired.secret),
+        [("expired".to_string(), Some("acme".to_string()))]
+    );
+    assert_eq!(
+        rows(&mut service, by_secret, &valid.secret),
+        [("valid".to_string(), Some("acme".to_string()))]
+    );
+
+    let id: uuid::Uuid = valid.key.id.parse().unwrap();
+    let record = |service: &mut postgres::Client| -> bool {
+        service
+            .query_one("SELECT keyadm.record_key_use($1)", &[&id])
+            .unwrap()
+            .get(0)
+    };
+    assert!(record(&mut service));
+    assert!(
+        !record(&mut service),
+        "a use within the minute is not written again"
+    );
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM keyadm.api_keys WHERE last_used_at IS NOT NULL"),
+        1,
+        "only the key named was marked used"
+    );
 }
 
 #[test]
