@@ -318,26 +318,20 @@ fn the_schema_version_function_matches_the_newest_migration() {
 }
 
 /// Turns an up-to-date schema back into what keyadm's version-5 schema was (before migration 6
-/// qualified every name in the verification functions): their bodies as versions 2 and 3 left
-/// them, with search_path pinned.
-const BACK_TO_VERSION_5: &str = concat!(
-    "SET search_path = keyadm;",
-    include_str!("../migrations/V3__plpgsql_verification.sql"),
-    "CREATE OR REPLACE FUNCTION record_key_use(key_id uuid) RETURNS boolean
-     LANGUAGE sql VOLATILE SECURITY DEFINER AS $$
+/// moved `record_key_use` to PL/pgSQL): the function as migration 2 made it.
+const BACK_TO_VERSION_5: &str = "CREATE OR REPLACE FUNCTION keyadm.record_key_use(key_id uuid)
+     RETURNS boolean LANGUAGE sql VOLATILE SECURITY DEFINER AS $$
          WITH touched AS (
-             UPDATE api_keys SET last_used_at = now()
+             UPDATE keyadm.api_keys SET last_used_at = now()
              WHERE id = record_key_use.key_id
                AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
              RETURNING 1)
          SELECT count(*) > 0 FROM touched
      $$;
-     ALTER FUNCTION record_key_use(uuid) SET search_path = keyadm, pg_temp;
-     CREATE OR REPLACE FUNCTION schema_version() RETURNS integer
+     ALTER FUNCTION keyadm.record_key_use(uuid) SET search_path = keyadm, pg_temp;
+     CREATE OR REPLACE FUNCTION keyadm.schema_version() RETURNS integer
      LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT 5';
-     DELETE FROM refinery_schema_history WHERE version = 6;
-     RESET search_path;"
-);
+     DELETE FROM keyadm.refinery_schema_history WHERE version = 6";
 
 /// Further back, to version 4 (before the indexes of migration 5).
 const BACK_TO_VERSION_4: &str = "DROP INDEX keyadm.api_keys_name;
@@ -388,17 +382,18 @@ fn check_on_a_schema_behind_asks_for_init_then_works() {
         );
         assert_eq!(
             db.scalar(
-                "SELECT count(*) FROM pg_proc WHERE pronamespace = 'keyadm'::regnamespace
-                   AND prosecdef AND proconfig IS NULL AND prolang = (SELECT oid FROM pg_language WHERE lanname = 'plpgsql')"
+                "SELECT count(*) FROM pg_proc WHERE oid = 'keyadm.record_key_use(uuid)'::regprocedure
+                   AND prolang = (SELECT oid FROM pg_language WHERE lanname = 'plpgsql')
+                   AND proconfig = '{\"search_path=keyadm, pg_temp\"}'"
             ),
-            3,
-            "the verification functions of migration 6"
+            1,
+            "record_key_use as migration 6 makes it, its search_path pinned"
         );
     }
 }
 
-/// Upgrading keeps what `--grant-verify` gave: migration 6 replaces the functions a service
-/// calls, and the service, connected all along, must neither lose them nor notice.
+/// Upgrading keeps what `--grant-verify` gave: migration 6 replaces a function a service calls,
+/// and the service, connected all along, must neither lose it nor notice.
 #[test]
 fn upgrading_the_verification_functions_keeps_a_services_grants() {
     let db = TestDb::new();
@@ -433,7 +428,7 @@ fn upgrading_the_verification_functions_keeps_a_services_grants() {
     db.keyadm(&["init"])
         .run()
         .success()
-        .stdout_has("V6__qualified_verification");
+        .stdout_has("V6__plpgsql_record_key_use");
     assert_eq!(
         db.scalar("SELECT keyadm.schema_version()::bigint"),
         migration_count()

@@ -174,6 +174,14 @@ fn nobody_else_may_call_the_functions() {
         crate::support::db_message(&err).contains("permission denied"),
         "{err}"
     );
+    let pinned: Vec<String> = db
+        .client()
+        .query("SELECT array_to_string(proconfig, ',') FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE nspname = 'keyadm' AND prosecdef", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(pinned, vec!["search_path=keyadm, pg_temp"; 3]);
 }
 
 /// The functions run with their owner's rights, so what their names mean must not be the
