@@ -4,7 +4,7 @@
 -- parsed and planned anew on every call, as verify_key_hash was before version 3. PL/pgSQL keeps
 -- its plan per session. For a key used within the minute (nothing to write: a busy service's
 -- usual call), pgbench (8 clients, 1M keys, alternating 5-second runs) gave 12,000-15,000
--- calls/s before and 36,000-47,000 after. The signature, result, grants and pinned search_path
+-- calls/s before and 33,000-43,500 after. The signature, result, grants and pinned search_path
 -- stay as they were.
 
 CREATE OR REPLACE FUNCTION record_key_use(key_id uuid)

@@ -395,7 +395,7 @@ fn check_on_a_schema_behind_asks_for_init_then_works() {
 /// Upgrading keeps what `--grant-verify` gave: migration 6 replaces a function a service calls,
 /// and the service, connected all along, must neither lose it nor notice.
 #[test]
-fn upgrading_the_verification_functions_keeps_a_services_grants() {
+fn upgrading_record_key_use_keeps_a_services_grants() {
     let db = TestDb::new();
     let secret = db.create("acme", "svc", &[]).secret;
     let service = format!("{}_svc", db.name);

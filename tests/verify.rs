@@ -187,7 +187,7 @@ fn nobody_else_may_call_the_functions() {
 /// The functions run with their owner's rights, so what their names mean must not be the
 /// caller's to choose. A verifier that puts a schema of its own before pg_catalog, holding
 /// look-alike operators and functions, and that has a temporary `api_keys`, still gets the
-/// true answers and can change nothing but `last_used_at`.
+/// true answers, and `record_key_use` still marks only the key named, once a minute.
 #[test]
 fn a_callers_search_path_cannot_change_what_the_functions_do() {
     let db = TestDb::new();
