@@ -15,6 +15,14 @@ fn role(db: &TestDb, suffix: &str) -> (String, postgres::Client) {
     )
 }
 
+/// What a service's `SELECT keyadm.record_key_use(id)` returns: whether it wrote.
+fn record_key_use(service: &mut postgres::Client, id: uuid::Uuid) -> bool {
+    service
+        .query_one("SELECT keyadm.record_key_use($1)", &[&id])
+        .unwrap()
+        .get(0)
+}
+
 #[test]
 fn a_verifier_role_can_verify_and_nothing_else() {
     let db = TestDb::new();
@@ -280,12 +288,7 @@ fn a_callers_search_path_cannot_change_what_the_functions_do() {
     );
 
     let id: uuid::Uuid = valid.key.id.parse().unwrap();
-    let record = |service: &mut postgres::Client| -> bool {
-        service
-            .query_one("SELECT keyadm.record_key_use($1)", &[&id])
-            .unwrap()
-            .get(0)
-    };
+    let record = |service: &mut postgres::Client| record_key_use(service, id);
     assert!(record(&mut service));
     assert!(
         !record(&mut service),
@@ -324,12 +327,7 @@ fn record_key_use_writes_at_most_once_a_minute_and_feeds_expire() {
         .run()
         .success();
     let id: uuid::Uuid = key.id.parse().unwrap();
-    let record = |service: &mut postgres::Client| -> bool {
-        service
-            .query_one("SELECT keyadm.record_key_use($1)", &[&id])
-            .unwrap()
-            .get(0)
-    };
+    let record = |service: &mut postgres::Client| record_key_use(service, id);
     assert!(record(&mut service));
     assert!(!record(&mut service));
     let used = db.scalar(
