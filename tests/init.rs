@@ -398,16 +398,11 @@ fn check_on_a_schema_behind_asks_for_init_then_works() {
 fn upgrading_record_key_use_keeps_a_services_grants() {
     let db = TestDb::new();
     let secret = db.create("acme", "svc", &[]).secret;
-    let service = format!("{}_svc", db.name);
-    db.client()
-        .batch_execute(&format!("CREATE ROLE {service} LOGIN"))
-        .unwrap();
+    let (service, mut client) = db.login_role("svc");
     db.keyadm(&["init", "--grant-verify", &service])
         .run()
         .success();
     db.client().batch_execute(BACK_TO_VERSION_5).unwrap();
-    let as_service = format!("{} user={service}", db.conninfo);
-    let mut client = postgres::Client::connect(&as_service, postgres::NoTls).unwrap();
     let id: uuid::Uuid = db
         .client()
         .query_one("SELECT id FROM keyadm.api_keys", &[])
@@ -435,6 +430,7 @@ fn upgrading_record_key_use_keeps_a_services_grants() {
     );
     // Used within the minute: not written again, by the new function.
     assert_eq!(calls(&mut client), ("valid".to_string(), false));
+    let as_service = format!("{} user={service}", db.conninfo);
     let mut fresh = postgres::Client::connect(&as_service, postgres::NoTls).unwrap();
     assert_eq!(calls(&mut fresh), ("valid".to_string(), false));
 }

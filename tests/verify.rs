@@ -2,19 +2,6 @@ use sha2::{Digest, Sha256};
 
 use crate::support::TestDb;
 
-/// A role of this test's own (roles are shared by the whole cluster).
-fn role(db: &TestDb, suffix: &str) -> (String, postgres::Client) {
-    let name = format!("{}_{suffix}", db.name);
-    db.client()
-        .batch_execute(&format!("CREATE ROLE {name} LOGIN"))
-        .unwrap();
-    let conninfo = format!("{} user={name}", db.conninfo);
-    (
-        name,
-        postgres::Client::connect(&conninfo, postgres::NoTls).unwrap(),
-    )
-}
-
 /// What a service's `SELECT keyadm.record_key_use(id)` returns: whether it wrote.
 fn record_key_use(service: &mut postgres::Client, id: uuid::Uuid) -> bool {
     service
@@ -31,7 +18,7 @@ fn a_verifier_role_can_verify_and_nothing_else() {
     db.keyadm(&["revoke", &revoked.key.id, "--yes"])
         .run()
         .success();
-    let (name, mut service) = role(&db, "verifier");
+    let (name, mut service) = db.login_role("verifier");
     let granted = db
         .keyadm(&["init", "--grant-verify", &name])
         .run()
@@ -91,7 +78,7 @@ fn a_verifier_role_can_verify_and_nothing_else() {
 #[test]
 fn granting_to_a_role_that_can_read_the_tables_warns_that_it_is_not_kept_to_verifying() {
     let db = TestDb::new();
-    let (name, _service) = role(&db, "reader");
+    let (name, _service) = db.login_role("reader");
     // Read through a group role, and one column of the events through its own grant.
     let group = format!("{}_group", db.name);
     db.client()
@@ -144,7 +131,7 @@ fn granting_to_a_role_that_can_read_the_tables_warns_that_it_is_not_kept_to_veri
 fn the_readme_statements_take_a_services_access_back() {
     let db = TestDb::new();
     let key = db.create("acme", "svc", &[]);
-    let (name, mut service) = role(&db, "retired");
+    let (name, mut service) = db.login_role("retired");
     db.keyadm(&["init", "--grant-verify", &name])
         .run()
         .success();
@@ -168,7 +155,7 @@ fn the_readme_statements_take_a_services_access_back() {
 #[test]
 fn nobody_else_may_call_the_functions() {
     let db = TestDb::new();
-    let (_, mut stranger) = role(&db, "stranger");
+    let (_, mut stranger) = db.login_role("stranger");
     db.client()
         .batch_execute(&format!(
             "GRANT USAGE ON SCHEMA keyadm TO {}_stranger",
@@ -207,7 +194,7 @@ fn a_callers_search_path_cannot_change_what_the_functions_do() {
             &[&expired.key.id],
         )
         .unwrap();
-    let (name, mut service) = role(&db, "sly");
+    let (name, mut service) = db.login_role("sly");
     db.keyadm(&["init", "--grant-verify", &name])
         .run()
         .success();
@@ -322,7 +309,7 @@ fn granting_to_a_missing_role_is_a_usage_error() {
 fn record_key_use_writes_at_most_once_a_minute_and_feeds_expire() {
     let db = TestDb::new();
     let key = db.create("acme", "svc", &[]).key;
-    let (name, mut service) = role(&db, "svc");
+    let (name, mut service) = db.login_role("svc");
     db.keyadm(&["init", "--grant-verify", &name])
         .run()
         .success();
@@ -367,7 +354,7 @@ fn readme_block(language: &str) -> String {
 fn the_readme_python_snippet_verifies_and_records_use() {
     let db = TestDb::new();
     let key = db.create("acme", "svc", &["--scope", "orders:read"]);
-    let (name, _) = role(&db, "py");
+    let (name, _) = db.login_role("py");
     db.keyadm(&["init", "--grant-verify", &name])
         .run()
         .success();

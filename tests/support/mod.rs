@@ -109,6 +109,19 @@ impl TestDb {
         holder
     }
 
+    /// A login role of this test's own (roles are shared by the whole cluster), named after
+    /// the database, and a connection as it.
+    pub fn login_role(&self, suffix: &str) -> (String, postgres::Client) {
+        let name = format!("{}_{suffix}", self.name);
+        self.client()
+            .batch_execute(&format!("CREATE ROLE {name} LOGIN"))
+            .unwrap();
+        let conninfo = format!("{} user={name}", self.conninfo);
+        let client = postgres::Client::connect(&conninfo, postgres::NoTls)
+            .expect("connect as the test's role");
+        (name, client)
+    }
+
     /// One bigint from a query.
     pub fn scalar(&self, sql: &str) -> i64 {
         self.client().query_one(sql, &[]).unwrap().get(0)
