@@ -176,6 +176,58 @@ fn a_connect_timeout_under_json_is_a_json_error() {
 }
 
 #[test]
+fn the_connect_timeout_comes_from_the_url_or_pgconnect_timeout_as_in_libpq() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let url = format!("postgresql://u@127.0.0.1:{port}/d");
+    // (PGCONNECT_TIMEOUT, the URL's query, --connect-timeout, the limit keyadm names)
+    let cases = [
+        (Some("2"), "", None, "2s"),
+        // libpq's floor: anything under 2 s is 2 s.
+        (Some("1"), "", None, "2s"),
+        (None, "?connect_timeout=3", None, "3s"),
+        // The URL's parameter wins over the environment, the flag over both.
+        (Some("30"), "?connect_timeout=2", None, "2s"),
+        (Some("30"), "?connect_timeout=30", Some("1s"), "1s"),
+    ];
+    for (env, query, flag, limit) in cases {
+        let url = format!("{url}{query}");
+        let mut args = vec!["list", "--database-url", &url];
+        if let Some(flag) = flag {
+            args.extend(["--connect-timeout", flag]);
+        }
+        let started = Instant::now();
+        Run::new(&args)
+            .env("PGCONNECT_TIMEOUT", env)
+            .run()
+            .code(7)
+            .one_line_error()
+            .stderr_has(&format!(
+                "error: timed out after {limit} connecting to 127.0.0.1:{port}\n"
+            ));
+        // Well short of the 10 s default: the limit named is the one that was kept.
+        let elapsed = started.elapsed();
+        let seconds: u64 = limit.trim_end_matches('s').parse().unwrap();
+        assert!(
+            elapsed >= Duration::from_secs(seconds) && elapsed < Duration::from_secs(seconds + 4),
+            "{env:?} {query:?} {flag:?}: took {elapsed:?}"
+        );
+    }
+    // A value libpq would refuse is a usage error before any connection is tried.
+    for bad in ["abc", "2s", "1.5"] {
+        Run::new(&["list", "--database-url", &url])
+            .env("PGCONNECT_TIMEOUT", Some(bad))
+            .run()
+            .code(2)
+            .one_line_error()
+            .stderr_has(&format!(
+                "error: invalid connect_timeout '{bad}': use whole seconds\n"
+            ));
+    }
+    drop(listener);
+}
+
+#[test]
 fn the_connect_timeout_stops_counting_once_connected() {
     let db = TestDb::new();
     db.create("acme", "ci", &[]);
