@@ -657,3 +657,137 @@ fn ctrl_c_while_a_change_waits_says_it_is_cancelling_then_how_it_ended() {
         0
     );
 }
+
+/// Makes every insert of `action` events after the first batch's wait for an advisory lock,
+/// which the returned session holds: a sweep stops between its first batch and its second,
+/// until `pg_advisory_unlock_all()` lets it go on.
+fn hold_after_first_batch(db: &TestDb, action: &str) -> postgres::Client {
+    let mut holder = db.client();
+    holder
+        .batch_execute(&format!(
+            "CREATE FUNCTION keyadm.test_hold() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN
+                 IF EXISTS (SELECT 1 FROM keyadm.key_events WHERE action = '{action}') THEN
+                     PERFORM pg_advisory_xact_lock(4242);
+                 END IF;
+                 RETURN NULL;
+             END $$;
+             CREATE TRIGGER test_hold BEFORE INSERT ON keyadm.key_events
+                 FOR EACH STATEMENT EXECUTE FUNCTION keyadm.test_hold();
+             SELECT pg_advisory_lock(4242);"
+        ))
+        .unwrap();
+    holder
+}
+
+/// The last line of a screen that is not blank.
+fn last_line(screen: &str) -> &str {
+    screen
+        .lines()
+        .rfind(|line| !line.trim().is_empty())
+        .unwrap_or("")
+}
+
+impl Terminal {
+    /// Everything the terminal showed, scrolled off or not, wrapped lines joined.
+    fn history(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-J", "-S", "-", "-t", "t"])
+    }
+}
+
+#[test]
+fn a_sweeps_progress_bar_stays_below_its_report_and_is_gone_at_the_end() {
+    let db = TestDb::new();
+    crate::expire::seed_old_keys(&db, 1500);
+    let mut holder = hold_after_first_batch(&db, "expired");
+    let term = Terminal::start(
+        &db,
+        &["expire", "--older-than", "30d", "--yes"],
+        &[("PGAPPNAME", "keyadm-tty-bar")],
+    );
+    crate::faults::wait_until_blocked(&db, "keyadm-tty-bar");
+    // Between the batches: the first one's 1,000 rows are out, and the bar is below them.
+    let screen = term.wait_until(
+        "the bar below the first batch's rows",
+        || term.screen(false),
+        |screen| last_line(screen).contains(" 1000/1500 ("),
+    );
+    assert!(last_line(&screen).starts_with("expiring "), "{screen}");
+    let history = term.history();
+    let rows = |text: &str| text.lines().filter(|l| l.contains("  bulk  k")).count();
+    assert_eq!(rows(&history), 1000, "{history}");
+    holder
+        .batch_execute("SELECT pg_advisory_unlock_all()")
+        .unwrap();
+    term.wait_for("EXIT=0");
+    // Each key's row once, the summary, and no bar left anywhere among them.
+    let history = term.history();
+    assert_eq!(rows(&history), 1500, "{history}");
+    assert!(history.contains("Set to expire: 1500 key(s)."), "{history}");
+    assert!(!history.contains("expiring "), "{history}");
+
+    // --quiet draws no bar, and a changes report is left out.
+    db.client()
+        .batch_execute(
+            "UPDATE keyadm.api_keys SET expires_at = NULL;
+             DROP TRIGGER test_hold ON keyadm.key_events",
+        )
+        .unwrap();
+    let term = Terminal::start(
+        &db,
+        &["expire", "--older-than", "30d", "--yes", "--quiet"],
+        &[],
+    );
+    let history = term.wait_for("EXIT=0");
+    assert!(
+        !history.contains("expiring") && !history.contains("bulk"),
+        "{history}"
+    );
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM keyadm.key_events WHERE action = 'expired'"),
+        3000
+    );
+}
+
+#[test]
+fn check_batchs_counter_stays_below_its_results_and_is_gone_at_the_end() {
+    let db = TestDb::new();
+    let created = db.create("acme", "ci", &[]);
+    // A first chunk of lines that need no database, then one that waits on a lock.
+    let mut input = "not-a-key\n".repeat(1000);
+    input.push_str(&format!("{}\n", created.secret).repeat(10));
+    let file = db.home.path().join("secrets.txt");
+    std::fs::write(&file, input).unwrap();
+    let mut holder = db.client();
+    holder
+        .batch_execute("BEGIN; LOCK TABLE keyadm.api_keys IN ACCESS EXCLUSIVE MODE")
+        .unwrap();
+    let term = Terminal::start_after(
+        &db,
+        &["check", "--batch"],
+        &[("PGAPPNAME", "keyadm-tty-counter")],
+        150,
+        &format!("exec < {};", quote(file.to_str().unwrap())),
+    );
+    crate::faults::wait_until_blocked(&db, "keyadm-tty-counter");
+    let screen = term.wait_until(
+        "the counter below the first chunk's results",
+        || term.screen(false),
+        |screen| last_line(screen).ends_with("checked 1000"),
+    );
+    let results =
+        |text: &str, result: &str| text.lines().filter(|l| l.trim_end() == result).count();
+    let history = term.history();
+    assert_eq!(results(&history, "invalid (malformed)"), 1000, "{screen}");
+    holder.batch_execute("ROLLBACK").unwrap();
+    term.wait_for("EXIT=");
+    let history = term.history();
+    assert_eq!(results(&history, "invalid (malformed)"), 1000, "{history}");
+    assert_eq!(
+        results(&history, &format!("valid: {} (acme/ci)", created.key.start)),
+        10,
+        "{history}"
+    );
+    assert!(!history.contains("checked"), "{history}");
+    assert!(history.contains("EXIT=1"), "{history}");
+}

@@ -141,15 +141,19 @@ fn run_batch(context: &Context, args: &CheckArgs) -> Result<Outcome> {
                 found.insert(hash, (key, expiring));
             }
         }
-        for hash in &chunk {
-            let outcome = match hash {
-                None => malformed(),
-                Some(hash) => verdict(found.get(hash).cloned()),
-            };
-            all_valid &= outcome.valid;
-            results.push(&outcome)?;
-        }
         progress.advance(chunk.len() as u64);
+        // Each chunk's results are written out whole, past the bar.
+        progress.suspend(|| {
+            for hash in &chunk {
+                let outcome = match hash {
+                    None => malformed(),
+                    Some(hash) => verdict(found.get(hash).cloned()),
+                };
+                all_valid &= outcome.valid;
+                results.push(&outcome)?;
+            }
+            results.flush()
+        })?;
     }
     progress.finish();
     results.finish()?;

@@ -33,7 +33,13 @@ pub fn run(
         progress.advance(batch.len() as u64);
         done += batch.len() as u64;
         if unwritten.is_none() {
-            unwritten = batch.into_iter().try_for_each(|key| report.push(key)).err();
+            // Each batch's rows are written out whole as it commits, past the bar.
+            unwritten = progress
+                .suspend(|| {
+                    batch.into_iter().try_for_each(|key| report.push(key))?;
+                    report.flush()
+                })
+                .err();
         }
         Ok(())
     });

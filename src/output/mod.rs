@@ -532,6 +532,12 @@ impl<'a, T: Serialize> Stream<'a, T> {
         self.out.write_all(text.as_bytes()).map_err(write_error)
     }
 
+    /// Writes out what has been pushed and rendered so far (a table's rows are rendered a
+    /// page at a time, for their column widths).
+    pub fn flush(&mut self) -> Result<()> {
+        self.out.flush().map_err(write_error)
+    }
+
     /// Ends the stream; returns how many items it had.
     pub fn finish(mut self) -> Result<u64> {
         if self.printer.is_json() {
@@ -577,6 +583,11 @@ impl BatchResults<'_> {
             .write_all(line.as_bytes())
             .and_then(|()| self.out.write_all(b"\n"))
             .map_err(write_error)
+    }
+
+    /// Writes out the results pushed so far.
+    pub fn flush(&mut self) -> Result<()> {
+        self.out.flush().map_err(write_error)
     }
 
     /// Ends the results.

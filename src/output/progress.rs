@@ -35,6 +35,16 @@ impl Progress {
         }
     }
 
+    /// Runs `write`, which writes (and flushes) what goes to stdout, with the bar out of the
+    /// way: cleared first and drawn again after. Where stdout and stderr are one terminal,
+    /// lines written past the bar would otherwise leave copies of it among them.
+    pub fn suspend<R>(&self, write: impl FnOnce() -> R) -> R {
+        match &self.0 {
+            Some(bar) => bar.suspend(write),
+            None => write(),
+        }
+    }
+
     /// Removes the bar.
     pub fn finish(self) {
         if let Some(bar) = self.0 {
