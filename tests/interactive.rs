@@ -658,21 +658,21 @@ fn ctrl_c_while_a_change_waits_says_it_is_cancelling_then_how_it_ended() {
     );
 }
 
-/// Makes every insert of `action` events after the first batch's wait for an advisory lock,
-/// which the returned session holds: a sweep stops between its first batch and its second,
-/// until `pg_advisory_unlock_all()` lets it go on.
-fn hold_after_first_batch(db: &TestDb, action: &str) -> postgres::Client {
+/// Makes every insert into the log wait, once `after` events of `action` are there, for an
+/// advisory lock that the returned session holds: a sweep stops between two batches, until
+/// `pg_advisory_unlock_all()` lets it go on.
+fn hold_events_after(db: &TestDb, action: &str, after: i64) -> postgres::Client {
     let mut holder = db.client();
     holder
         .batch_execute(&format!(
-            "CREATE FUNCTION keyadm.test_hold() RETURNS trigger LANGUAGE plpgsql AS $$
+            "CREATE OR REPLACE FUNCTION keyadm.test_hold() RETURNS trigger LANGUAGE plpgsql AS $$
              BEGIN
-                 IF EXISTS (SELECT 1 FROM keyadm.key_events WHERE action = '{action}') THEN
+                 IF (SELECT count(*) FROM keyadm.key_events WHERE action = '{action}') >= {after} THEN
                      PERFORM pg_advisory_xact_lock(4242);
                  END IF;
                  RETURN NULL;
              END $$;
-             CREATE TRIGGER test_hold BEFORE INSERT ON keyadm.key_events
+             CREATE OR REPLACE TRIGGER test_hold BEFORE INSERT ON keyadm.key_events
                  FOR EACH STATEMENT EXECUTE FUNCTION keyadm.test_hold();
              SELECT pg_advisory_lock(4242);"
         ))
@@ -699,7 +699,7 @@ impl Terminal {
 fn a_sweeps_progress_bar_stays_below_its_report_and_is_gone_at_the_end() {
     let db = TestDb::new();
     crate::expire::seed_old_keys(&db, 1500);
-    let mut holder = hold_after_first_batch(&db, "expired");
+    let mut holder = hold_events_after(&db, "expired", 1000);
     let term = Terminal::start(
         &db,
         &["expire", "--older-than", "30d", "--yes"],
@@ -726,22 +726,29 @@ fn a_sweeps_progress_bar_stays_below_its_report_and_is_gone_at_the_end() {
     assert!(history.contains("Set to expire: 1500 key(s)."), "{history}");
     assert!(!history.contains("expiring "), "{history}");
 
-    // --quiet draws no bar, and a changes report is left out.
+    // --quiet draws no bar, and a change's report is left out.
     db.client()
-        .batch_execute(
-            "UPDATE keyadm.api_keys SET expires_at = NULL;
-             DROP TRIGGER test_hold ON keyadm.key_events",
-        )
+        .batch_execute("UPDATE keyadm.api_keys SET expires_at = NULL")
         .unwrap();
+    let mut holder = hold_events_after(&db, "expired", 2500);
     let term = Terminal::start(
         &db,
         &["expire", "--older-than", "30d", "--yes", "--quiet"],
-        &[],
+        &[("PGAPPNAME", "keyadm-tty-quiet")],
     );
-    let history = term.wait_for("EXIT=0");
+    crate::faults::wait_until_blocked(&db, "keyadm-tty-quiet");
+    let screen = term.screen(false);
     assert!(
-        !history.contains("expiring") && !history.contains("bulk"),
-        "{history}"
+        !screen.contains("expiring") && !screen.contains("bulk"),
+        "{screen}"
+    );
+    holder
+        .batch_execute("SELECT pg_advisory_unlock_all()")
+        .unwrap();
+    let screen = term.wait_for("EXIT=0");
+    assert!(
+        !screen.contains("expiring") && !screen.contains("bulk"),
+        "{screen}"
     );
     assert_eq!(
         db.scalar("SELECT count(*) FROM keyadm.key_events WHERE action = 'expired'"),
