@@ -168,3 +168,48 @@ fn batch_check_of_only_malformed_lines_needs_no_database() {
         );
     }
 }
+
+#[test]
+fn a_writer_that_waits_for_each_answer_gets_it_with_its_end_still_open() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+    use std::time::Duration;
+
+    let db = TestDb::new();
+    let valid = db.create("acme", "v", &[]);
+    let mut child = Command::new(crate::support::binary())
+        .args(["check", "--batch", "--json"])
+        .env_clear()
+        .envs(&db.keyadm(&[]).env)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let (answers, answered) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stdout.lines() {
+            let _ = answers.send(line.unwrap());
+        }
+    });
+    // One line at a time, each answered before the next is written: fewer than a chunk.
+    for (secret, reason) in [
+        (valid.secret.as_str(), "valid"),
+        ("not-a-key", "malformed"),
+        (valid.secret.as_str(), "valid"),
+    ] {
+        writeln!(stdin, "{secret}").unwrap();
+        stdin.flush().unwrap();
+        let answer = answered
+            .recv_timeout(Duration::from_secs(10))
+            .expect("no answer while stdin stayed open");
+        let answer: CheckJson = serde_json::from_str(&answer).unwrap();
+        assert_eq!(answer.reason, reason);
+    }
+    drop(stdin);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1));
+    assert!(answered.recv_timeout(Duration::from_secs(1)).is_err());
+}

@@ -109,14 +109,17 @@ fn run_batch(context: &Context, args: &CheckArgs) -> Result<Outcome> {
     // The first line holding a secret with white space around it, and how many do.
     let mut padded: Option<(u64, u64)> = None;
     let mut line_number = 0;
-    let mut input = std::io::stdin().lock();
+    let cannot_read = |err: std::io::Error| Error::usage(format!("cannot read stdin: {err}"));
+    let mut input = stdin_reader().map_err(cannot_read)?;
     let mut line = Vec::new();
     let mut chunk: Vec<Option<[u8; 32]>> = Vec::with_capacity(BATCH_LINES);
     loop {
         chunk.clear();
         while chunk.len() < BATCH_LINES
-            && next_line(&mut input, &mut line)
-                .map_err(|err| Error::usage(format!("cannot read stdin: {err}")))?
+            // A chunk also ends where the input pauses: a writer that waits for the answers
+            // to the lines it wrote (a coprocess, a person typing) gets them.
+            && (chunk.is_empty() || !input.buffer().is_empty() || readable_now(input.get_ref()))
+            && next_line(&mut input, &mut line).map_err(cannot_read)?
         {
             line_number += 1;
             // Not UTF-8, it is no secret: malformed, like any other line that is not one.
@@ -212,13 +215,7 @@ fn read_secret(context: &Context, argument: Option<&str>) -> Result<String> {
 fn read_stdin() -> Result<String> {
     let cannot_read =
         |err: std::io::Error| Error::usage(format!("cannot read the secret from stdin: {err}"));
-    // A reader of our own (on a copy of the descriptor), so that what it has buffered can be
-    // told apart from what the descriptor holds.
-    let file = std::io::stdin()
-        .as_fd()
-        .try_clone_to_owned()
-        .map_err(cannot_read)?;
-    let mut input = BufReader::new(File::from(file));
+    let mut input = stdin_reader().map_err(cannot_read)?;
     let mut line = Vec::new();
     // Bounded: an endless input without a newline (`< /dev/zero`) is not read to its end.
     next_line(
@@ -234,6 +231,13 @@ fn read_stdin() -> Result<String> {
         });
     }
     Ok(String::from_utf8_lossy(&line).into_owned())
+}
+
+/// A reader of stdin of our own (on a copy of the descriptor), so that what it has buffered
+/// can be told apart from what the descriptor holds (see [`readable_now`]).
+fn stdin_reader() -> std::io::Result<BufReader<File>> {
+    let file = std::io::stdin().as_fd().try_clone_to_owned()?;
+    Ok(BufReader::with_capacity(64 * 1024, File::from(file)))
 }
 
 /// Whether `input` holds, now, something other than white space (blank lines and a final
