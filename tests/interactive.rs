@@ -155,23 +155,21 @@ impl Terminal {
     #[track_caller]
     fn wait_for_secret_prompt(&self) {
         self.wait_for("Secret");
+        self.wait_until(
+            "the terminal to stop echoing",
+            || self.tty_settings(),
+            |settings| settings.split_whitespace().any(|word| word == "-echo"),
+        );
+    }
+
+    /// The terminal's settings, as `stty -a` prints them (`;` as white space).
+    fn tty_settings(&self) -> String {
         let tty = self.tmux(&["display-message", "-p", "-t", "t", "#{pane_tty}"]);
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let out = Command::new("stty")
-                .args(["-F", tty.trim(), "-a"])
-                .output()
-                .expect("stty runs");
-            let settings = String::from_utf8_lossy(&out.stdout).replace(';', " ");
-            if settings.split_whitespace().any(|word| word == "-echo") {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the terminal kept echoing:\n{settings}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let out = Command::new("stty")
+            .args(["-F", tty.trim(), "-a"])
+            .output()
+            .expect("stty runs");
+        String::from_utf8_lossy(&out.stdout).replace(';', " ")
     }
 
     /// Types text literally.
@@ -530,6 +528,56 @@ fn check_on_a_terminal_asks_for_the_secret_without_echo() {
     assert!(
         !screen.contains(&key.secret[3..]),
         "the secret was echoed:\n{screen}"
+    );
+}
+
+#[test]
+fn check_batch_on_a_terminal_asks_for_each_secret_without_echo_and_answers_it_at_once() {
+    let db = TestDb::new();
+    let key = db.create("acme", "ci", &[]);
+    let term = Terminal::start(&db, &["check", "--batch"], &[]);
+    term.wait_for_secret_prompt();
+    term.type_text(&key.secret);
+    term.press("Enter");
+    term.wait_for(&format!("valid: {} (acme/ci)", key.key.start));
+    // Asked again, without echo again.
+    term.wait_for_secret_prompt();
+    term.type_text("not-a-key");
+    term.press("Enter");
+    term.wait_for("invalid (malformed)");
+    term.wait_for_secret_prompt();
+    term.press("C-d");
+    let screen = term.wait_for("TTY=");
+    assert!(screen.contains("EXIT=1"), "{screen}");
+    assert!(
+        !screen.contains(&key.secret[3..]) && !screen.contains("not-a-key"),
+        "a secret was echoed:\n{screen}"
+    );
+    assert!(!screen.contains("checked"), "{screen}");
+
+    // Nothing given: nothing to check.
+    let term = Terminal::start(&db, &["check", "--batch"], &[]);
+    term.wait_for_secret_prompt();
+    term.press("Enter");
+    let screen = term.wait_for("TTY=");
+    assert!(
+        screen.contains("keyadm: warning: no secret was given: there was nothing to check")
+            && screen.contains("EXIT=0"),
+        "{screen}"
+    );
+
+    // Under --no-input nothing is asked: typed lines are read as from a pipe, each answered
+    // as it comes, with no counter among them.
+    let term = Terminal::start(&db, &["check", "--batch", "--no-input"], &[]);
+    term.type_text(&key.secret);
+    term.press("Enter");
+    term.wait_for(&format!("valid: {} (acme/ci)", key.key.start));
+    term.press("C-d");
+    let screen = term.wait_for("TTY=");
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    assert!(
+        !screen.contains("Secret") && !screen.contains("checked"),
+        "{screen}"
     );
 }
 

@@ -28,31 +28,72 @@ const BATCH_LINES: usize = 1000;
 /// Verifies one secret (exit 1 when it is not valid), or with `--batch` one per line.
 pub fn run(context: &Context, args: &CheckArgs) -> Result<Outcome> {
     if args.batch {
+        if context.prompter.is_interactive() {
+            return ask_batch(context, args);
+        }
         return run_batch(context, args);
     }
     let text = read_secret(context, args.secret.as_deref())?;
-    let outcome = match Secret::parse(&text) {
-        // A malformed secret is judged here: nothing is sent anywhere.
-        Err(_) => {
-            if text.trim().is_empty() {
-                context
-                    .printer
-                    .warning("the secret is empty (was it given?): an empty secret is malformed");
-            } else if is_padded_secret(&text) {
-                context.printer.warning(
-                    "the secret has white space or a byte-order mark around it; it was checked as given (malformed): remove what surrounds it",
-                );
-            }
-            malformed()
-        }
-        Ok(secret) => {
-            // The schema check rides in the lookup itself: one round trip in all.
-            let store = context.open_store()?;
-            verdict(store.key_by_hash(&secret.hash(), args.expiring_within)?)
-        }
-    };
+    let outcome = judge(context, args, &text, &mut None)?;
     context.printer.check(&outcome)?;
     Ok(if outcome.valid {
+        Outcome::Success
+    } else {
+        Outcome::Invalid
+    })
+}
+
+/// The verdict on one secret as given, looked up through `store` (connected on first use; the
+/// schema check rides in the lookup itself: one round trip in all). A malformed secret is
+/// judged here, with a word on what may be wrong with it, and nothing is sent anywhere.
+fn judge(
+    context: &Context,
+    args: &CheckArgs,
+    text: &str,
+    store: &mut Option<Store>,
+) -> Result<CheckOutcome> {
+    let Ok(secret) = Secret::parse(text) else {
+        if text.trim().is_empty() {
+            context
+                .printer
+                .warning("the secret is empty (was it given?): an empty secret is malformed");
+        } else if is_padded_secret(text) {
+            context.printer.warning(
+                "the secret has white space or a byte-order mark around it; it was checked as given (malformed): remove what surrounds it",
+            );
+        }
+        return Ok(malformed());
+    };
+    let store = match store {
+        Some(store) => store,
+        None => store.insert(context.open_store()?),
+    };
+    Ok(verdict(
+        store.key_by_hash(&secret.hash(), args.expiring_within)?,
+    ))
+}
+
+/// `--batch` on a terminal: each secret is asked for without echo, as `check` asks for one,
+/// and answered at once, until an empty answer or Ctrl-D.
+fn ask_batch(context: &Context, args: &CheckArgs) -> Result<Outcome> {
+    let mut results = context.printer.batch_results();
+    let mut store = None;
+    let mut all_valid = true;
+    let mut asked = 0;
+    while let Some(text) = context.prompter.secret()? {
+        asked += 1;
+        let outcome = judge(context, args, &text, &mut store)?;
+        all_valid &= outcome.valid;
+        results.push(&outcome)?;
+        results.flush()?;
+    }
+    results.finish()?;
+    if asked == 0 {
+        context
+            .printer
+            .warning("no secret was given: there was nothing to check");
+    }
+    Ok(if all_valid {
         Outcome::Success
     } else {
         Outcome::Invalid
@@ -103,7 +144,13 @@ fn verdict(found: Option<(Key, bool)>) -> CheckOutcome {
 /// result without touching the database, which is connected only once a line needs it.
 fn run_batch(context: &Context, args: &CheckArgs) -> Result<Outcome> {
     let mut results = context.printer.batch_results();
-    let progress = Progress::new(&context.printer, None, "checked");
+    // Lines typed on a terminal (under --no-input) are answered as they come: no counter
+    // among them.
+    let progress = if std::io::stdin().is_terminal() {
+        Progress::none()
+    } else {
+        Progress::new(&context.printer, None, "checked")
+    };
     let mut store: Option<Store> = None;
     let mut all_valid = true;
     // The first line holding a secret with white space around it, and how many do.

@@ -28,6 +28,11 @@ impl Progress {
         Progress(Some(bar))
     }
 
+    /// No bar: for work whose pace is someone's typing.
+    pub fn none() -> Progress {
+        Progress(None)
+    }
+
     /// Moves the bar forward.
     pub fn advance(&self, steps: u64) {
         if let Some(bar) = &self.0 {
