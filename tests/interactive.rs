@@ -156,7 +156,7 @@ impl Terminal {
     fn wait_for_secret_prompt(&self) {
         self.wait_for("Secret");
         self.wait_until(
-            "the terminal to stop echoing",
+            "echo turned off",
             || self.tty_settings(),
             |settings| settings.split_whitespace().any(|word| word == "-echo"),
         );
