@@ -149,6 +149,11 @@ impl Terminal {
         self.tmux(&["capture-pane", "-p", "-J", "-t", "t"])
     }
 
+    /// Everything the terminal showed, scrolled off or not, wrapped lines joined.
+    fn history(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-J", "-S", "-", "-t", "t"])
+    }
+
     /// Waits for the secret's prompt and for its terminal to stop echoing: turning echo off
     /// discards what was typed before (TCSAFLUSH, as getpass does), so keys pressed at the
     /// first sight of the prompt could be lost.
@@ -734,13 +739,6 @@ fn last_line(screen: &str) -> &str {
         .lines()
         .rfind(|line| !line.trim().is_empty())
         .unwrap_or("")
-}
-
-impl Terminal {
-    /// Everything the terminal showed, scrolled off or not, wrapped lines joined.
-    fn history(&self) -> String {
-        self.tmux(&["capture-pane", "-p", "-J", "-S", "-", "-t", "t"])
-    }
 }
 
 #[test]
